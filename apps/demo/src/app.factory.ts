@@ -1,0 +1,39 @@
+import { Logger, type INestApplication } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import { ExpressAdapter, type NestExpressApplication } from '@nestjs/platform-express';
+import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
+import { AppModule } from './app.module.js';
+import type { DemoConfig } from './config.js';
+
+/** Largest accepted request body; larger ones get 413. */
+const BODY_LIMIT = 64 * 1024;
+
+/** Creates (without listening) the demo app on the configured adapter. */
+export async function createDemoApp(config: DemoConfig, options: { logger?: false } = {}): Promise<INestApplication> {
+  const logger = options.logger === false ? false : undefined;
+  if (config.jwtSecretIsDefault) {
+    new Logger('Demo').warn('JWT_SECRET is not set: using the documented development secret. Never do this in production.');
+  }
+  let app: INestApplication;
+  if (config.adapter === 'fastify') {
+    const fastify = await NestFactory.create<NestFastifyApplication>(
+      AppModule.register(config),
+      new FastifyAdapter({ bodyLimit: BODY_LIMIT }),
+      logger === undefined ? {} : { logger },
+    );
+    app = fastify;
+  } else {
+    const express = await NestFactory.create<NestExpressApplication>(
+      AppModule.register(config),
+      new ExpressAdapter(),
+      { bodyParser: false, ...(logger === undefined ? {} : { logger }) },
+    );
+    express.disable('x-powered-by');
+    express.useBodyParser('json', { limit: BODY_LIMIT });
+    app = express;
+  }
+  app.enableShutdownHooks(['SIGTERM', 'SIGINT']);
+  await app.init();
+  if (config.adapter === 'fastify') await (app as NestFastifyApplication).getHttpAdapter().getInstance().ready();
+  return app;
+}

@@ -1,0 +1,43 @@
+import { Module, type DynamicModule } from '@nestjs/common';
+import { PalisadeModule, type PalisadeModuleOptions } from '@palisade/nest';
+import { AuthController } from './auth.controller.js';
+import type { DemoConfig } from './config.js';
+import { HealthController } from './health.controller.js';
+import { MeController } from './me.controller.js';
+import { UsersModule } from './users.module.js';
+import { UsersService } from './users.service.js';
+
+/** Palisade options of the demo, built from its configuration. */
+export function palisadeOptions(config: DemoConfig, users: UsersService): PalisadeModuleOptions {
+  return {
+    auth: {
+      jwt: { secret: config.jwtSecret, issuer: config.jwtIssuer, audience: config.jwtAudience },
+      apiKey: {
+        header: 'x-api-key',
+        keys: [{ sha256: config.apiKeySha256, principal: { id: 'svc', roles: ['service'], scopes: ['reports:read'] } }],
+      },
+      basic: { realm: 'palisade-demo', validate: (userId, password) => users.verify(userId, password) },
+      realm: 'palisade-demo',
+    },
+  };
+}
+
+/** The demo API's root module. */
+@Module({})
+export class AppModule {
+  static register(config: DemoConfig): DynamicModule {
+    return {
+      module: AppModule,
+      imports: [
+        UsersModule,
+        PalisadeModule.forRootAsync({
+          imports: [UsersModule],
+          inject: [UsersService],
+          useFactory: (users: UsersService) => palisadeOptions(config, users),
+          global: true,
+        }),
+      ],
+      controllers: [HealthController, AuthController, MeController],
+    };
+  }
+}

@@ -1,0 +1,381 @@
+import { createPublicKey, createPrivateKey, createSecretKey, KeyObject } from 'node:crypto';
+import type { JsonWebKey } from 'node:crypto';
+import { describe, parseDuration } from '../common/duration.js';
+import type { ApiKeyAuthOptions, AuthOptions, AuthRequest, BasicAuthOptions, JwtAlgorithm, JwtAuthOptions } from './auth-options.interface.js';
+import { AUTH_SCHEMES, type AuthScheme, type PrincipalInit } from './principal.interface.js';
+
+type PrincipalCallbackResult = PrincipalInit | null | Promise<PrincipalInit | null>;
+
+/** @internal Verified, precomputed JWT settings. */
+export interface NormalizedJwtOptions {
+  readonly verifyKey: KeyObject;
+  readonly signKey: KeyObject | undefined;
+  readonly algorithms: JwtAlgorithm[];
+  readonly issuer: string | [string, ...string[]] | undefined;
+  readonly audience: string | [string, ...string[]] | undefined;
+  readonly clockToleranceSeconds: number;
+  readonly maxTokenLength: number;
+  readonly rolesClaim: string;
+  readonly scopesClaim: string;
+  readonly accessTokenTtlSeconds: number;
+  readonly validate: ((claims: Readonly<Record<string, unknown>>, request: AuthRequest) => PrincipalCallbackResult) | undefined;
+}
+
+/** @internal */
+export interface NormalizedApiKeyOptions {
+  readonly header: string;
+  readonly keys: readonly { readonly digest: Buffer; readonly principal: PrincipalInit }[];
+  readonly validate: ((key: string, request: AuthRequest) => PrincipalCallbackResult) | undefined;
+  readonly maxKeyLength: number;
+}
+
+/** @internal */
+export interface NormalizedBasicOptions {
+  readonly realm: string;
+  readonly validate: BasicAuthOptions['validate'];
+}
+
+/** @internal Challenges computed once at startup, per scheme and per failure kind. */
+export interface SchemeChallenges {
+  /** Sent when the scheme's credential was absent. */
+  readonly missing: string;
+  /** Sent when the credential was present but rejected. */
+  readonly invalid: string;
+  /** Sent when the credential could not be parsed. */
+  readonly malformed: string;
+  /** Sent when a bearer token had expired (JWT only; equals `invalid` elsewhere). */
+  readonly expired: string;
+}
+
+/** @internal */
+export interface NormalizedAuthOptions {
+  readonly jwt: NormalizedJwtOptions | undefined;
+  readonly apiKey: NormalizedApiKeyOptions | undefined;
+  readonly basic: NormalizedBasicOptions | undefined;
+  readonly configured: ReadonlySet<AuthScheme>;
+  readonly defaultSchemes: readonly AuthScheme[];
+  readonly realm: string;
+  readonly challenges: ReadonlyMap<AuthScheme, SchemeChallenges>;
+}
+
+const HMAC_MIN_BYTES: Readonly<Record<string, number>> = { HS256: 32, HS384: 48, HS512: 64 };
+const KNOWN_ALGORITHMS: ReadonlySet<string> = new Set([
+  'HS256', 'HS384', 'HS512', 'RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512', 'ES256', 'ES384', 'ES512',
+]);
+const EC_CURVE_ALGORITHM: Readonly<Record<string, JwtAlgorithm>> = {
+  prime256v1: 'ES256',
+  secp384r1: 'ES384',
+  secp521r1: 'ES512',
+};
+const MAX_CLOCK_TOLERANCE_MS = 5 * 60_000;
+const HEADER_NAME = /^[!#$%&'*+.^_`|~0-9a-z-]+$/;
+const QUOTABLE = /^[\x20\x21\x23-\x5b\x5d-\x7e]*$/;
+
+function fail(message: string): never {
+  throw new Error(`PalisadeModule: ${message}`);
+}
+
+function isPlainObject(value: unknown): boolean {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+function toStringList(value: string | readonly string[] | undefined, path: string): string | [string, ...string[]] | undefined {
+  if (value === undefined) return undefined;
+  const list = typeof value === 'string' ? [value] : value;
+  if (!Array.isArray(list) || list.length === 0 || list.some((v) => typeof v !== 'string' || v.length === 0)) {
+    fail(`${path} is ${describe(value)}; expected a non-empty string or a non-empty array of non-empty strings.`);
+  }
+  const [first, ...rest] = list as string[];
+  return rest.length === 0 ? (first as string) : [first as string, ...rest];
+}
+
+function positiveInteger(value: unknown, fallback: number, path: string, max: number): number {
+  if (value === undefined) return fallback;
+  if (typeof value !== 'number' || !Number.isInteger(value) || value <= 0 || value > max) {
+    fail(`${path} is ${describe(value)}; expected an integer between 1 and ${max}.`);
+  }
+  return value;
+}
+
+function quotable(value: unknown, path: string): string {
+  if (typeof value !== 'string' || value.length === 0 || value.length > 128 || !QUOTABLE.test(value)) {
+    fail(`${path} is ${describe(value)}; expected 1 to 128 printable ASCII characters without '"' or '\\'.`);
+  }
+  return value;
+}
+
+function claimName(value: unknown, fallback: string, path: string): string {
+  if (value === undefined) return fallback;
+  if (typeof value !== 'string' || value.length === 0) fail(`${path} is ${describe(value)}; expected a claim name.`);
+  return value;
+}
+
+function importVerifyKey(options: JwtAuthOptions): { key: KeyObject; algorithms: JwtAlgorithm[] } {
+  const { secret, publicKey } = options;
+  if (secret !== undefined && publicKey !== undefined) {
+    fail('auth.jwt has both secret and publicKey; give exactly one (secret for HS*, publicKey for RS*, PS*, ES*).');
+  }
+  if (secret === undefined && publicKey === undefined) {
+    fail('auth.jwt has no key; set auth.jwt.secret (HS256, at least 32 bytes) or auth.jwt.publicKey (RS*, PS*, ES*).');
+  }
+  const requested = options.algorithms;
+  if (requested !== undefined) {
+    if (!Array.isArray(requested) || requested.length === 0) {
+      fail(`auth.jwt.algorithms is ${describe(requested)}; expected a non-empty array such as ['HS256'].`);
+    }
+    for (const alg of requested as readonly string[]) {
+      if (typeof alg === 'string' && alg.toLowerCase() === 'none') {
+        fail("auth.jwt.algorithms contains 'none'; unsigned tokens are never accepted. Remove it.");
+      }
+      if (!KNOWN_ALGORITHMS.has(alg)) {
+        fail(`auth.jwt.algorithms contains ${describe(alg)}; supported: ${[...KNOWN_ALGORITHMS].join(', ')}.`);
+      }
+    }
+  }
+
+  if (secret !== undefined) {
+    let key: KeyObject;
+    if (secret instanceof KeyObject) {
+      if (secret.type !== 'secret') fail('auth.jwt.secret is an asymmetric key; pass it as auth.jwt.publicKey instead.');
+      key = secret;
+    } else if (typeof secret === 'string' || Buffer.isBuffer(secret)) {
+      if (typeof secret === 'string' && secret.includes('-----BEGIN')) {
+        fail('auth.jwt.secret looks like a PEM key; pass public keys as auth.jwt.publicKey (an HMAC secret must not be a public key).');
+      }
+      key = createSecretKey(typeof secret === 'string' ? Buffer.from(secret, 'utf8') : secret);
+    } else {
+      fail(`auth.jwt.secret is ${describe(secret)}; expected a string, a Buffer or a secret KeyObject.`);
+    }
+    const algorithms = [...(requested ?? ['HS256'])] as JwtAlgorithm[];
+    for (const alg of algorithms) {
+      const min = HMAC_MIN_BYTES[alg];
+      if (min === undefined) {
+        fail(`auth.jwt.algorithms contains ${alg}, which needs a public key, but auth.jwt.secret is set; use HS256/HS384/HS512 with a secret.`);
+      }
+      const size = key.symmetricKeySize ?? 0;
+      if (size < min) {
+        fail(`auth.jwt.secret is ${size} bytes; ${alg} needs at least ${min}. Set a longer secret (e.g. 32 random bytes, base64) or use publicKey.`);
+      }
+    }
+    return { key, algorithms };
+  }
+
+  let key: KeyObject;
+  try {
+    if (publicKey instanceof KeyObject) {
+      if (publicKey.type === 'secret') fail('auth.jwt.publicKey is a secret key; pass HMAC secrets as auth.jwt.secret.');
+      key = publicKey.type === 'private' ? createPublicKey(publicKey) : publicKey;
+    } else if (typeof publicKey === 'string' || Buffer.isBuffer(publicKey)) {
+      key = createPublicKey(publicKey);
+    } else if (isPlainObject(publicKey)) {
+      key = createPublicKey({ key: publicKey as JsonWebKey, format: 'jwk' });
+    } else {
+      fail(`auth.jwt.publicKey is ${describe(publicKey)}; expected a PEM string, a JWK or a KeyObject.`);
+    }
+  } catch (error) {
+    if (error instanceof Error && error.message.startsWith('PalisadeModule:')) throw error;
+    fail('auth.jwt.publicKey could not be read as a PEM, JWK or KeyObject public key; check its format.');
+  }
+  const type = key.asymmetricKeyType;
+  let allowed: JwtAlgorithm[];
+  let natural: JwtAlgorithm;
+  if (type === 'rsa') {
+    const bits = key.asymmetricKeyDetails?.modulusLength ?? 0;
+    if (bits < 2048) fail(`auth.jwt.publicKey is a ${bits}-bit RSA key; RS*/PS* need at least 2048 bits.`);
+    allowed = ['RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512'];
+    natural = 'RS256';
+  } else if (type === 'rsa-pss') {
+    allowed = ['PS256', 'PS384', 'PS512'];
+    natural = 'PS256';
+  } else if (type === 'ec') {
+    const curve = key.asymmetricKeyDetails?.namedCurve ?? '';
+    const alg = EC_CURVE_ALGORITHM[curve];
+    if (alg === undefined) fail(`auth.jwt.publicKey is an EC key on curve ${curve}; use P-256, P-384 or P-521.`);
+    allowed = [alg];
+    natural = alg;
+  } else {
+    fail(
+      `auth.jwt.publicKey is an ${String(type)} key; passport-jwt's verifier supports RSA, RSA-PSS and EC (P-256/384/521) keys. EdDSA keys are not supported yet.`,
+    );
+  }
+  const algorithms = [...(requested ?? [natural])] as JwtAlgorithm[];
+  for (const alg of algorithms) {
+    if (alg.startsWith('HS')) {
+      fail(`auth.jwt.algorithms contains ${alg} with a public key; an HMAC algorithm with a public key lets anyone forge tokens. Use ${natural}.`);
+    }
+    if (!allowed.includes(alg)) {
+      fail(`auth.jwt.algorithms contains ${alg}, which does not match the ${type} key; use ${allowed.join(' or ')}.`);
+    }
+  }
+  return { key, algorithms };
+}
+
+function importSignKey(options: JwtAuthOptions, verifyKey: KeyObject): KeyObject | undefined {
+  if (verifyKey.type === 'secret') {
+    if (options.privateKey !== undefined) fail('auth.jwt.privateKey is set with an HMAC secret; remove it (the secret signs).');
+    return verifyKey;
+  }
+  const { privateKey } = options;
+  if (privateKey === undefined) return undefined;
+  try {
+    if (privateKey instanceof KeyObject) {
+      if (privateKey.type !== 'private') fail('auth.jwt.privateKey is not a private key.');
+      return privateKey;
+    }
+    if (typeof privateKey === 'string' || Buffer.isBuffer(privateKey)) return createPrivateKey(privateKey);
+    if (isPlainObject(privateKey)) return createPrivateKey({ key: privateKey as JsonWebKey, format: 'jwk' });
+  } catch (error) {
+    if (error instanceof Error && error.message.startsWith('PalisadeModule:')) throw error;
+    fail('auth.jwt.privateKey could not be read as a PEM, JWK or KeyObject private key; check its format.');
+  }
+  fail(`auth.jwt.privateKey is ${describe(privateKey)}; expected a PEM string, a JWK or a KeyObject.`);
+}
+
+function normalizeJwt(options: JwtAuthOptions): NormalizedJwtOptions {
+  if (!isPlainObject(options)) fail(`auth.jwt is ${describe(options)}; expected an object.`);
+  const { key, algorithms } = importVerifyKey(options);
+  const clockTolerance = parseDuration(options.clockTolerance ?? 0, 'auth.jwt.clockTolerance');
+  if (clockTolerance > MAX_CLOCK_TOLERANCE_MS) {
+    fail(`auth.jwt.clockTolerance is ${clockTolerance} ms; at most 5 minutes is allowed (RFC 8725 favours small leeways).`);
+  }
+  const ttl = parseDuration(options.accessTokenTtl ?? '15m', 'auth.jwt.accessTokenTtl');
+  if (ttl < 1000) fail(`auth.jwt.accessTokenTtl is ${ttl} ms; expected at least one second.`);
+  if (options.validate !== undefined && typeof options.validate !== 'function') {
+    fail(`auth.jwt.validate is ${describe(options.validate)}; expected a function.`);
+  }
+  return {
+    verifyKey: key,
+    signKey: importSignKey(options, key),
+    algorithms,
+    issuer: toStringList(options.issuer, 'auth.jwt.issuer'),
+    audience: toStringList(options.audience, 'auth.jwt.audience'),
+    clockToleranceSeconds: Math.floor(clockTolerance / 1000),
+    maxTokenLength: positiveInteger(options.maxTokenLength, 8192, 'auth.jwt.maxTokenLength', 65_536),
+    rolesClaim: claimName(options.rolesClaim, 'roles', 'auth.jwt.rolesClaim'),
+    scopesClaim: claimName(options.scopesClaim, 'scope', 'auth.jwt.scopesClaim'),
+    accessTokenTtlSeconds: Math.floor(ttl / 1000),
+    validate: options.validate,
+  };
+}
+
+function decodeDigest(value: unknown, path: string): Buffer {
+  if (typeof value === 'string') {
+    if (/^[0-9a-fA-F]{64}$/.test(value)) return Buffer.from(value, 'hex');
+    if (/^[A-Za-z0-9+/]{43}=$/.test(value)) return Buffer.from(value, 'base64');
+  }
+  fail(`${path} is ${describe(value)}; expected a SHA-256 digest as 64 hex characters or 44 base64 characters.`);
+}
+
+/** @internal */
+export function validatePrincipalInit(value: unknown, path: string): PrincipalInit {
+  const record = value as Record<string, unknown>;
+  if (!isPlainObject(value) || typeof record.id !== 'string' || record.id.length === 0) {
+    fail(`${path} is ${describe(value)}; expected { id: string, roles?: string[], scopes?: string[] }.`);
+  }
+  for (const list of ['roles', 'scopes'] as const) {
+    const entries = record[list];
+    if (entries !== undefined && (!Array.isArray(entries) || entries.some((e) => typeof e !== 'string'))) {
+      fail(`${path}.${list} is ${describe(entries)}; expected an array of strings.`);
+    }
+  }
+  return value as unknown as PrincipalInit;
+}
+
+function normalizeApiKey(options: ApiKeyAuthOptions): NormalizedApiKeyOptions {
+  if (!isPlainObject(options)) fail(`auth.apiKey is ${describe(options)}; expected an object.`);
+  const header = (options.header ?? 'x-api-key').toLowerCase();
+  if (!HEADER_NAME.test(header) || header === 'authorization' || header === 'cookie') {
+    fail(`auth.apiKey.header is ${describe(options.header)}; expected a header name such as 'x-api-key' (not Authorization or Cookie).`);
+  }
+  if (options.validate !== undefined && typeof options.validate !== 'function') {
+    fail(`auth.apiKey.validate is ${describe(options.validate)}; expected a function.`);
+  }
+  if (options.keys !== undefined && !Array.isArray(options.keys)) {
+    fail(`auth.apiKey.keys is ${describe(options.keys)}; expected an array of { sha256, principal }.`);
+  }
+  const keys = (options.keys ?? []).map((entry, i) => ({
+    digest: decodeDigest(entry?.sha256, `auth.apiKey.keys[${i}].sha256`),
+    principal: validatePrincipalInit(entry?.principal, `auth.apiKey.keys[${i}].principal`),
+  }));
+  if (keys.length === 0 && options.validate === undefined) {
+    fail('auth.apiKey needs keys (SHA-256 digests) or a validate callback; without either no key could ever be accepted.');
+  }
+  return {
+    header,
+    keys,
+    validate: options.validate,
+    maxKeyLength: positiveInteger(options.maxKeyLength, 512, 'auth.apiKey.maxKeyLength', 8192),
+  };
+}
+
+function normalizeBasic(options: BasicAuthOptions, realm: string): NormalizedBasicOptions {
+  if (!isPlainObject(options)) fail(`auth.basic is ${describe(options)}; expected an object.`);
+  if (typeof options.validate !== 'function') {
+    fail(`auth.basic.validate is ${describe(options.validate)}; expected (userId, password, request) => principal | null.`);
+  }
+  return {
+    realm: options.realm === undefined ? realm : quotable(options.realm, 'auth.basic.realm'),
+    validate: options.validate,
+  };
+}
+
+function buildChallenges(auth: Omit<NormalizedAuthOptions, 'challenges' | 'defaultSchemes'>): Map<AuthScheme, SchemeChallenges> {
+  const challenges = new Map<AuthScheme, SchemeChallenges>();
+  if (auth.jwt) {
+    const base = `Bearer realm="${auth.realm}"`;
+    challenges.set('jwt', {
+      missing: base,
+      invalid: `${base}, error="invalid_token", error_description="The access token is invalid"`,
+      expired: `${base}, error="invalid_token", error_description="The access token expired"`,
+      malformed: `${base}, error="invalid_request", error_description="The Authorization header is malformed"`,
+    });
+  }
+  if (auth.apiKey) {
+    const value = `ApiKey realm="${auth.realm}", header="${auth.apiKey.header}"`;
+    challenges.set('api-key', { missing: value, invalid: value, expired: value, malformed: value });
+  }
+  if (auth.basic) {
+    const value = `Basic realm="${auth.basic.realm}", charset="UTF-8"`;
+    challenges.set('basic', { missing: value, invalid: value, expired: value, malformed: value });
+  }
+  return challenges;
+}
+
+/**
+ * Validates the `auth` options once at startup and precomputes everything the request path needs
+ * (imported keys, digests, challenge strings). Throws with a message naming the option and the fix.
+ * @internal
+ */
+export function normalizeAuthOptions(options: AuthOptions | undefined): NormalizedAuthOptions {
+  const auth = options ?? {};
+  if (!isPlainObject(auth)) fail(`auth is ${describe(auth)}; expected an object.`);
+  const realm = auth.realm === undefined ? 'api' : quotable(auth.realm, 'auth.realm');
+  const jwt = auth.jwt === undefined ? undefined : normalizeJwt(auth.jwt);
+  const apiKey = auth.apiKey === undefined ? undefined : normalizeApiKey(auth.apiKey);
+  const basic = auth.basic === undefined ? undefined : normalizeBasic(auth.basic, realm);
+  const configured = new Set<AuthScheme>();
+  if (jwt) configured.add('jwt');
+  if (apiKey) configured.add('api-key');
+  if (basic) configured.add('basic');
+  let defaultSchemes: AuthScheme[];
+  if (auth.defaultSchemes === undefined) {
+    defaultSchemes = AUTH_SCHEMES.filter((s) => configured.has(s));
+  } else {
+    if (!Array.isArray(auth.defaultSchemes)) fail(`auth.defaultSchemes is ${describe(auth.defaultSchemes)}; expected an array of scheme names.`);
+    defaultSchemes = [...new Set(auth.defaultSchemes)];
+    for (const scheme of defaultSchemes) assertSchemeConfigured(scheme, configured, 'auth.defaultSchemes');
+  }
+  const partial = { jwt, apiKey, basic, configured, realm };
+  return { ...partial, defaultSchemes, challenges: buildChallenges(partial) };
+}
+
+/** @internal */
+export function assertSchemeConfigured(scheme: unknown, configured: ReadonlySet<AuthScheme>, where: string): asserts scheme is AuthScheme {
+  if (!AUTH_SCHEMES.includes(scheme as AuthScheme)) {
+    fail(`${where} names the scheme ${describe(scheme)}; known schemes: ${AUTH_SCHEMES.join(', ')}.`);
+  }
+  if (!configured.has(scheme as AuthScheme)) {
+    const option = scheme === 'jwt' ? 'auth.jwt' : scheme === 'api-key' ? 'auth.apiKey' : 'auth.basic';
+    fail(`${where} names the scheme '${String(scheme)}', which is not configured; set ${option} in PalisadeModule.forRoot().`);
+  }
+}

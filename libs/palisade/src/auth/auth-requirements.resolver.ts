@@ -1,0 +1,77 @@
+import { Inject, Injectable, type OnApplicationBootstrap } from '@nestjs/common';
+import { DiscoveryService, MetadataScanner, Reflector } from '@nestjs/core';
+import { PALISADE_OPTIONS } from '../common/palisade.constants.js';
+import type { NormalizedPalisadeOptions } from '../common/palisade-options.normalizer.js';
+import { assertSchemeConfigured } from './auth-options.normalizer.js';
+import { AuthMetadata, PublicMetadata } from './auth.decorator.js';
+import type { AuthScheme } from './principal.interface.js';
+
+/** A route's authentication requirement, resolved once per handler. @internal */
+export interface ResolvedAuthRequirement {
+  readonly isPublic: boolean;
+  readonly schemes: readonly AuthScheme[];
+  readonly optional: boolean;
+  /** `WWW-Authenticate` value when no credential was presented. */
+  readonly missingChallenge: string;
+}
+
+type Handler = (...args: unknown[]) => unknown;
+// Nest stores the route path of a handler under this metadata key (PATH_METADATA).
+const ROUTE_PATH_METADATA = 'path';
+
+/**
+ * Reads `@Public` and `@Auth` once per handler and caches the result. Every controller route is
+ * resolved at application bootstrap, so an unknown or unconfigured scheme stops the app at startup
+ * instead of failing the first request.
+ * @internal
+ */
+@Injectable()
+export class AuthRequirementsResolver implements OnApplicationBootstrap {
+  private readonly cache = new WeakMap<Handler, ResolvedAuthRequirement>();
+
+  constructor(
+    private readonly reflector: Reflector,
+    @Inject(PALISADE_OPTIONS) private readonly options: NormalizedPalisadeOptions,
+    private readonly discovery: DiscoveryService,
+    private readonly scanner: MetadataScanner,
+  ) {}
+
+  onApplicationBootstrap(): void {
+    for (const wrapper of this.discovery.getControllers()) {
+      const controller = wrapper.metatype as (new (...args: never[]) => unknown) | undefined;
+      if (!controller || typeof controller !== 'function') continue;
+      const prototype = controller.prototype as Record<string, unknown>;
+      for (const name of this.scanner.getAllMethodNames(prototype)) {
+        const handler = prototype[name];
+        if (typeof handler === 'function' && Reflect.getMetadata(ROUTE_PATH_METADATA, handler) !== undefined) {
+          this.resolve(handler as Handler, controller);
+        }
+      }
+    }
+  }
+
+  resolve(handler: Handler, controller: object): ResolvedAuthRequirement {
+    const cached = this.cache.get(handler);
+    if (cached) return cached;
+    const resolved = this.compute(handler, controller, `${(controller as { name?: string }).name ?? 'controller'}.${handler.name}`);
+    this.cache.set(handler, resolved);
+    return resolved;
+  }
+
+  private compute(handler: Handler, controller: object, where: string): ResolvedAuthRequirement {
+    const { auth } = this.options;
+    const onHandler = this.reflector.get(AuthMetadata, handler);
+    const onController = this.reflector.get(AuthMetadata, controller as Handler);
+    const handlerPublic = this.reflector.get(PublicMetadata, handler) === true;
+    const controllerPublic = this.reflector.get(PublicMetadata, controller as Handler) === true;
+    const isPublic = handlerPublic || (controllerPublic && onHandler === undefined);
+    const schemes = [...new Set(onHandler?.schemes ?? onController?.schemes ?? auth.defaultSchemes)];
+    for (const scheme of schemes) assertSchemeConfigured(scheme, auth.configured, `@Auth() on ${where}`);
+    if (!isPublic && schemes.length === 0) {
+      throw new Error(`PalisadeModule: ${where} requires authentication but no scheme is configured; set auth.jwt, auth.apiKey or auth.basic, or mark the route @Public().`);
+    }
+    const optional = onHandler?.optional ?? onController?.optional ?? false;
+    const missingChallenge = schemes.map((scheme) => auth.challenges.get(scheme)?.missing ?? '').join(', ');
+    return Object.freeze({ isPublic, schemes: Object.freeze(schemes), optional, missingChallenge });
+  }
+}

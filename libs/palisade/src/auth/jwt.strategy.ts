@@ -1,0 +1,94 @@
+import { PassportStrategy } from '@nestjs/passport';
+import { Strategy as PassportJwtStrategy, type StrategyOptionsWithRequest } from 'passport-jwt';
+import type { HttpRequestLike } from '../common/http-context.js';
+import type { NormalizedJwtOptions } from './auth-options.normalizer.js';
+import { cachedCredentials } from './credentials.js';
+import { CredentialRejectedError } from './credential-rejected.error.js';
+import type { PrincipalInit } from './principal.interface.js';
+
+/** Name under which the strategy registers with passport (prefixed so it never clobbers an app's own `'jwt'`). */
+export const JWT_STRATEGY = 'palisade-jwt';
+
+const MAX_LIST_ENTRIES = 256;
+const MAX_ENTRY_LENGTH = 256;
+
+interface CompleteJwt {
+  header: Record<string, unknown>;
+  payload: unknown;
+}
+
+function claimList(value: unknown, spaceSeparated: boolean, claim: string): readonly string[] | undefined {
+  if (value === undefined) return undefined;
+  let list: unknown[];
+  if (typeof value === 'string' && spaceSeparated) {
+    list = value.split(' ').filter((entry) => entry.length > 0);
+  } else if (Array.isArray(value)) {
+    list = value;
+  } else {
+    throw new CredentialRejectedError('invalid', `claim ${claim} has the wrong type`);
+  }
+  if (list.length > MAX_LIST_ENTRIES || list.some((e) => typeof e !== 'string' || e.length === 0 || e.length > MAX_ENTRY_LENGTH)) {
+    throw new CredentialRejectedError('invalid', `claim ${claim} is not a list of short strings`);
+  }
+  return list as string[];
+}
+
+/**
+ * Verifies bearer JWTs with `passport-jwt` (signature, pinned algorithms, `exp`, `nbf`, `iss`,
+ * `aud`), then applies the checks RFC 8725 asks for that `jsonwebtoken` leaves out: `exp` required,
+ * `sub` required, `crit` extensions refused, well-typed role and scope claims.
+ * @internal
+ */
+export class JwtStrategy extends PassportStrategy(PassportJwtStrategy, JWT_STRATEGY) {
+  constructor(private readonly options: NormalizedJwtOptions) {
+    const strategyOptions: StrategyOptionsWithRequest = {
+      jwtFromRequest: (request: unknown) => {
+        const credentials = cachedCredentials(request as HttpRequestLike);
+        return credentials?.authScheme === 'bearer' ? (credentials.authCredential ?? null) : null;
+      },
+      // jsonwebtoken accepts a KeyObject: the key is imported once at startup, not per request.
+      secretOrKey: options.verifyKey as unknown as string,
+      algorithms: options.algorithms,
+      ignoreExpiration: false,
+      passReqToCallback: true,
+      jsonWebTokenOptions: {
+        complete: true,
+        clockTolerance: options.clockToleranceSeconds,
+        ...(options.issuer === undefined ? {} : { issuer: options.issuer }),
+        ...(options.audience === undefined ? {} : { audience: options.audience }),
+      },
+    };
+    super(strategyOptions);
+  }
+
+  async validate(request: HttpRequestLike, token: CompleteJwt): Promise<PrincipalInit> {
+    const { header, payload } = token;
+    if (header.crit !== undefined) {
+      throw new CredentialRejectedError('invalid', 'token has critical header parameters this server does not understand');
+    }
+    if (typeof payload !== 'object' || payload === null || Array.isArray(payload)) {
+      throw new CredentialRejectedError('invalid', 'token payload is not a JSON object');
+    }
+    const claims = payload as Record<string, unknown>;
+    if (typeof claims.exp !== 'number') throw new CredentialRejectedError('invalid', 'token has no exp claim');
+    const sub = claims.sub;
+    if (typeof sub !== 'string' || sub.length === 0 || sub.length > MAX_ENTRY_LENGTH) {
+      throw new CredentialRejectedError('invalid', 'token has no usable sub claim');
+    }
+    const { rolesClaim, scopesClaim } = this.options;
+    const roles = claimList(claims[rolesClaim], false, rolesClaim) ?? [];
+    const scopes = claimList(claims[scopesClaim], true, scopesClaim) ?? claimList(claims.scp, true, 'scp') ?? [];
+    const frozen = Object.freeze({ ...claims });
+    if (this.options.validate) {
+      const resolved = await this.options.validate(frozen, request);
+      if (!resolved) throw new CredentialRejectedError('invalid', 'token rejected by auth.jwt.validate');
+      return resolved;
+    }
+    return { id: sub, roles, scopes, claims: frozen };
+  }
+}
+
+/** Maps a `jsonwebtoken` verification failure to a rejection reason. @internal */
+export function jwtFailureReason(info: unknown): 'expired' | 'invalid' {
+  return info instanceof Error && info.name === 'TokenExpiredError' ? 'expired' : 'invalid';
+}

@@ -1,0 +1,42 @@
+import type { IncomingHttpHeaders, IncomingMessage } from 'node:http';
+import type { ExecutionContext } from '@nestjs/common';
+
+/**
+ * The request as Palisade sees it on either adapter: an Express request is an `IncomingMessage`;
+ * a Fastify request wraps one in `raw`. Both expose `headers` with lower-cased names.
+ * @internal
+ */
+export interface HttpRequestLike {
+  headers: IncomingHttpHeaders;
+  raw?: IncomingMessage;
+  rawHeaders?: string[];
+  user?: unknown;
+  [key: PropertyKey]: unknown;
+}
+
+/** @internal */
+export function getRequest(context: ExecutionContext): HttpRequestLike {
+  return context.switchToHttp().getRequest<HttpRequestLike>();
+}
+
+/** @internal */
+export function getResponse(context: ExecutionContext): object {
+  return context.switchToHttp().getResponse<object>();
+}
+
+/**
+ * How many times a header occurs in the request as received. Node keeps only the first
+ * `Authorization` header and joins repeated custom headers with `, `, so repetition is only
+ * visible in `rawHeaders`.
+ * @internal
+ */
+export function countRawHeader(request: HttpRequestLike, lowerCaseName: string): number {
+  const raw = request.raw?.rawHeaders ?? request.rawHeaders;
+  if (!raw) return request.headers[lowerCaseName] === undefined ? 0 : 1;
+  let count = 0;
+  for (let i = 0; i < raw.length; i += 2) {
+    const name = raw[i];
+    if (name !== undefined && name.length === lowerCaseName.length && name.toLowerCase() === lowerCaseName) count++;
+  }
+  return count;
+}

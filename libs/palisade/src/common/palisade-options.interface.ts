@@ -1,0 +1,26 @@
+import type { AuthOptions } from '../auth/auth-options.interface.js';
+
+/**
+ * Options of `PalisadeModule.forRoot()` / the factory of `forRootAsync()`. Validated once at
+ * startup: an unknown key, a bad value or an insecure setting stops the app with a message that
+ * names the option and the fix.
+ *
+ * @example
+ * PalisadeModule.forRoot({
+ *   auth: { jwt: { secret: process.env.JWT_SECRET!, issuer: 'palisade-demo', audience: 'palisade-demo' } },
+ *   global: true,
+ * })
+ */
+export interface PalisadeModuleOptions {
+  /** Authentication schemes (JWT, API key, Basic) and the default schemes of a route. */
+  auth?: AuthOptions;
+}
+
+/** Options that shape the module definition itself (not available to an async factory). */
+export interface PalisadeModuleExtras {
+  /**
+   * Register Palisade's guards app-wide (`APP_GUARD`): every route then requires authentication
+   * unless marked `@Public()`. When `false` (default), apply them with `@UseGuards(AuthGuard)`.
+   */
+  global?: boolean;
+}

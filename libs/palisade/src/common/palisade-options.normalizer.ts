@@ -1,0 +1,27 @@
+import { normalizeAuthOptions, type NormalizedAuthOptions } from '../auth/auth-options.normalizer.js';
+import { describe } from './duration.js';
+import type { PalisadeModuleOptions } from './palisade-options.interface.js';
+
+/** @internal Options after validation and precomputation: what the request path reads. */
+export interface NormalizedPalisadeOptions {
+  readonly auth: NormalizedAuthOptions;
+}
+
+const KNOWN_KEYS: ReadonlySet<string> = new Set(['auth']);
+
+/**
+ * Validates every option once at startup and precomputes what requests need.
+ * @internal
+ */
+export function normalizeOptions(options: PalisadeModuleOptions | undefined): NormalizedPalisadeOptions {
+  const input: unknown = options ?? {};
+  if (typeof input !== 'object' || input === null || Array.isArray(input)) {
+    throw new Error(`PalisadeModule: options are ${describe(input)}; expected an object.`);
+  }
+  for (const key of Object.keys(input)) {
+    if (!KNOWN_KEYS.has(key)) {
+      throw new Error(`PalisadeModule: unknown option '${key}'; known options: ${[...KNOWN_KEYS].join(', ')}.`);
+    }
+  }
+  return { auth: normalizeAuthOptions((input as PalisadeModuleOptions).auth) };
+}

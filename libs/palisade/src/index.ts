@@ -1,0 +1,28 @@
+/**
+ * `@palisade/nest`: authentication, authorization, throttling and security headers for NestJS,
+ * declared per route the way FastAPI's `Depends`/`Security` are.
+ * @packageDocumentation
+ */
+export { PalisadeModule } from './palisade.module.js';
+export type { PalisadeModuleExtras, PalisadeModuleOptions } from './common/palisade-options.interface.js';
+export type { Duration, DurationUnit } from './common/duration.js';
+export { parseDuration } from './common/duration.js';
+
+export { AuthGuard, type SchemeFailure } from './auth/auth.guard.js';
+export { Auth, Public, type AuthRequirement } from './auth/auth.decorator.js';
+export { CurrentUser } from './auth/current-user.decorator.js';
+export { AuthenticationFailedException } from './auth/authentication.exception.js';
+export type { RejectionReason } from './auth/credential-rejected.error.js';
+export type { ResolvedAuthRequirement } from './auth/auth-requirements.resolver.js';
+export { AUTH_SCHEMES, type AuthScheme, type Principal, type PrincipalInit } from './auth/principal.interface.js';
+export type {
+  ApiKeyAuthOptions,
+  AuthOptions,
+  AuthRequest,
+  BasicAuthOptions,
+  HashedApiKey,
+  JwtAlgorithm,
+  JwtAuthOptions,
+} from './auth/auth-options.interface.js';
+
+export { TokenService, type IssuedAccessToken, type IssueAccessTokenOptions } from './tokens/token.service.js';

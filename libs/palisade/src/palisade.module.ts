@@ -1,0 +1,59 @@
+import { Module, type DynamicModule, type Provider } from '@nestjs/common';
+import { APP_GUARD, DiscoveryModule } from '@nestjs/core';
+import { AuthGuard } from './auth/auth.guard.js';
+import { AuthRequirementsResolver } from './auth/auth-requirements.resolver.js';
+import { StrategyRegistry } from './auth/strategy.registry.js';
+import { PALISADE_OPTIONS } from './common/palisade.constants.js';
+import { ConfigurableModuleClass, MODULE_OPTIONS_TOKEN, type ASYNC_OPTIONS_TYPE, type OPTIONS_TYPE } from './common/palisade.module-definition.js';
+import type { PalisadeModuleOptions } from './common/palisade-options.interface.js';
+import { normalizeOptions } from './common/palisade-options.normalizer.js';
+import { TokenService } from './tokens/token.service.js';
+
+const SHARED_PROVIDERS: Provider[] = [
+  { provide: PALISADE_OPTIONS, inject: [MODULE_OPTIONS_TOKEN], useFactory: (options: PalisadeModuleOptions) => normalizeOptions(options) },
+  AuthRequirementsResolver,
+  StrategyRegistry,
+  AuthGuard,
+  TokenService,
+];
+
+/**
+ * Palisade's module: import it once, in the root module. It is global, so `AuthGuard` and
+ * `TokenService` can be used from any module.
+ *
+ * @example
+ * \@Module({ imports: [PalisadeModule.forRoot({ auth: { jwt: { secret } }, global: true })] })
+ * export class AppModule {}
+ *
+ * @example
+ * PalisadeModule.forRootAsync({ imports: [ConfigModule], inject: [ConfigService],
+ *   useFactory: (config: ConfigService) => ({ auth: { jwt: { secret: config.getOrThrow('JWT_SECRET') } } }),
+ *   global: true })
+ */
+@Module({})
+export class PalisadeModule extends ConfigurableModuleClass {
+  /** Registers Palisade with static options. `global: true` applies its guards to every route. */
+  static override forRoot(options: typeof OPTIONS_TYPE): DynamicModule {
+    return PalisadeModule.complete(super.forRoot(options), options.global === true);
+  }
+
+  /** Registers Palisade with options from a factory or an options class (`useFactory`, `useClass`, `useExisting`). */
+  static override forRootAsync(options: typeof ASYNC_OPTIONS_TYPE): DynamicModule {
+    return PalisadeModule.complete(super.forRootAsync(options), options.global === true);
+  }
+
+  private static complete(definition: DynamicModule, registerGlobally: boolean): DynamicModule {
+    const providers: Provider[] = [...(definition.providers ?? []), ...SHARED_PROVIDERS];
+    if (registerGlobally) {
+      // Order of DESIGN.md: authentication first; later guards (roles, throttling) follow it.
+      providers.push({ provide: APP_GUARD, useExisting: AuthGuard });
+    }
+    return {
+      ...definition,
+      global: true,
+      imports: [...(definition.imports ?? []), DiscoveryModule],
+      providers,
+      exports: [AuthGuard, TokenService, PALISADE_OPTIONS],
+    };
+  }
+}
