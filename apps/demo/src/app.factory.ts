@@ -23,11 +23,10 @@ export async function createDemoApp(config: DemoConfig, options: { logger?: fals
     );
     app = fastify;
   } else {
-    const express = await NestFactory.create<NestExpressApplication>(
-      AppModule.register(config),
-      new ExpressAdapter(),
-      { bodyParser: false, ...(logger === undefined ? {} : { logger }) },
-    );
+    const express = await NestFactory.create<NestExpressApplication>(AppModule.register(config), new ExpressAdapter(), {
+      bodyParser: false,
+      ...(logger === undefined ? {} : { logger }),
+    });
     express.disable('x-powered-by');
     express.useBodyParser('json', { limit: BODY_LIMIT });
     app = express;

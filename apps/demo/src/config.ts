@@ -78,7 +78,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): DemoConfig {
     jwtSecretIsDefault: secret === undefined,
     jwtIssuer: optional(env, 'JWT_ISSUER') ?? 'palisade-demo',
     jwtAudience: optional(env, 'JWT_AUDIENCE') ?? 'palisade-demo',
-    apiKeySha256: createHash('sha256').update(apiKey ?? DEV_API_KEY, 'utf8').digest('hex'),
+    apiKeySha256: createHash('sha256')
+      .update(apiKey ?? DEV_API_KEY, 'utf8')
+      .digest('hex'),
     apiKeyIsDefault: apiKey === undefined,
     throttleLimit: integer(env, 'THROTTLE_LIMIT', 100, 1, 1_000_000),
     throttleTtlMs,

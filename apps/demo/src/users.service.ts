@@ -34,10 +34,13 @@ export class UsersService implements OnModuleInit {
   private readonly decoy = { salt: randomBytes(16), hash: randomBytes(KEY_LENGTH) };
 
   async onModuleInit(): Promise<void> {
-    for (const seed of SEED) {
-      const salt = randomBytes(16);
-      this.users.set(seed.id, { id: seed.id, salt, hash: await derive(seed.password, salt), roles: seed.roles, scopes: seed.scopes });
-    }
+    const hashed = await Promise.all(
+      SEED.map(async (seed) => {
+        const salt = randomBytes(16);
+        return { id: seed.id, salt, hash: await derive(seed.password, salt), roles: seed.roles, scopes: seed.scopes };
+      }),
+    );
+    for (const user of hashed) this.users.set(user.id, user);
   }
 
   /** The principal for a correct user id and password, `null` otherwise. */

@@ -4,19 +4,7 @@ import type { HttpRequestLike } from '../common/http-context.js';
 import type { AuthScheme, PrincipalInit } from './principal.interface.js';
 
 /** JWS algorithms Palisade accepts for access tokens. `none` is never accepted. */
-export type JwtAlgorithm =
-  | 'HS256'
-  | 'HS384'
-  | 'HS512'
-  | 'RS256'
-  | 'RS384'
-  | 'RS512'
-  | 'PS256'
-  | 'PS384'
-  | 'PS512'
-  | 'ES256'
-  | 'ES384'
-  | 'ES512';
+export type JwtAlgorithm = 'HS256' | 'HS384' | 'HS512' | 'RS256' | 'RS384' | 'RS512' | 'PS256' | 'PS384' | 'PS512' | 'ES256' | 'ES384' | 'ES512';
 
 /** The request object handed to `validate` callbacks (an Express or a Fastify request). */
 export type AuthRequest = HttpRequestLike;

@@ -60,7 +60,18 @@ export interface NormalizedAuthOptions {
 
 const HMAC_MIN_BYTES: Readonly<Record<string, number>> = { HS256: 32, HS384: 48, HS512: 64 };
 const KNOWN_ALGORITHMS: ReadonlySet<string> = new Set([
-  'HS256', 'HS384', 'HS512', 'RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512', 'ES256', 'ES384', 'ES512',
+  'HS256',
+  'HS384',
+  'HS512',
+  'RS256',
+  'RS384',
+  'RS512',
+  'PS256',
+  'PS384',
+  'PS512',
+  'ES256',
+  'ES384',
+  'ES512',
 ]);
 const EC_CURVE_ALGORITHM: Readonly<Record<string, JwtAlgorithm>> = {
   prime256v1: 'ES256',

@@ -68,7 +68,9 @@ export class AuthRequirementsResolver implements OnApplicationBootstrap {
     const schemes = [...new Set(onHandler?.schemes ?? onController?.schemes ?? auth.defaultSchemes)];
     for (const scheme of schemes) assertSchemeConfigured(scheme, auth.configured, `@Auth() on ${where}`);
     if (!isPublic && schemes.length === 0) {
-      throw new Error(`PalisadeModule: ${where} requires authentication but no scheme is configured; set auth.jwt, auth.apiKey or auth.basic, or mark the route @Public().`);
+      throw new Error(
+        `PalisadeModule: ${where} requires authentication but no scheme is configured; set auth.jwt, auth.apiKey or auth.basic, or mark the route @Public().`,
+      );
     }
     const optional = onHandler?.optional ?? onController?.optional ?? false;
     const missingChallenge = schemes.map((scheme) => auth.challenges.get(scheme)?.missing ?? '').join(', ');

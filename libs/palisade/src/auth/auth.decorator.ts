@@ -32,8 +32,7 @@ export function Auth(...schemes: AuthScheme[]): MethodDecorator & ClassDecorator
 export function Auth(requirement: AuthRequirement): MethodDecorator & ClassDecorator;
 export function Auth(...args: (AuthScheme | AuthRequirement)[]): MethodDecorator & ClassDecorator {
   const [first] = args;
-  const requirement: AuthRequirement =
-    typeof first === 'object' && first !== null ? { ...first } : { schemes: args as AuthScheme[] };
+  const requirement: AuthRequirement = typeof first === 'object' && first !== null ? { ...first } : { schemes: args as AuthScheme[] };
   return applyDecorators(AuthMetadata(requirement));
 }
 

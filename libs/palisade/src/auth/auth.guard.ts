@@ -75,6 +75,8 @@ export class AuthGuard implements CanActivate {
       }
       const strategy = this.strategies.get(scheme);
       if (!strategy) continue;
+      // Sequential on purpose: schemes are tried in the route's order and the first success wins.
+      // oxlint-disable-next-line no-await-in-loop
       const outcome = await runStrategy(strategy, request);
       if (outcome.kind === 'success') return this.resolvePrincipal(outcome.principal, scheme);
       if (outcome.kind === 'rejected') {

@@ -45,7 +45,8 @@ export class BasicStrategy extends PassportStrategy(CallbackStrategy, BASIC_STRA
 
   async validate(request: HttpRequestLike): Promise<PrincipalInit> {
     const credentials = cachedCredentials(request);
-    const decoded = credentials?.authScheme === 'basic' && credentials.authCredential !== undefined ? decodeBasicCredential(credentials.authCredential) : undefined;
+    const decoded =
+      credentials?.authScheme === 'basic' && credentials.authCredential !== undefined ? decodeBasicCredential(credentials.authCredential) : undefined;
     if (!decoded) throw new CredentialRejectedError('malformed', 'malformed Basic credentials');
     const principal = await this.options.validate(decoded.userId, decoded.password, request);
     if (!principal) throw new CredentialRejectedError('invalid', 'wrong user id or password');

@@ -1,0 +1,30 @@
+import 'reflect-metadata';
+import type { INestApplication, ModuleMetadata } from '@nestjs/common';
+import { Test } from '@nestjs/testing';
+import { ExpressAdapter, type NestExpressApplication } from '@nestjs/platform-express';
+import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
+import request from 'supertest';
+
+/** The two HTTP adapters every e2e suite runs on. */
+export const ADAPTERS = ['express', 'fastify'] as const;
+export type AdapterName = (typeof ADAPTERS)[number];
+
+/**
+ * Boots a real Nest app from `metadata` on the given adapter, listening on an ephemeral loopback
+ * port, and returns it with a supertest agent bound to it.
+ */
+export async function bootApp(adapter: AdapterName, metadata: ModuleMetadata): Promise<{ app: INestApplication; http: ReturnType<typeof request> }> {
+  const moduleRef = await Test.createTestingModule(metadata).compile();
+  let app: INestApplication;
+  if (adapter === 'fastify') {
+    app = moduleRef.createNestApplication<NestFastifyApplication>(new FastifyAdapter(), { logger: false });
+  } else {
+    const express = moduleRef.createNestApplication<NestExpressApplication>(new ExpressAdapter(), { logger: false });
+    express.disable('x-powered-by');
+    app = express;
+  }
+  await app.init();
+  if (adapter === 'fastify') await (app as NestFastifyApplication).getHttpAdapter().getInstance().ready();
+  await app.listen(0, '127.0.0.1');
+  return { app, http: request(app.getHttpServer()) };
+}
