@@ -1,9 +1,12 @@
 import { Module, type DynamicModule } from '@nestjs/common';
 import { PalisadeModule, type PalisadeModuleOptions } from '@palisade/nest';
+import { AdminController } from './admin.controller.js';
 import { AuthController } from './auth.controller.js';
 import type { DemoConfig } from './config.js';
 import { HealthController } from './health.controller.js';
 import { MeController } from './me.controller.js';
+import { OwnProfilePolicy, ProfilesController } from './profiles.controller.js';
+import { ReportsController } from './reports.controller.js';
 import { UsersModule } from './users.module.js';
 import { UsersService } from './users.service.js';
 
@@ -19,6 +22,7 @@ export function palisadeOptions(config: DemoConfig, users: UsersService): Palisa
       basic: { realm: 'palisade-demo', validate: (userId, password) => users.verify(userId, password) },
       realm: 'palisade-demo',
     },
+    roles: { hierarchy: { admin: ['user'] } },
   };
 }
 
@@ -37,7 +41,8 @@ export class AppModule {
           global: true,
         }),
       ],
-      controllers: [HealthController, AuthController, MeController],
+      controllers: [HealthController, AuthController, MeController, AdminController, ReportsController, ProfilesController],
+      providers: [OwnProfilePolicy],
     };
   }
 }

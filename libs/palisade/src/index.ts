@@ -8,7 +8,8 @@ export type { PalisadeModuleExtras, PalisadeModuleOptions } from './common/palis
 export type { Duration, DurationUnit } from './common/duration.js';
 export { parseDuration } from './common/duration.js';
 
-export { AuthGuard, type SchemeFailure } from './auth/auth.guard.js';
+export { AuthGuard } from './auth/auth.guard.js';
+export { Authenticator, type SchemeFailure } from './auth/authenticator.service.js';
 export { Auth, Public, type AuthRequirement } from './auth/auth.decorator.js';
 export { CurrentUser } from './auth/current-user.decorator.js';
 export { AuthenticationFailedException } from './auth/authentication.exception.js';
@@ -24,5 +25,14 @@ export type {
   JwtAlgorithm,
   JwtAuthOptions,
 } from './auth/auth-options.interface.js';
+
+export { RolesGuard, type DenialReason } from './roles/roles.guard.js';
+export { Roles } from './roles/roles.decorator.js';
+export { Scopes } from './roles/scopes.decorator.js';
+export { Policy } from './roles/policy.decorator.js';
+export { Secure, type SecureOptions, type ThrottleRequirement } from './roles/secure.decorator.js';
+export { AccessDeniedException } from './roles/access-denied.exception.js';
+export type { Policy as PolicyType, PolicyContext, PolicyFunction, PolicyHandler } from './roles/policy.interface.js';
+export type { RolesOptions } from './roles/roles-options.interface.js';
 
 export { TokenService, type IssuedAccessToken, type IssueAccessTokenOptions } from './tokens/token.service.js';

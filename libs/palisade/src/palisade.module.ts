@@ -1,8 +1,11 @@
 import { Module, type DynamicModule, type Provider } from '@nestjs/common';
 import { APP_GUARD, DiscoveryModule } from '@nestjs/core';
 import { AuthGuard } from './auth/auth.guard.js';
+import { Authenticator } from './auth/authenticator.service.js';
 import { AuthRequirementsResolver } from './auth/auth-requirements.resolver.js';
 import { StrategyRegistry } from './auth/strategy.registry.js';
+import { AuthorizationRequirementsResolver } from './roles/authorization-requirements.resolver.js';
+import { RolesGuard } from './roles/roles.guard.js';
 import { PALISADE_OPTIONS } from './common/palisade.constants.js';
 import { ConfigurableModuleClass, MODULE_OPTIONS_TOKEN, type ASYNC_OPTIONS_TYPE, type OPTIONS_TYPE } from './common/palisade.module-definition.js';
 import type { PalisadeModuleOptions } from './common/palisade-options.interface.js';
@@ -13,13 +16,16 @@ const SHARED_PROVIDERS: Provider[] = [
   { provide: PALISADE_OPTIONS, inject: [MODULE_OPTIONS_TOKEN], useFactory: (options: PalisadeModuleOptions) => normalizeOptions(options) },
   AuthRequirementsResolver,
   StrategyRegistry,
+  Authenticator,
   AuthGuard,
+  AuthorizationRequirementsResolver,
+  RolesGuard,
   TokenService,
 ];
 
 /**
- * Palisade's module: import it once, in the root module. It is global, so `AuthGuard` and
- * `TokenService` can be used from any module.
+ * Palisade's module: import it once, in the root module. It is global, so `AuthGuard`,
+ * `RolesGuard` and `TokenService` can be used from any module.
  *
  * @example
  * \@Module({ imports: [PalisadeModule.forRoot({ auth: { jwt: { secret } }, global: true })] })
@@ -46,14 +52,14 @@ export class PalisadeModule extends ConfigurableModuleClass {
     const providers: Provider[] = [...(definition.providers ?? []), ...SHARED_PROVIDERS];
     if (registerGlobally) {
       // Order of DESIGN.md: authentication first; later guards (roles, throttling) follow it.
-      providers.push({ provide: APP_GUARD, useExisting: AuthGuard });
+      providers.push({ provide: APP_GUARD, useExisting: AuthGuard }, { provide: APP_GUARD, useExisting: RolesGuard });
     }
     return {
       ...definition,
       global: true,
       imports: [...(definition.imports ?? []), DiscoveryModule],
       providers,
-      exports: [AuthGuard, TokenService, PALISADE_OPTIONS],
+      exports: [Authenticator, AuthGuard, RolesGuard, TokenService, PALISADE_OPTIONS],
     };
   }
 }

@@ -1,9 +1,10 @@
 import { Inject, Injectable, type OnApplicationBootstrap } from '@nestjs/common';
 import { DiscoveryService, MetadataScanner, Reflector } from '@nestjs/core';
+import { forEachRoute, routeName, type Handler } from '../common/routes.js';
 import { PALISADE_OPTIONS } from '../common/palisade.constants.js';
 import type { NormalizedPalisadeOptions } from '../common/palisade-options.normalizer.js';
 import { assertSchemeConfigured } from './auth-options.normalizer.js';
-import { AuthMetadata, PublicMetadata } from './auth.decorator.js';
+import { AuthMetadata, PublicMetadata, RequiresPrincipalMetadata } from './auth.decorator.js';
 import type { AuthScheme } from './principal.interface.js';
 
 /** A route's authentication requirement, resolved once per handler. @internal */
@@ -14,10 +15,6 @@ export interface ResolvedAuthRequirement {
   /** `WWW-Authenticate` value when no credential was presented. */
   readonly missingChallenge: string;
 }
-
-type Handler = (...args: unknown[]) => unknown;
-// Nest stores the route path of a handler under this metadata key (PATH_METADATA).
-const ROUTE_PATH_METADATA = 'path';
 
 /**
  * Reads `@Public` and `@Auth` once per handler and caches the result. Every controller route is
@@ -37,23 +34,13 @@ export class AuthRequirementsResolver implements OnApplicationBootstrap {
   ) {}
 
   onApplicationBootstrap(): void {
-    for (const wrapper of this.discovery.getControllers()) {
-      const controller = wrapper.metatype as (new (...args: never[]) => unknown) | undefined;
-      if (!controller || typeof controller !== 'function') continue;
-      const prototype = controller.prototype as Record<string, unknown>;
-      for (const name of this.scanner.getAllMethodNames(prototype)) {
-        const handler = prototype[name];
-        if (typeof handler === 'function' && Reflect.getMetadata(ROUTE_PATH_METADATA, handler) !== undefined) {
-          this.resolve(handler as Handler, controller);
-        }
-      }
-    }
+    forEachRoute(this.discovery, this.scanner, (handler, controller) => this.resolve(handler, controller));
   }
 
   resolve(handler: Handler, controller: object): ResolvedAuthRequirement {
     const cached = this.cache.get(handler);
     if (cached) return cached;
-    const resolved = this.compute(handler, controller, `${(controller as { name?: string }).name ?? 'controller'}.${handler.name}`);
+    const resolved = this.compute(handler, controller, routeName(handler, controller));
     this.cache.set(handler, resolved);
     return resolved;
   }
@@ -64,7 +51,14 @@ export class AuthRequirementsResolver implements OnApplicationBootstrap {
     const onController = this.reflector.get(AuthMetadata, controller as Handler);
     const handlerPublic = this.reflector.get(PublicMetadata, handler) === true;
     const controllerPublic = this.reflector.get(PublicMetadata, controller as Handler) === true;
-    const isPublic = handlerPublic || (controllerPublic && onHandler === undefined);
+    const handlerRequiresPrincipal = onHandler !== undefined || this.reflector.get(RequiresPrincipalMetadata, handler) === true;
+    if (handlerPublic && handlerRequiresPrincipal) {
+      throw new Error(
+        `PalisadeModule: ${where} is @Public() but also declares @Auth, @Roles, @Scopes or @Policy; remove @Public() or the requirement (a public route never has a caller to check).`,
+      );
+    }
+    // @Public() on a controller covers the handlers that declare no requirement of their own.
+    const isPublic = handlerPublic || (controllerPublic && !handlerRequiresPrincipal);
     const schemes = [...new Set(onHandler?.schemes ?? onController?.schemes ?? auth.defaultSchemes)];
     for (const scheme of schemes) assertSchemeConfigured(scheme, auth.configured, `@Auth() on ${where}`);
     if (!isPublic && schemes.length === 0) {

@@ -15,6 +15,11 @@ export interface AuthRequirement {
 
 /** @internal Metadata written by `@Auth`. */
 export const AuthMetadata = Reflector.createDecorator<AuthRequirement>();
+/**
+ * @internal Written by decorators that need a caller (`@Roles`, `@Scopes`, `@Policy`): on a handler
+ * of a `@Public()` controller, it makes that handler require authentication again.
+ */
+export const RequiresPrincipalMetadata = Reflector.createDecorator<boolean>({ transform: () => true });
 /** @internal Metadata written by `@Public`. */
 export const PublicMetadata = Reflector.createDecorator<boolean>({ transform: () => true });
 

@@ -1,133 +1,24 @@
-import { Inject, Injectable, type CanActivate, type ExecutionContext } from '@nestjs/common';
-import { HttpAdapterHost } from '@nestjs/core';
-import { getRequest, getResponse, type HttpRequestLike } from '../common/http-context.js';
-import { PALISADE_OPTIONS } from '../common/palisade.constants.js';
-import type { NormalizedPalisadeOptions } from '../common/palisade-options.normalizer.js';
-import type { SchemeChallenges } from './auth-options.normalizer.js';
-import { AuthRequirementsResolver, type ResolvedAuthRequirement } from './auth-requirements.resolver.js';
-import { AuthenticationFailedException } from './authentication.exception.js';
-import type { RejectionReason } from './credential-rejected.error.js';
-import { authorizationPresence, Presence, presentedCredentials, type PresentedCredentials } from './credentials.js';
-import { jwtFailureReason } from './jwt.strategy.js';
-import { createPrincipal } from './principal.factory.js';
-import type { AuthScheme, Principal } from './principal.interface.js';
-import { runStrategy } from './strategy.runner.js';
-import { StrategyRegistry } from './strategy.registry.js';
-
-const AUTHENTICATED = Symbol('palisade.authenticated');
-
-/** What happened to one scheme's credential on a request that failed authentication. */
-export interface SchemeFailure {
-  /** The scheme whose credential was rejected. */
-  readonly scheme: AuthScheme;
-  /** Why: unparseable (`malformed`), expired, or otherwise `invalid`. */
-  readonly reason: RejectionReason;
-}
+import { Injectable, type CanActivate, type ExecutionContext } from '@nestjs/common';
+import { Authenticator } from './authenticator.service.js';
 
 /**
- * Authenticates a request with the schemes its route accepts (`@Auth(...)`, else
- * `auth.defaultSchemes`), trying each scheme whose credential is present, in order. The first
- * success attaches the {@link Principal} to `request.user`. A rejected or malformed credential
- * never hides a later scheme that succeeds, and never becomes a 500.
- *
- * Failure: 401 with `{ statusCode, error, message }` and one `WWW-Authenticate` challenge per
- * accepted scheme (RFC 6750 `error="invalid_token"` where a token was rejected).
+ * Authenticates every request of the routes it guards with the schemes each route accepts
+ * (`@Auth(...)`, else `auth.defaultSchemes`) and attaches the principal to `request.user`;
+ * `@Public()` routes pass untouched. A failure is a 401 with `WWW-Authenticate` challenges.
  *
  * Register it globally with `PalisadeModule.forRoot({ ..., global: true })` or per controller with
- * `@UseGuards(AuthGuard)`. Extend it through the protected methods.
+ * `@UseGuards(AuthGuard)`.
+ *
+ * @example
+ * \@Controller('orders') \@UseGuards(AuthGuard) export class OrdersController {}
  */
 @Injectable()
 export class AuthGuard implements CanActivate {
-  constructor(
-    private readonly requirements: AuthRequirementsResolver,
-    private readonly strategies: StrategyRegistry,
-    private readonly adapterHost: HttpAdapterHost,
-    @Inject(PALISADE_OPTIONS) private readonly options: NormalizedPalisadeOptions,
-  ) {}
+  constructor(private readonly authenticator: Authenticator) {}
 
   async canActivate(context: ExecutionContext): Promise<boolean> {
     if (context.getType() !== 'http') return true;
-    const requirement = this.requirements.resolve(context.getHandler() as never, context.getClass());
-    if (requirement.isPublic) return true;
-    const request = getRequest(context);
-    if (request[AUTHENTICATED] !== undefined) return true; // already authenticated by an earlier AuthGuard
-    const principal = await this.authenticate(request, requirement, context);
-    request[AUTHENTICATED] = principal ?? null;
-    if (principal) request.user = principal;
+    await this.authenticator.authenticateContext(context);
     return true;
-  }
-
-  /**
-   * Tries the route's schemes; resolves with the principal, with `undefined` for an anonymous
-   * caller on an optional route, or throws the 401.
-   */
-  protected async authenticate(request: HttpRequestLike, requirement: ResolvedAuthRequirement, context: ExecutionContext): Promise<Principal | undefined> {
-    const { apiKey } = this.options.auth;
-    const credentials = presentedCredentials(request, apiKey?.header, apiKey?.maxKeyLength ?? 0);
-    let failures: SchemeFailure[] | undefined;
-    let unexpected: unknown;
-    for (const scheme of requirement.schemes) {
-      const presence = this.presence(scheme, credentials);
-      if (presence === Presence.Absent) continue;
-      if (presence === Presence.Malformed) {
-        (failures ??= []).push({ scheme, reason: 'malformed' });
-        continue;
-      }
-      const strategy = this.strategies.get(scheme);
-      if (!strategy) continue;
-      // Sequential on purpose: schemes are tried in the route's order and the first success wins.
-      // oxlint-disable-next-line no-await-in-loop
-      const outcome = await runStrategy(strategy, request);
-      if (outcome.kind === 'success') return this.resolvePrincipal(outcome.principal, scheme);
-      if (outcome.kind === 'rejected') {
-        const reason = scheme === 'jwt' && outcome.reason === 'invalid' ? jwtFailureReason(outcome.info) : outcome.reason;
-        (failures ??= []).push({ scheme, reason });
-      } else {
-        unexpected ??= outcome.error;
-      }
-    }
-    if (unexpected !== undefined) {
-      // An error from an application callback (a database down, say) is not the caller's fault:
-      // let the exception layer answer it (an HttpException keeps its status).
-      throw unexpected;
-    }
-    if (failures === undefined && requirement.optional) return undefined;
-    this.onDenied(context, requirement, failures ?? []);
-  }
-
-  /** Builds the principal attached to the request. Override to enrich it. */
-  protected resolvePrincipal(init: Parameters<typeof createPrincipal>[0], scheme: AuthScheme): Principal {
-    return createPrincipal(init, scheme);
-  }
-
-  /** Sets the challenges and throws the 401. Override to audit or to change the message. */
-  protected onDenied(context: ExecutionContext, requirement: ResolvedAuthRequirement, failures: readonly SchemeFailure[]): never {
-    const challenge = failures.length === 0 ? requirement.missingChallenge : this.challengeFor(requirement, failures);
-    this.adapterHost.httpAdapter.setHeader(getResponse(context), 'WWW-Authenticate', challenge);
-    if (failures.length === 0) throw new AuthenticationFailedException('Authentication required');
-    const expired = failures.every((f) => f.reason === 'expired');
-    throw new AuthenticationFailedException(expired ? 'The access token expired' : 'Invalid credentials');
-  }
-
-  private challengeFor(requirement: ResolvedAuthRequirement, failures: readonly SchemeFailure[]): string {
-    const parts: string[] = [];
-    for (const scheme of requirement.schemes) {
-      const challenges = this.options.auth.challenges.get(scheme) as SchemeChallenges;
-      const failure = failures.find((f) => f.scheme === scheme);
-      parts.push(failure === undefined ? challenges.missing : challenges[failure.reason]);
-    }
-    return parts.join(', ');
-  }
-
-  private presence(scheme: AuthScheme, credentials: PresentedCredentials): Presence {
-    switch (scheme) {
-      case 'jwt':
-        return authorizationPresence(credentials, 'bearer');
-      case 'basic':
-        return authorizationPresence(credentials, 'basic');
-      case 'api-key':
-        if (credentials.apiKey !== undefined) return Presence.Present;
-        return credentials.apiKeyMalformed ? Presence.Malformed : Presence.Absent;
-    }
   }
 }

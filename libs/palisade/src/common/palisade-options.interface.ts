@@ -1,4 +1,5 @@
 import type { AuthOptions } from '../auth/auth-options.interface.js';
+import type { RolesOptions } from '../roles/roles-options.interface.js';
 
 /**
  * Options of `PalisadeModule.forRoot()` / the factory of `forRootAsync()`. Validated once at
@@ -14,6 +15,8 @@ import type { AuthOptions } from '../auth/auth-options.interface.js';
 export interface PalisadeModuleOptions {
   /** Authentication schemes (JWT, API key, Basic) and the default schemes of a route. */
   auth?: AuthOptions;
+  /** Role hierarchy and known role names for `@Roles`. */
+  roles?: RolesOptions;
 }
 
 /** Options that shape the module definition itself (not available to an async factory). */

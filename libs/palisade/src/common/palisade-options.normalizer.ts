@@ -1,13 +1,15 @@
 import { normalizeAuthOptions, type NormalizedAuthOptions } from '../auth/auth-options.normalizer.js';
+import { normalizeRolesOptions, type NormalizedRolesOptions } from '../roles/role-hierarchy.js';
 import { describe } from './duration.js';
 import type { PalisadeModuleOptions } from './palisade-options.interface.js';
 
 /** @internal Options after validation and precomputation: what the request path reads. */
 export interface NormalizedPalisadeOptions {
   readonly auth: NormalizedAuthOptions;
+  readonly roles: NormalizedRolesOptions;
 }
 
-const KNOWN_KEYS: ReadonlySet<string> = new Set(['auth']);
+const KNOWN_KEYS: ReadonlySet<string> = new Set(['auth', 'roles']);
 
 /**
  * Validates every option once at startup and precomputes what requests need.
@@ -23,5 +25,6 @@ export function normalizeOptions(options: PalisadeModuleOptions | undefined): No
       throw new Error(`PalisadeModule: unknown option '${key}'; known options: ${[...KNOWN_KEYS].join(', ')}.`);
     }
   }
-  return { auth: normalizeAuthOptions((input as PalisadeModuleOptions).auth) };
+  const { auth, roles } = input as PalisadeModuleOptions;
+  return { auth: normalizeAuthOptions(auth), roles: normalizeRolesOptions(roles) };
 }

@@ -1,0 +1,145 @@
+import { Inject, Injectable, type ExecutionContext } from '@nestjs/common';
+import { HttpAdapterHost } from '@nestjs/core';
+import { getRequest, getResponse, type HttpRequestLike } from '../common/http-context.js';
+import { PALISADE_OPTIONS } from '../common/palisade.constants.js';
+import type { NormalizedPalisadeOptions } from '../common/palisade-options.normalizer.js';
+import type { SchemeChallenges } from './auth-options.normalizer.js';
+import { AuthRequirementsResolver, type ResolvedAuthRequirement } from './auth-requirements.resolver.js';
+import { AuthenticationFailedException } from './authentication.exception.js';
+import type { RejectionReason } from './credential-rejected.error.js';
+import { authorizationPresence, Presence, presentedCredentials, type PresentedCredentials } from './credentials.js';
+import { jwtFailureReason } from './jwt.strategy.js';
+import { createPrincipal } from './principal.factory.js';
+import type { AuthScheme, Principal } from './principal.interface.js';
+import { runStrategy } from './strategy.runner.js';
+import { StrategyRegistry } from './strategy.registry.js';
+
+const AUTHENTICATED = Symbol('palisade.authenticated');
+
+/** What happened to one scheme's credential on a request that failed authentication. */
+export interface SchemeFailure {
+  /** The scheme whose credential was rejected. */
+  readonly scheme: AuthScheme;
+  /** Why: unparseable (`malformed`), expired, or otherwise `invalid`. */
+  readonly reason: RejectionReason;
+}
+
+/**
+ * Does the authentication work for `AuthGuard` and for any guard that needs the caller
+ * (`RolesGuard`): tries the schemes the route accepts (`@Auth(...)`, else `auth.defaultSchemes`),
+ * each whose credential is present, in order. The first success attaches the {@link Principal} to
+ * `request.user`. A rejected or malformed credential never hides a later scheme that succeeds, and
+ * never becomes a 500. Idempotent per request: the second call returns the first result.
+ *
+ * Failure: 401 with `{ statusCode, error, message }` and one `WWW-Authenticate` challenge per
+ * accepted scheme (RFC 6750 `error="invalid_token"` where a token was rejected).
+ *
+ * Extend it through its protected methods and provide the subclass in place of `Authenticator`.
+ */
+@Injectable()
+export class Authenticator {
+  constructor(
+    private readonly requirements: AuthRequirementsResolver,
+    private readonly strategies: StrategyRegistry,
+    private readonly adapterHost: HttpAdapterHost,
+    @Inject(PALISADE_OPTIONS) private readonly options: NormalizedPalisadeOptions,
+  ) {}
+
+  /** The route's resolved authentication requirement (cached per handler). */
+  requirementOf(context: ExecutionContext): ResolvedAuthRequirement {
+    return this.requirements.resolve(context.getHandler() as never, context.getClass());
+  }
+
+  /**
+   * Authenticates the request of `context` once: resolves with the principal, with `undefined` on
+   * a public route or for an anonymous caller on an optional route, or throws the 401.
+   */
+  async authenticateContext(context: ExecutionContext): Promise<Principal | undefined> {
+    const requirement = this.requirementOf(context);
+    if (requirement.isPublic) return undefined;
+    const request = getRequest(context);
+    if (request[AUTHENTICATED] !== undefined) return (request[AUTHENTICATED] as Principal | null) ?? undefined;
+    const principal = await this.authenticate(request, requirement, context);
+    request[AUTHENTICATED] = principal ?? null;
+    if (principal) request.user = principal;
+    return principal;
+  }
+  /** Throws the 401 for a route that needs a caller when none authenticated (an optional route). */
+  rejectAnonymous(context: ExecutionContext): never {
+    this.onDenied(context, this.requirementOf(context), []);
+  }
+
+  /**
+   * Tries the route's schemes; resolves with the principal, with `undefined` for an anonymous
+   * caller on an optional route, or throws the 401.
+   */
+  protected async authenticate(request: HttpRequestLike, requirement: ResolvedAuthRequirement, context: ExecutionContext): Promise<Principal | undefined> {
+    const { apiKey } = this.options.auth;
+    const credentials = presentedCredentials(request, apiKey?.header, apiKey?.maxKeyLength ?? 0);
+    let failures: SchemeFailure[] | undefined;
+    let unexpected: unknown;
+    for (const scheme of requirement.schemes) {
+      const presence = this.presence(scheme, credentials);
+      if (presence === Presence.Absent) continue;
+      if (presence === Presence.Malformed) {
+        (failures ??= []).push({ scheme, reason: 'malformed' });
+        continue;
+      }
+      const strategy = this.strategies.get(scheme);
+      if (!strategy) continue;
+      // Sequential on purpose: schemes are tried in the route's order and the first success wins.
+      // oxlint-disable-next-line no-await-in-loop
+      const outcome = await runStrategy(strategy, request);
+      if (outcome.kind === 'success') return this.resolvePrincipal(outcome.principal, scheme);
+      if (outcome.kind === 'rejected') {
+        const reason = scheme === 'jwt' && outcome.reason === 'invalid' ? jwtFailureReason(outcome.info) : outcome.reason;
+        (failures ??= []).push({ scheme, reason });
+      } else {
+        unexpected ??= outcome.error;
+      }
+    }
+    if (unexpected !== undefined) {
+      // An error from an application callback (a database down, say) is not the caller's fault:
+      // let the exception layer answer it (an HttpException keeps its status).
+      throw unexpected;
+    }
+    if (failures === undefined && requirement.optional) return undefined;
+    this.onDenied(context, requirement, failures ?? []);
+  }
+
+  /** Builds the principal attached to the request. Override to enrich it. */
+  protected resolvePrincipal(init: Parameters<typeof createPrincipal>[0], scheme: AuthScheme): Principal {
+    return createPrincipal(init, scheme);
+  }
+
+  /** Sets the challenges and throws the 401. Override to audit or to change the message. */
+  protected onDenied(context: ExecutionContext, requirement: ResolvedAuthRequirement, failures: readonly SchemeFailure[]): never {
+    const challenge = failures.length === 0 ? requirement.missingChallenge : this.challengeFor(requirement, failures);
+    this.adapterHost.httpAdapter.setHeader(getResponse(context), 'WWW-Authenticate', challenge);
+    if (failures.length === 0) throw new AuthenticationFailedException('Authentication required');
+    const expired = failures.every((f) => f.reason === 'expired');
+    throw new AuthenticationFailedException(expired ? 'The access token expired' : 'Invalid credentials');
+  }
+
+  private challengeFor(requirement: ResolvedAuthRequirement, failures: readonly SchemeFailure[]): string {
+    const parts: string[] = [];
+    for (const scheme of requirement.schemes) {
+      const challenges = this.options.auth.challenges.get(scheme) as SchemeChallenges;
+      const failure = failures.find((f) => f.scheme === scheme);
+      parts.push(failure === undefined ? challenges.missing : challenges[failure.reason]);
+    }
+    return parts.join(', ');
+  }
+
+  private presence(scheme: AuthScheme, credentials: PresentedCredentials): Presence {
+    switch (scheme) {
+      case 'jwt':
+        return authorizationPresence(credentials, 'bearer');
+      case 'basic':
+        return authorizationPresence(credentials, 'basic');
+      case 'api-key':
+        if (credentials.apiKey !== undefined) return Presence.Present;
+        return credentials.apiKeyMalformed ? Presence.Malformed : Presence.Absent;
+    }
+  }
+}

@@ -1,0 +1,76 @@
+import { Inject, Injectable, type CanActivate, type ExecutionContext } from '@nestjs/common';
+import { HttpAdapterHost } from '@nestjs/core';
+import { Authenticator } from '../auth/authenticator.service.js';
+import type { Principal } from '../auth/principal.interface.js';
+import { getRequest, getResponse } from '../common/http-context.js';
+import { PALISADE_OPTIONS } from '../common/palisade.constants.js';
+import type { NormalizedPalisadeOptions } from '../common/palisade-options.normalizer.js';
+import { AccessDeniedException } from './access-denied.exception.js';
+import { AuthorizationRequirementsResolver, type ResolvedAuthorization } from './authorization-requirements.resolver.js';
+import type { PolicyContext } from './policy.interface.js';
+
+/** Which requirement denied a call. */
+export type DenialReason = 'role' | 'scope' | 'policy';
+
+/**
+ * Enforces `@Roles` (any-of, with the hierarchy), `@Scopes` (all-of) and `@Policy` (all must
+ * allow), accumulated over the controller and the handler. Nobody authenticated → 401 (never
+ * 403); an authenticated caller who may not → 403.
+ *
+ * Order-independent: when it runs before `AuthGuard` (or without it), it authenticates the request
+ * itself through the `Authenticator`, so it never judges a request nobody authenticated.
+ *
+ * @example
+ * \@UseGuards(AuthGuard, RolesGuard) \@Roles('admin') \@Controller('admin') class AdminController {}
+ */
+@Injectable()
+export class RolesGuard implements CanActivate {
+  constructor(
+    private readonly authenticator: Authenticator,
+    private readonly requirements: AuthorizationRequirementsResolver,
+    private readonly adapterHost: HttpAdapterHost,
+    @Inject(PALISADE_OPTIONS) private readonly options: NormalizedPalisadeOptions,
+  ) {}
+
+  async canActivate(context: ExecutionContext): Promise<boolean> {
+    if (context.getType() !== 'http') return true;
+    const authorization = this.requirements.resolve(context.getHandler() as never, context.getClass());
+    if (authorization.empty) return true;
+    const requirement = this.authenticator.requirementOf(context);
+    if (requirement.isPublic) return true;
+    const principal = await this.authenticator.authenticateContext(context);
+    if (!principal) this.authenticator.rejectAnonymous(context);
+    await this.authorize(principal, authorization, context);
+    return true;
+  }
+
+  /** Checks roles, then scopes, then policies; throws the 403 of the first that fails. */
+  protected async authorize(principal: Principal, authorization: ResolvedAuthorization, context: ExecutionContext): Promise<void> {
+    for (const group of authorization.roleGroups) {
+      if (!principal.roles.some((role) => group.has(role))) this.onDenied(context, 'role', authorization, principal);
+    }
+    for (const scope of authorization.scopes) {
+      if (!principal.scopes.includes(scope)) this.onDenied(context, 'scope', authorization, principal);
+    }
+    if (authorization.policies.length === 0) return;
+    const policyContext: PolicyContext = { principal, request: getRequest(context), execution: context };
+    for (const policy of authorization.policies) {
+      // Policies run in order and stop at the first refusal (a later one may assume earlier ones held).
+      // oxlint-disable-next-line no-await-in-loop
+      if ((await policy(policyContext)) !== true) this.onDenied(context, 'policy', authorization, principal);
+    }
+  }
+
+  /** Throws the 403. A missing scope also gets an RFC 6750 `insufficient_scope` challenge for bearer tokens. */
+  protected onDenied(context: ExecutionContext, reason: DenialReason, authorization: ResolvedAuthorization, principal: Principal): never {
+    if (reason === 'scope' && principal.scheme === 'jwt') {
+      const realm = this.options.auth.realm;
+      this.adapterHost.httpAdapter.setHeader(
+        getResponse(context),
+        'WWW-Authenticate',
+        `Bearer realm="${realm}", error="insufficient_scope", error_description="The access token lacks a required scope", scope="${authorization.scopeChallenge}"`,
+      );
+    }
+    throw new AccessDeniedException(reason === 'role' ? 'Insufficient role' : reason === 'scope' ? 'Insufficient scope' : 'Access denied');
+  }
+}
