@@ -1,5 +1,6 @@
 import type { AuthOptions } from '../auth/auth-options.interface.js';
 import type { RolesOptions } from '../roles/roles-options.interface.js';
+import type { TrustProxySetting } from './trusted-proxy.js';
 
 /**
  * Options of `PalisadeModule.forRoot()` / the factory of `forRootAsync()`. Validated once at
@@ -17,6 +18,11 @@ export interface PalisadeModuleOptions {
   auth?: AuthOptions;
   /** Role hierarchy and known role names for `@Roles`. */
   roles?: RolesOptions;
+  /**
+   * Proxies whose `X-Forwarded-For` / `X-Forwarded-Proto` are believed, for the client IP
+   * (throttling, events) and the protocol (HSTS, HTTPS enforcement). Unset: none.
+   */
+  trustProxy?: TrustProxySetting;
 }
 
 /** Options that shape the module definition itself (not available to an async factory). */

@@ -1,15 +1,18 @@
 import { normalizeAuthOptions, type NormalizedAuthOptions } from '../auth/auth-options.normalizer.js';
 import { normalizeRolesOptions, type NormalizedRolesOptions } from '../roles/role-hierarchy.js';
 import { describe } from './duration.js';
+import { compileTrustProxy, TrustedProxy } from './trusted-proxy.js';
 import type { PalisadeModuleOptions } from './palisade-options.interface.js';
 
 /** @internal Options after validation and precomputation: what the request path reads. */
 export interface NormalizedPalisadeOptions {
   readonly auth: NormalizedAuthOptions;
   readonly roles: NormalizedRolesOptions;
+  /** The proxy model, shared by every capability. */
+  readonly proxy: TrustedProxy;
 }
 
-const KNOWN_KEYS: ReadonlySet<string> = new Set(['auth', 'roles']);
+const KNOWN_KEYS: ReadonlySet<string> = new Set(['auth', 'roles', 'trustProxy']);
 
 /**
  * Validates every option once at startup and precomputes what requests need.
@@ -25,6 +28,6 @@ export function normalizeOptions(options: PalisadeModuleOptions | undefined): No
       throw new Error(`PalisadeModule: unknown option '${key}'; known options: ${[...KNOWN_KEYS].join(', ')}.`);
     }
   }
-  const { auth, roles } = input as PalisadeModuleOptions;
-  return { auth: normalizeAuthOptions(auth), roles: normalizeRolesOptions(roles) };
+  const { auth, roles, trustProxy } = input as PalisadeModuleOptions;
+  return { auth: normalizeAuthOptions(auth), roles: normalizeRolesOptions(roles), proxy: new TrustedProxy(compileTrustProxy(trustProxy)) };
 }

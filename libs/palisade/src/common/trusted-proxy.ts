@@ -1,0 +1,95 @@
+import type { IncomingMessage } from 'node:http';
+import type { TLSSocket } from 'node:tls';
+import proxyaddr from 'proxy-addr';
+import { describe } from './duration.js';
+import type { HttpRequestLike } from './http-context.js';
+
+/**
+ * Which proxies' `X-Forwarded-*` headers are believed, as Express's `trust proxy` setting:
+ * a number of hops, or addresses and CIDR ranges (a string, comma-separated, or an array), with
+ * the names `'loopback'`, `'linklocal'` and `'uniquelocal'`. Unset: no proxy is trusted and the
+ * client is the TCP peer. `true` (trust everyone) is refused: any client could forge its address.
+ *
+ * @example
+ * trustProxy: 'loopback'               // a reverse proxy on the same host
+ * trustProxy: ['10.0.0.0/8', '::1']    // a load balancer's network
+ * trustProxy: 1                        // exactly one proxy in front, whatever its address
+ */
+export type TrustProxySetting = number | string | readonly string[];
+
+type TrustFunction = (address: string, hop: number) => boolean;
+
+function fail(message: string): never {
+  throw new Error(`PalisadeModule: ${message}`);
+}
+
+/** Compiles a {@link TrustProxySetting} once at startup. @internal */
+export function compileTrustProxy(setting: unknown, path = 'trustProxy'): TrustFunction | undefined {
+  if (setting === undefined || setting === false) return undefined;
+  if (setting === true) {
+    fail(`${path} is true; trusting every proxy lets any client forge X-Forwarded-For. Name the proxies ('loopback', '10.0.0.0/8') or give a hop count.`);
+  }
+  if (typeof setting === 'number') {
+    if (!Number.isInteger(setting) || setting < 0 || setting > 32) fail(`${path} is ${describe(setting)}; a hop count is an integer from 0 to 32.`);
+    const hops = setting;
+    return (_address, hop) => hop < hops;
+  }
+  const list = typeof setting === 'string' ? setting.split(',').map((s) => s.trim()) : setting;
+  if (!Array.isArray(list) || list.length === 0 || list.some((entry) => typeof entry !== 'string' || entry.length === 0)) {
+    fail(`${path} is ${describe(setting)}; expected a hop count, or addresses/CIDR ranges such as 'loopback' or ['10.0.0.0/8'].`);
+  }
+  try {
+    return proxyaddr.compile(list as string[]);
+  } catch (error) {
+    fail(`${path} has an invalid address or range (${error instanceof Error ? error.message : String(error)}).`);
+  }
+}
+
+function rawRequest(request: HttpRequestLike): IncomingMessage {
+  return (request.raw ?? request) as IncomingMessage;
+}
+
+/** Strips the IPv4-mapped IPv6 prefix so `::ffff:1.2.3.4` and `1.2.3.4` are one client. @internal */
+export function normalizeAddress(address: string): string {
+  return address.startsWith('::ffff:') && address.includes('.') ? address.slice(7) : address;
+}
+
+/**
+ * The proxy model shared by every capability (client IP for throttling and events, protocol for
+ * HSTS and HTTPS enforcement). Identical on Express and Fastify: both read the raw socket and
+ * headers, ignoring the adapters' own `trust proxy` settings.
+ * @internal
+ */
+export class TrustedProxy {
+  constructor(private readonly trust: TrustFunction | undefined) {}
+
+  /** True when at least one proxy is trusted. */
+  get enabled(): boolean {
+    return this.trust !== undefined;
+  }
+
+  /** The client's address: the TCP peer, or the nearest untrusted address in `X-Forwarded-For`. */
+  clientIp(request: HttpRequestLike): string {
+    const raw = rawRequest(request);
+    const peer = raw.socket?.remoteAddress ?? '';
+    if (!this.trust || request.headers['x-forwarded-for'] === undefined) return normalizeAddress(peer);
+    return normalizeAddress(proxyaddr(raw, this.trust));
+  }
+
+  /** True when the TCP peer itself is a trusted proxy. */
+  peerTrusted(request: HttpRequestLike): boolean {
+    if (!this.trust) return false;
+    const peer = rawRequest(request).socket?.remoteAddress;
+    return peer !== undefined && this.trust(peer, 0);
+  }
+
+  /** `https` when the connection is TLS, or a trusted proxy says so in `X-Forwarded-Proto`; else `http`. */
+  protocol(request: HttpRequestLike): 'http' | 'https' {
+    const raw = rawRequest(request);
+    if ((raw.socket as TLSSocket | undefined)?.encrypted === true) return 'https';
+    if (!this.peerTrusted(request)) return 'http';
+    const header = request.headers['x-forwarded-proto'];
+    const value = (Array.isArray(header) ? header[0] : header)?.split(',')[0]?.trim().toLowerCase();
+    return value === 'https' ? 'https' : 'http';
+  }
+}
