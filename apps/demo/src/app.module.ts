@@ -23,6 +23,11 @@ export function palisadeOptions(config: DemoConfig, users: UsersService): Palisa
       realm: 'palisade-demo',
     },
     roles: { hierarchy: { admin: ['user'] } },
+    throttle: {
+      throttlers: [{ name: 'default', limit: config.throttleLimit, ttl: config.throttleTtlMs }],
+      storage: config.redisUrl === undefined ? 'memory' : { redis: config.redisUrl, prefix: 'palisade-demo:' },
+    },
+    ...(config.trustProxy === undefined ? {} : { trustProxy: /^\d+$/.test(config.trustProxy) ? Number(config.trustProxy) : config.trustProxy }),
   };
 }
 

@@ -1,5 +1,5 @@
-import { BadRequestException, Body, Controller, HttpCode, Post } from '@nestjs/common';
-import { AuthenticationFailedException, Public, TokenService } from '@palisade/nest';
+import { BadRequestException, Body, Controller, HttpCode, Post, Req, Res } from '@nestjs/common';
+import { AuthenticationFailedException, AuthFailureLimiter, Public, Throttle, ThrottleBy, TokenService, type AuthRequest } from '@palisade/nest';
 import { UsersService } from './users.service.js';
 
 /** The body of `POST /auth/login`. */
@@ -28,15 +28,30 @@ export class AuthController {
   constructor(
     private readonly users: UsersService,
     private readonly tokens: TokenService,
+    private readonly failures: AuthFailureLimiter,
   ) {}
 
+  /** At most 10 attempts a minute per client IP and username; failures also count against the IP. */
   @Post('login')
   @Public()
   @HttpCode(200)
-  async login(@Body() body: unknown): Promise<{ access_token: string; token_type: 'Bearer'; expires_in: number }> {
+  @Throttle({ default: { limit: 10, ttl: 60_000 } })
+  @ThrottleBy((request) => {
+    const body = request.body as { username?: unknown } | undefined;
+    return typeof body?.username === 'string' ? body.username : '';
+  })
+  async login(
+    @Body() body: unknown,
+    @Req() request: AuthRequest,
+    @Res({ passthrough: true }) response: object,
+  ): Promise<{ access_token: string; token_type: 'Bearer'; expires_in: number }> {
     const { username, password } = parseLogin(body);
+    await this.failures.assertAllowed(request, response);
     const principal = await this.users.verify(username, password);
-    if (!principal) throw new AuthenticationFailedException('Invalid username or password');
+    if (!principal) {
+      await this.failures.recordFailure(request, response);
+      throw new AuthenticationFailedException('Invalid username or password');
+    }
     const issued = this.tokens.issueAccessToken(principal);
     return { access_token: issued.accessToken, token_type: issued.tokenType, expires_in: issued.expiresIn };
   }

@@ -1,9 +1,10 @@
 import { Controller, Get } from '@nestjs/common';
-import { Public } from '@palisade/nest';
+import { Public, SkipThrottle } from '@palisade/nest';
 
-/** Liveness: anyone, credentials ignored. */
+/** Liveness: anyone, never throttled, credentials ignored. */
 @Controller('health')
 @Public()
+@SkipThrottle()
 export class HealthController {
   @Get()
   health(): { status: 'ok' } {

@@ -36,4 +36,15 @@ export { AccessDeniedException } from './roles/access-denied.exception.js';
 export type { Policy as PolicyType, PolicyContext, PolicyFunction, PolicyHandler } from './roles/policy.interface.js';
 export type { RolesOptions } from './roles/roles-options.interface.js';
 
+export { ThrottlerGuard } from './throttle/throttler.guard.js';
+export { Throttle, SkipThrottle } from '@nestjs/throttler';
+export { ThrottleBy, type ThrottleDiscriminator } from './throttle/throttle-by.decorator.js';
+export { ThrottledException } from './throttle/throttled.exception.js';
+export { ThrottleStoreUnavailableException } from './throttle/resilient-throttle.store.js';
+export { AuthFailureLimiter } from './throttle/auth-failure.limiter.js';
+export { MemoryThrottleStore } from './throttle/memory-throttle.store.js';
+export { RedisThrottleStore } from './throttle/redis-throttle.store.js';
+export type { ThrottleHit, ThrottleStore, ThrottlerStorageRecord } from './throttle/throttle-store.interface.js';
+export type { RedisThrottleStorage, ThrottleOptions, ThrottlerTier } from './throttle/throttle-options.interface.js';
+
 export { TokenService, type IssuedAccessToken, type IssueAccessTokenOptions } from './tokens/token.service.js';

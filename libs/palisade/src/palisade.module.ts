@@ -11,6 +11,13 @@ import { ConfigurableModuleClass, MODULE_OPTIONS_TOKEN, type ASYNC_OPTIONS_TYPE,
 import type { PalisadeModuleOptions } from './common/palisade-options.interface.js';
 import { normalizeOptions } from './common/palisade-options.normalizer.js';
 import { TokenService } from './tokens/token.service.js';
+import { AUTH_ATTEMPT_GATE } from './auth/auth-attempt-gate.interface.js';
+import { AuthFailureLimiter } from './throttle/auth-failure.limiter.js';
+import { ThrottlePlanResolver } from './throttle/throttle-plan.resolver.js';
+import { ThrottleStoreHolder } from './throttle/throttle-store.provider.js';
+import { ThrottlerGuard } from './throttle/throttler.guard.js';
+import { getOptionsToken, getStorageToken, type ThrottlerModuleOptions } from '@nestjs/throttler';
+import type { NormalizedPalisadeOptions } from './common/palisade-options.normalizer.js';
 
 const SHARED_PROVIDERS: Provider[] = [
   { provide: PALISADE_OPTIONS, inject: [MODULE_OPTIONS_TOKEN], useFactory: (options: PalisadeModuleOptions) => normalizeOptions(options) },
@@ -21,6 +28,24 @@ const SHARED_PROVIDERS: Provider[] = [
   AuthorizationRequirementsResolver,
   RolesGuard,
   TokenService,
+  {
+    provide: ThrottleStoreHolder,
+    inject: [PALISADE_OPTIONS],
+    useFactory: (options: NormalizedPalisadeOptions) => new ThrottleStoreHolder(options.throttle),
+  },
+  {
+    // @nestjs/throttler's own options and storage tokens, so its API sees Palisade's configuration.
+    provide: getOptionsToken(),
+    inject: [PALISADE_OPTIONS],
+    useFactory: (options: NormalizedPalisadeOptions): ThrottlerModuleOptions => ({
+      throttlers: (options.throttle?.tiers ?? []).map((t) => ({ name: t.name, limit: t.limit, ttl: t.ttlMs, blockDuration: t.blockMs })),
+    }),
+  },
+  { provide: getStorageToken(), inject: [ThrottleStoreHolder], useFactory: (holder: ThrottleStoreHolder) => holder.store },
+  ThrottlePlanResolver,
+  ThrottlerGuard,
+  AuthFailureLimiter,
+  { provide: AUTH_ATTEMPT_GATE, useExisting: AuthFailureLimiter },
 ];
 
 /**
@@ -52,14 +77,18 @@ export class PalisadeModule extends ConfigurableModuleClass {
     const providers: Provider[] = [...(definition.providers ?? []), ...SHARED_PROVIDERS];
     if (registerGlobally) {
       // Order of DESIGN.md: authentication first; later guards (roles, throttling) follow it.
-      providers.push({ provide: APP_GUARD, useExisting: AuthGuard }, { provide: APP_GUARD, useExisting: RolesGuard });
+      providers.push(
+        { provide: APP_GUARD, useExisting: AuthGuard },
+        { provide: APP_GUARD, useExisting: RolesGuard },
+        { provide: APP_GUARD, useExisting: ThrottlerGuard },
+      );
     }
     return {
       ...definition,
       global: true,
       imports: [...(definition.imports ?? []), DiscoveryModule],
       providers,
-      exports: [Authenticator, AuthGuard, RolesGuard, TokenService, PALISADE_OPTIONS],
+      exports: [Authenticator, AuthGuard, RolesGuard, ThrottlerGuard, AuthFailureLimiter, TokenService, PALISADE_OPTIONS, getStorageToken()],
     };
   }
 }

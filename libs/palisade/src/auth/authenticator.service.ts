@@ -1,4 +1,5 @@
-import { Inject, Injectable, type ExecutionContext } from '@nestjs/common';
+import { Inject, Injectable, Optional, type ExecutionContext } from '@nestjs/common';
+import { AUTH_ATTEMPT_GATE, type AuthAttemptGate } from './auth-attempt-gate.interface.js';
 import { HttpAdapterHost } from '@nestjs/core';
 import { getRequest, getResponse, type HttpRequestLike } from '../common/http-context.js';
 import { PALISADE_OPTIONS } from '../common/palisade.constants.js';
@@ -43,6 +44,7 @@ export class Authenticator {
     private readonly strategies: StrategyRegistry,
     private readonly adapterHost: HttpAdapterHost,
     @Inject(PALISADE_OPTIONS) private readonly options: NormalizedPalisadeOptions,
+    @Optional() @Inject(AUTH_ATTEMPT_GATE) private readonly gate?: AuthAttemptGate,
   ) {}
 
   /** The route's resolved authentication requirement (cached per handler). */
@@ -76,6 +78,9 @@ export class Authenticator {
   protected async authenticate(request: HttpRequestLike, requirement: ResolvedAuthRequirement, context: ExecutionContext): Promise<Principal | undefined> {
     const { apiKey } = this.options.auth;
     const credentials = presentedCredentials(request, apiKey?.header, apiKey?.maxKeyLength ?? 0);
+    const presented = credentials.authScheme !== undefined || credentials.authMalformed || credentials.apiKey !== undefined || credentials.apiKeyMalformed;
+    // A client blocked for guessing gets 429 before any credential is checked, valid ones included.
+    if (presented && this.gate) await this.gate.assertAllowed(request, getResponse(context));
     let failures: SchemeFailure[] | undefined;
     let unexpected: unknown;
     for (const scheme of requirement.schemes) {
@@ -104,6 +109,7 @@ export class Authenticator {
       throw unexpected;
     }
     if (failures === undefined && requirement.optional) return undefined;
+    if (failures !== undefined && this.gate) await this.gate.recordFailure(request, getResponse(context));
     this.onDenied(context, requirement, failures ?? []);
   }
 

@@ -1,6 +1,7 @@
 import type { AuthOptions } from '../auth/auth-options.interface.js';
 import type { RolesOptions } from '../roles/roles-options.interface.js';
 import type { TrustProxySetting } from './trusted-proxy.js';
+import type { ThrottleOptions } from '../throttle/throttle-options.interface.js';
 
 /**
  * Options of `PalisadeModule.forRoot()` / the factory of `forRootAsync()`. Validated once at
@@ -23,6 +24,8 @@ export interface PalisadeModuleOptions {
    * (throttling, events) and the protocol (HSTS, HTTPS enforcement). Unset: none.
    */
   trustProxy?: TrustProxySetting;
+  /** Rate limiting and brute-force protection. Unset: no route is throttled. */
+  throttle?: ThrottleOptions;
 }
 
 /** Options that shape the module definition itself (not available to an async factory). */

@@ -2,6 +2,7 @@ import { normalizeAuthOptions, type NormalizedAuthOptions } from '../auth/auth-o
 import { normalizeRolesOptions, type NormalizedRolesOptions } from '../roles/role-hierarchy.js';
 import { describe } from './duration.js';
 import { compileTrustProxy, TrustedProxy } from './trusted-proxy.js';
+import { normalizeThrottleOptions, type NormalizedThrottleOptions } from '../throttle/throttle-options.normalizer.js';
 import type { PalisadeModuleOptions } from './palisade-options.interface.js';
 
 /** @internal Options after validation and precomputation: what the request path reads. */
@@ -10,9 +11,11 @@ export interface NormalizedPalisadeOptions {
   readonly roles: NormalizedRolesOptions;
   /** The proxy model, shared by every capability. */
   readonly proxy: TrustedProxy;
+  /** Throttling, when configured. */
+  readonly throttle: NormalizedThrottleOptions | undefined;
 }
 
-const KNOWN_KEYS: ReadonlySet<string> = new Set(['auth', 'roles', 'trustProxy']);
+const KNOWN_KEYS: ReadonlySet<string> = new Set(['auth', 'roles', 'trustProxy', 'throttle']);
 
 /**
  * Validates every option once at startup and precomputes what requests need.
@@ -28,6 +31,11 @@ export function normalizeOptions(options: PalisadeModuleOptions | undefined): No
       throw new Error(`PalisadeModule: unknown option '${key}'; known options: ${[...KNOWN_KEYS].join(', ')}.`);
     }
   }
-  const { auth, roles, trustProxy } = input as PalisadeModuleOptions;
-  return { auth: normalizeAuthOptions(auth), roles: normalizeRolesOptions(roles), proxy: new TrustedProxy(compileTrustProxy(trustProxy)) };
+  const { auth, roles, trustProxy, throttle } = input as PalisadeModuleOptions;
+  return {
+    auth: normalizeAuthOptions(auth),
+    roles: normalizeRolesOptions(roles),
+    proxy: new TrustedProxy(compileTrustProxy(trustProxy)),
+    throttle: throttle === undefined ? undefined : normalizeThrottleOptions(throttle),
+  };
 }

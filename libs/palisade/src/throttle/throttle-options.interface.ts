@@ -1,0 +1,59 @@
+import type { Redis } from 'ioredis';
+import type { Duration } from '../common/duration.js';
+
+/** One named limit: at most `limit` requests per `ttl` window for one caller. */
+export interface ThrottlerTier {
+  /** Name used by `@Throttle({ name: … })` and `@SkipThrottle({ name: true })`. Default `'default'`. */
+  name?: string;
+  /** Requests allowed per window. */
+  limit: number;
+  /** Window length, in milliseconds or as a duration (`'60s'`, `'1m'`). */
+  ttl: Duration;
+  /** How long a caller who exceeded the limit stays blocked; default: the window length. */
+  blockDuration?: Duration;
+}
+
+/** Shared Redis storage for counters (atomic Lua script, one round trip per tier). */
+export interface RedisThrottleStorage {
+  /** A `redis://` / `rediss://` URL, or an ioredis client you own (Palisade will not close it). */
+  redis: string | Redis;
+  /** Prefix of every key, so several apps can share one Redis. Default `'palisade:'`. */
+  prefix?: string;
+  /** Timeout of each Redis command, in milliseconds or as a duration. Default `'250ms'`. */
+  commandTimeout?: Duration;
+}
+
+/**
+ * Rate limiting on `@nestjs/throttler`: fixed windows anchored at a caller's first request, keyed
+ * by the authenticated principal, else the client IP (through `trustProxy`; IPv6 grouped by /64).
+ *
+ * @example
+ * throttle: { throttlers: [{ name: 'default', limit: 100, ttl: '1m' }], storage: { redis: process.env.REDIS_URL! } }
+ */
+export interface ThrottleOptions {
+  /** The tiers every route is subject to (override per route with `@Throttle`, skip with `@SkipThrottle`). */
+  throttlers: readonly ThrottlerTier[];
+  /** Where counters live. Default `'memory'` (per instance, bounded). */
+  storage?: 'memory' | RedisThrottleStorage;
+  /** Most distinct keys the in-memory store holds; the least recently used go first. Default `100_000`. */
+  maxMemoryKeys?: number;
+  /**
+   * What happens while Redis is unreachable or slow: `true` (default) lets requests through, counted
+   * by a local in-memory store so limits still hold per instance; `false` answers 503 with
+   * `Retry-After: 1`. Either way a warning is logged once per outage.
+   */
+  failOpen?: boolean;
+  /**
+   * Which rate-limit headers to send on limited routes: `'ietf'` (default: `RateLimit-Policy` and
+   * `RateLimit`, IETF httpapi draft), `'legacy'` (`X-RateLimit-Limit/-Remaining/-Reset`), `'both'`,
+   * or `false`. `Retry-After` is always sent with a 429.
+   */
+  headers?: 'ietf' | 'legacy' | 'both' | false;
+  /**
+   * Brute-force protection: failed authentications (bad token, API key, Basic password, or a
+   * failed login reported through `AuthFailureLimiter`) per client IP. Past the limit every
+   * authentication attempt from that IP gets 429 until `blockDuration` ends. Default
+   * `{ limit: 10, ttl: '1m', blockDuration: '5m' }`; `false` turns it off.
+   */
+  authFailures?: { limit: number; ttl: Duration; blockDuration?: Duration } | false;
+}

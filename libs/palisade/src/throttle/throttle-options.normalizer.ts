@@ -1,0 +1,93 @@
+import { describe, parseDuration } from '../common/duration.js';
+import type { ThrottleOptions } from './throttle-options.interface.js';
+import type { Redis } from 'ioredis';
+
+/** @internal */
+export interface NormalizedTier {
+  readonly name: string;
+  readonly limit: number;
+  readonly ttlMs: number;
+  readonly blockMs: number;
+}
+
+/** @internal */
+export interface NormalizedThrottleOptions {
+  readonly tiers: readonly NormalizedTier[];
+  readonly storage:
+    { readonly kind: 'memory' } | { readonly kind: 'redis'; readonly redis: string | Redis; readonly prefix: string; readonly commandTimeoutMs: number };
+  readonly maxMemoryKeys: number;
+  readonly failOpen: boolean;
+  readonly ietfHeaders: boolean;
+  readonly legacyHeaders: boolean;
+  readonly authFailures: NormalizedTier | undefined;
+}
+
+const NAME = /^[A-Za-z0-9_-]{1,64}$/;
+
+function fail(message: string): never {
+  throw new Error(`PalisadeModule: ${message}`);
+}
+
+function tier(input: unknown, path: string, fallbackName: string): NormalizedTier {
+  if (typeof input !== 'object' || input === null) fail(`${path} is ${describe(input)}; expected { name?, limit, ttl, blockDuration? }.`);
+  const { name = fallbackName, limit, ttl, blockDuration } = input as Record<string, unknown>;
+  if (typeof name !== 'string' || !NAME.test(name)) fail(`${path}.name is ${describe(name)}; expected 1 to 64 letters, digits, '_' or '-'.`);
+  if (typeof limit !== 'number' || !Number.isInteger(limit) || limit < 1) fail(`${path}.limit is ${describe(limit)}; expected a positive integer.`);
+  const ttlMs = parseDuration(ttl, `${path}.ttl`);
+  if (ttlMs < 1) fail(`${path}.ttl is ${describe(ttl)}; a window must last at least 1 ms.`);
+  const blockMs = blockDuration === undefined ? ttlMs : parseDuration(blockDuration, `${path}.blockDuration`);
+  return { name, limit, ttlMs, blockMs };
+}
+
+/** Validates `throttle` options once at startup. @internal */
+export function normalizeThrottleOptions(options: ThrottleOptions): NormalizedThrottleOptions {
+  if (typeof options !== 'object' || options === null) fail(`throttle is ${describe(options)}; expected an object with throttlers.`);
+  if (!Array.isArray(options.throttlers) || options.throttlers.length === 0) {
+    fail(`throttle.throttlers is ${describe(options.throttlers)}; expected at least one tier such as { name: 'default', limit: 100, ttl: '1m' }.`);
+  }
+  const tiers = options.throttlers.map((t, i) => tier(t, `throttle.throttlers[${i}]`, 'default'));
+  const names = new Set<string>();
+  for (const t of tiers) {
+    if (names.has(t.name)) fail(`throttle.throttlers has two tiers named '${t.name}'; names must be unique.`);
+    names.add(t.name);
+  }
+  let storage: NormalizedThrottleOptions['storage'] = { kind: 'memory' };
+  const raw = options.storage ?? 'memory';
+  if (raw !== 'memory') {
+    if (typeof raw !== 'object' || raw === null || raw.redis === undefined) {
+      fail(`throttle.storage is ${describe(raw)}; expected 'memory' or { redis: 'redis://…' | ioredisClient }.`);
+    }
+    if (typeof raw.redis === 'string' && !/^rediss?:\/\//.test(raw.redis)) {
+      fail('throttle.storage.redis is not a redis:// or rediss:// URL; pass a URL or an ioredis client.');
+    }
+    const prefix = raw.prefix ?? 'palisade:';
+    if (typeof prefix !== 'string' || /[{}\s]/.test(prefix))
+      fail(`throttle.storage.prefix is ${describe(prefix)}; expected a string without braces or spaces.`);
+    const commandTimeoutMs = parseDuration(raw.commandTimeout ?? '250ms', 'throttle.storage.commandTimeout');
+    if (commandTimeoutMs < 1 || commandTimeoutMs > 30_000) fail(`throttle.storage.commandTimeout is ${commandTimeoutMs} ms; expected 1 ms to 30 s.`);
+    storage = { kind: 'redis', redis: raw.redis, prefix, commandTimeoutMs };
+  }
+  const maxMemoryKeys = options.maxMemoryKeys ?? 100_000;
+  if (!Number.isInteger(maxMemoryKeys) || maxMemoryKeys < 100 || maxMemoryKeys > 100_000_000) {
+    fail(`throttle.maxMemoryKeys is ${describe(maxMemoryKeys)}; expected an integer from 100 to 100000000.`);
+  }
+  const headers = options.headers ?? 'ietf';
+  if (headers !== 'ietf' && headers !== 'legacy' && headers !== 'both' && headers !== false) {
+    fail(`throttle.headers is ${describe(headers)}; expected 'ietf', 'legacy', 'both' or false.`);
+  }
+  if (options.failOpen !== undefined && typeof options.failOpen !== 'boolean')
+    fail(`throttle.failOpen is ${describe(options.failOpen)}; expected true or false.`);
+  const authFailures =
+    options.authFailures === false
+      ? undefined
+      : tier({ limit: 10, ttl: '1m', blockDuration: '5m', ...(options.authFailures ?? {}), name: 'auth-failures' }, 'throttle.authFailures', 'auth-failures');
+  return {
+    tiers,
+    storage,
+    maxMemoryKeys,
+    failOpen: options.failOpen ?? true,
+    ietfHeaders: headers === 'ietf' || headers === 'both',
+    legacyHeaders: headers === 'legacy' || headers === 'both',
+    authFailures,
+  };
+}

@@ -1,0 +1,123 @@
+import { Inject, Injectable, type ExecutionContext, type OnApplicationBootstrap } from '@nestjs/common';
+import { DiscoveryService, MetadataScanner, Reflector } from '@nestjs/core';
+import { parseDuration } from '../common/duration.js';
+import { PALISADE_OPTIONS } from '../common/palisade.constants.js';
+import type { NormalizedPalisadeOptions } from '../common/palisade-options.normalizer.js';
+import { forEachRoute, routeName, type Handler } from '../common/routes.js';
+import { ThrottleBy, type ThrottleDiscriminator } from './throttle-by.decorator.js';
+import { safeKeyPart } from './throttle-tracker.js';
+
+// Metadata keys written by @nestjs/throttler's @Throttle / @SkipThrottle (suffixed by tier name).
+const THROTTLER_LIMIT = 'THROTTLER:LIMIT';
+const THROTTLER_TTL = 'THROTTLER:TTL';
+const THROTTLER_BLOCK_DURATION = 'THROTTLER:BLOCK_DURATION';
+const THROTTLER_SKIP = 'THROTTLER:SKIP';
+
+type Resolvable = number | string | ((context: ExecutionContext) => number | string | Promise<number | string>);
+
+/** One tier as it applies to one route. @internal */
+export interface RouteTier {
+  readonly name: string;
+  /** Key suffix `:<route>:<tier>`. */
+  readonly suffix: string;
+  /** Static values (ms), or undefined when resolved per request. */
+  readonly limit: number | undefined;
+  readonly ttlMs: number | undefined;
+  readonly blockMs: number | undefined;
+  readonly dynamic: { limit?: Resolvable; ttl?: Resolvable; block?: Resolvable } | undefined;
+}
+
+/** A route's throttling plan, resolved once per handler. @internal */
+export interface RoutePlan {
+  readonly tiers: readonly RouteTier[];
+  readonly discriminator: ThrottleDiscriminator | undefined;
+  /** Precomputed `RateLimit-Policy` value when every tier is static. */
+  readonly policyHeader: string | undefined;
+}
+
+function positive(value: unknown, what: string, where: string): number {
+  if (typeof value !== 'number' || !Number.isFinite(value) || value <= 0) {
+    throw new Error(`PalisadeModule: @Throttle() on ${where} has ${what} ${String(value)}; expected a positive number.`);
+  }
+  return value;
+}
+
+/** Builds a `RateLimit-Policy` item (IETF httpapi draft): `"name";q=limit;w=window-seconds`. @internal */
+export function policyItem(name: string, limit: number, ttlMs: number): string {
+  return `"${name}";q=${limit};w=${Math.max(1, Math.ceil(ttlMs / 1000))}`;
+}
+
+/**
+ * Reads `@Throttle`, `@SkipThrottle` and `@ThrottleBy` once per handler (handler over controller,
+ * as in `@nestjs/throttler`) and precomputes limits, windows and the policy header. Every route is
+ * resolved at bootstrap so a bad `@Throttle` value stops the app at startup.
+ * @internal
+ */
+@Injectable()
+export class ThrottlePlanResolver implements OnApplicationBootstrap {
+  private readonly cache = new WeakMap<Handler, RoutePlan>();
+
+  constructor(
+    private readonly reflector: Reflector,
+    @Inject(PALISADE_OPTIONS) private readonly options: NormalizedPalisadeOptions,
+    private readonly discovery: DiscoveryService,
+    private readonly scanner: MetadataScanner,
+  ) {}
+
+  onApplicationBootstrap(): void {
+    if (this.options.throttle) forEachRoute(this.discovery, this.scanner, (handler, controller) => this.resolve(handler, controller));
+  }
+
+  resolve(handler: Handler, controller: object): RoutePlan {
+    const cached = this.cache.get(handler);
+    if (cached) return cached;
+    const plan = this.compute(handler, controller as Handler);
+    this.cache.set(handler, plan);
+    return plan;
+  }
+
+  private read<T>(key: string, handler: Handler, controller: Handler): T | undefined {
+    return this.reflector.getAllAndOverride<T | undefined>(key, [handler, controller]);
+  }
+
+  private compute(handler: Handler, controller: Handler): RoutePlan {
+    const where = routeName(handler, controller);
+    const route = safeKeyPart(where);
+    const tiers: RouteTier[] = [];
+    for (const tier of this.options.throttle?.tiers ?? []) {
+      if (this.read<boolean>(THROTTLER_SKIP + tier.name, handler, controller) === true) continue;
+      const limit = this.read<Resolvable>(THROTTLER_LIMIT + tier.name, handler, controller);
+      const ttl = this.read<Resolvable>(THROTTLER_TTL + tier.name, handler, controller);
+      const block = this.read<Resolvable>(THROTTLER_BLOCK_DURATION + tier.name, handler, controller);
+      const dynamic = [limit, ttl, block].some((v) => typeof v === 'function') ? { limit, ttl, block } : undefined;
+      const staticMs = (value: Resolvable | undefined, fallback: number, what: string): number | undefined =>
+        typeof value === 'function'
+          ? undefined
+          : value === undefined
+            ? fallback
+            : positive(parseDuration(value, `@Throttle() ${what} on ${where}`), what, where);
+      const ttlMs = staticMs(ttl, tier.ttlMs, 'ttl');
+      tiers.push({
+        name: tier.name,
+        suffix: `:${route}:${tier.name}`,
+        limit: typeof limit === 'function' ? undefined : limit === undefined ? tier.limit : positive(limit, 'limit', where),
+        ttlMs,
+        blockMs: staticMs(block, block === undefined && ttl !== undefined && ttlMs !== undefined ? ttlMs : tier.blockMs, 'blockDuration'),
+        dynamic: dynamic as RouteTier['dynamic'],
+      });
+    }
+    const allStatic = tiers.every((t) => t.limit !== undefined && t.ttlMs !== undefined);
+    return Object.freeze({
+      tiers: Object.freeze(tiers),
+      discriminator: this.reflector.getAllAndOverride(ThrottleBy, [handler, controller]),
+      policyHeader: allStatic && tiers.length > 0 ? tiers.map((t) => policyItem(t.name, t.limit as number, t.ttlMs as number)).join(', ') : undefined,
+    });
+  }
+}
+
+/** Resolves a per-request value of a dynamic tier. @internal */
+export async function resolveValue(value: Resolvable | undefined, fallback: number, context: ExecutionContext, duration: boolean): Promise<number> {
+  if (value === undefined) return fallback;
+  const resolved = typeof value === 'function' ? await value(context) : value;
+  return duration ? parseDuration(resolved, '@Throttle() value') : Number(resolved);
+}

@@ -1,0 +1,25 @@
+import { createHash } from 'node:crypto';
+import { normalizeIp } from '@nestjs/throttler';
+import type { Principal } from '../auth/principal.interface.js';
+import type { HttpRequestLike } from '../common/http-context.js';
+import type { TrustedProxy } from '../common/trusted-proxy.js';
+
+const SAFE = /^[A-Za-z0-9_.@:-]{1,128}$/;
+
+/** A value safe inside a Redis hash tag and bounded in size: kept as is, or hashed. @internal */
+export function safeKeyPart(value: string): string {
+  return SAFE.test(value) ? value : `#${createHash('sha256').update(value, 'utf8').digest('base64url').slice(0, 32)}`;
+}
+
+/** The client address as a counter key: IPv4 as is, IPv6 grouped by its /64 network. @internal */
+export function ipTracker(request: HttpRequestLike, proxy: TrustedProxy): string {
+  const ip = proxy.clientIp(request);
+  return `ip:${safeKeyPart(ip.includes(':') ? normalizeIp(ip, 64) : ip)}`;
+}
+
+/** Who a request counts against: the authenticated principal, else the client IP. @internal */
+export function requestTracker(request: HttpRequestLike, proxy: TrustedProxy): string {
+  const user = request.user as Principal | undefined;
+  if (user && typeof user.id === 'string') return `u:${safeKeyPart(user.id)}`;
+  return ipTracker(request, proxy);
+}

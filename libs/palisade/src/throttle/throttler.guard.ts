@@ -1,0 +1,133 @@
+import { createHash } from 'node:crypto';
+import { Inject, Injectable, type ExecutionContext } from '@nestjs/common';
+import { HttpAdapterHost, Reflector } from '@nestjs/core';
+import { InjectThrottlerOptions, InjectThrottlerStorage, ThrottlerGuard as BaseThrottlerGuard, type ThrottlerModuleOptions } from '@nestjs/throttler';
+import { getRequest, getResponse, type HttpRequestLike } from '../common/http-context.js';
+import { PALISADE_OPTIONS } from '../common/palisade.constants.js';
+import type { NormalizedPalisadeOptions } from '../common/palisade-options.normalizer.js';
+import { ThrottlePlanResolver, resolveValue, type RoutePlan } from './throttle-plan.resolver.js';
+import type { ThrottleHit, ThrottleStore, ThrottlerStorageRecord } from './throttle-store.interface.js';
+import { ThrottleStoreHolder } from './throttle-store.provider.js';
+import { requestTracker } from './throttle-tracker.js';
+import { ThrottledException } from './throttled.exception.js';
+
+/**
+ * Rate limiting built on `@nestjs/throttler` (its options, `@Throttle`, `@SkipThrottle`, named
+ * tiers and `ThrottlerStorage`), with what production needs on top:
+ * - the counter key is the authenticated principal, else the client IP through the trusted-proxy
+ *   model (IPv6 grouped by /64), so a spoofed `X-Forwarded-For` buys nothing;
+ * - every tier of a request is counted in one store call (one Redis round trip);
+ * - per-route limits are resolved once per handler, not per request;
+ * - one `Retry-After` (seconds) on a 429, `RateLimit-Policy`/`RateLimit` headers (IETF draft) or the
+ *   legacy `X-RateLimit-*` ones, and a stable JSON body.
+ *
+ * Runs after authentication (DESIGN.md's order) so it can key by principal.
+ */
+@Injectable()
+export class ThrottlerGuard extends BaseThrottlerGuard {
+  private readonly store: ThrottleStore;
+  private readonly prefix: string;
+
+  constructor(
+    @InjectThrottlerOptions() options: ThrottlerModuleOptions,
+    @InjectThrottlerStorage() storage: ThrottleStore,
+    reflector: Reflector,
+    private readonly plans: ThrottlePlanResolver,
+    private readonly holder: ThrottleStoreHolder,
+    private readonly adapterHost: HttpAdapterHost,
+    @Inject(PALISADE_OPTIONS) private readonly palisade: NormalizedPalisadeOptions,
+  ) {
+    super(options, storage, reflector);
+    this.store = holder.store;
+    this.prefix = holder.prefix;
+  }
+
+  override async onModuleInit(): Promise<void> {
+    if (this.palisade.throttle) await super.onModuleInit();
+  }
+
+  override async canActivate(context: ExecutionContext): Promise<boolean> {
+    const throttle = this.palisade.throttle;
+    if (!throttle || context.getType() !== 'http') return true;
+    if (await this.shouldSkip(context)) return true;
+    const plan = this.plans.resolve(context.getHandler() as never, context.getClass());
+    if (plan.tiers.length === 0) return true;
+    const request = getRequest(context);
+    const base = this.trackerOf(request);
+    const tracker = plan.discriminator ? `${base}|${this.discriminate(plan, request)}` : base;
+    const hits = await this.hitsFor(plan, tracker, context);
+    const records = await this.store.incrementMany(hits);
+    this.afterCount(context, plan, hits, records);
+    return true;
+  }
+
+  /** Who the request counts against. Override to key differently (e.g. by tenant). */
+  protected trackerOf(request: HttpRequestLike): string {
+    return requestTracker(request, this.palisade.proxy);
+  }
+
+  private discriminate(plan: RoutePlan, request: HttpRequestLike): string {
+    let value: string;
+    try {
+      value = String((plan.discriminator as (r: HttpRequestLike) => string)(request));
+    } catch {
+      value = '';
+    }
+    return createHash('sha256').update(value, 'utf8').digest('base64url').slice(0, 22);
+  }
+
+  private async hitsFor(plan: RoutePlan, tracker: string, context: ExecutionContext): Promise<ThrottleHit[]> {
+    const hits: ThrottleHit[] = [];
+    const head = `${this.prefix}{${tracker}}`;
+    for (const tier of plan.tiers) {
+      if (tier.dynamic === undefined) {
+        hits.push({ key: head + tier.suffix, limit: tier.limit as number, ttlMs: tier.ttlMs as number, blockMs: tier.blockMs as number });
+        continue;
+      }
+      const own = this.palisade.throttle?.tiers.find((t) => t.name === tier.name);
+      /* oxlint-disable no-await-in-loop -- dynamic values are rare; order is kept */
+      const limit = tier.limit ?? (await resolveValue(tier.dynamic.limit, own?.limit ?? 1, context, false));
+      const ttlMs = tier.ttlMs ?? (await resolveValue(tier.dynamic.ttl, own?.ttlMs ?? 1000, context, true));
+      const blockMs = tier.blockMs ?? (await resolveValue(tier.dynamic.block, ttlMs, context, true));
+      /* oxlint-enable no-await-in-loop */
+      hits.push({ key: head + tier.suffix, limit, ttlMs, blockMs });
+    }
+    return hits;
+  }
+
+  /** Sets the rate-limit headers and throws the 429 when a tier is exceeded. */
+  protected afterCount(context: ExecutionContext, plan: RoutePlan, hits: readonly ThrottleHit[], records: readonly ThrottlerStorageRecord[]): void {
+    const throttle = this.palisade.throttle;
+    const response = getResponse(context);
+    const adapter = this.adapterHost.httpAdapter;
+    let retryAfter = 0;
+    const state: string[] = [];
+    for (let i = 0; i < records.length; i++) {
+      const record = records[i] as ThrottlerStorageRecord;
+      const hit = hits[i] as ThrottleHit;
+      const tier = plan.tiers[i];
+      if (record.isBlocked) retryAfter = Math.max(retryAfter, record.timeToBlockExpire, 1);
+      const remaining = Math.max(0, hit.limit - record.totalHits);
+      const reset = record.isBlocked ? Math.max(record.timeToBlockExpire, 1) : record.timeToExpire;
+      if (throttle?.ietfHeaders) state.push(`"${tier?.name}";r=${record.isBlocked ? 0 : remaining};t=${reset}`);
+      if (throttle?.legacyHeaders) {
+        const suffix = tier?.name === 'default' ? '' : `-${tier?.name}`;
+        adapter.setHeader(response, `X-RateLimit-Limit${suffix}`, String(hit.limit));
+        adapter.setHeader(response, `X-RateLimit-Remaining${suffix}`, String(record.isBlocked ? 0 : remaining));
+        adapter.setHeader(response, `X-RateLimit-Reset${suffix}`, String(reset));
+      }
+    }
+    if (throttle?.ietfHeaders) {
+      adapter.setHeader(
+        response,
+        'RateLimit-Policy',
+        plan.policyHeader ?? hits.map((h, i) => `"${plan.tiers[i]?.name}";q=${h.limit};w=${Math.max(1, Math.ceil(h.ttlMs / 1000))}`).join(', '),
+      );
+      adapter.setHeader(response, 'RateLimit', state.join(', '));
+    }
+    if (retryAfter > 0) {
+      adapter.setHeader(response, 'Retry-After', String(retryAfter));
+      throw new ThrottledException();
+    }
+  }
+}
