@@ -294,7 +294,8 @@ export function validatePrincipalInit(value: unknown, path: string): PrincipalIn
 
 function normalizeApiKey(options: ApiKeyAuthOptions): NormalizedApiKeyOptions {
   if (!isPlainObject(options)) fail(`auth.apiKey is ${describe(options)}; expected an object.`);
-  const header = (options.header ?? 'x-api-key').toLowerCase();
+  const rawHeader: unknown = options.header ?? 'x-api-key';
+  const header = typeof rawHeader === 'string' ? rawHeader.toLowerCase() : '';
   if (!HEADER_NAME.test(header) || header === 'authorization' || header === 'cookie') {
     fail(`auth.apiKey.header is ${describe(options.header)}; expected a header name such as 'x-api-key' (not Authorization or Cookie).`);
   }

@@ -44,19 +44,19 @@ export class JwtStrategy extends PassportStrategy(PassportJwtStrategy, JWT_STRAT
     const strategyOptions: StrategyOptionsWithRequest = {
       jwtFromRequest: (request: unknown) => {
         const credentials = cachedCredentials(request as HttpRequestLike);
-        return credentials?.authScheme === 'bearer' ? (credentials.authCredential ?? null) : null;
+        const token = credentials?.authScheme === 'bearer' ? credentials.authCredential : undefined;
+        // An oversized token is refused before any decoding (RFC 8725 §3.x: bound the work per token).
+        return token !== undefined && token.length <= options.maxTokenLength ? token : null;
       },
       // jsonwebtoken accepts a KeyObject: the key is imported once at startup, not per request.
       secretOrKey: options.verifyKey as unknown as string,
       algorithms: options.algorithms,
       ignoreExpiration: false,
       passReqToCallback: true,
-      jsonWebTokenOptions: {
-        complete: true,
-        clockTolerance: options.clockToleranceSeconds,
-        ...(options.issuer === undefined ? {} : { issuer: options.issuer }),
-        ...(options.audience === undefined ? {} : { audience: options.audience }),
-      },
+      // passport-jwt copies issuer and audience over jsonWebTokenOptions: they must be given here.
+      ...(options.issuer === undefined ? {} : { issuer: options.issuer }),
+      ...(options.audience === undefined ? {} : { audience: options.audience }),
+      jsonWebTokenOptions: { complete: true, clockTolerance: options.clockToleranceSeconds },
     };
     super(strategyOptions);
   }

@@ -1,0 +1,68 @@
+import type { AddressInfo } from 'node:net';
+import { connect } from 'node:net';
+import type { INestApplication } from '@nestjs/common';
+
+/** A response read off the socket, for requests supertest cannot express. */
+export interface RawResponse {
+  status: number;
+  /** Header values by lower-cased name (repeated headers joined with `, `). */
+  headers: Record<string, string>;
+  body: string;
+  /** The body parsed as JSON, or `undefined` when it is not JSON. */
+  json: unknown;
+}
+
+function decodeChunked(body: Buffer): Buffer {
+  const parts: Buffer[] = [];
+  let offset = 0;
+  for (;;) {
+    const lineEnd = body.indexOf('\r\n', offset);
+    if (lineEnd < 0) break;
+    const size = Number.parseInt(body.subarray(offset, lineEnd).toString('latin1'), 16);
+    if (!Number.isFinite(size) || size === 0) break;
+    parts.push(body.subarray(lineEnd + 2, lineEnd + 2 + size));
+    offset = lineEnd + 2 + size + 2;
+  }
+  return Buffer.concat(parts);
+}
+
+function parseResponse(raw: Buffer): RawResponse {
+  const headEnd = raw.indexOf('\r\n\r\n');
+  const head = raw.subarray(0, headEnd < 0 ? raw.length : headEnd).toString('latin1');
+  const [statusLine = '', ...headerLines] = head.split('\r\n');
+  const status = Number(/^HTTP\/1\.[01] (\d{3})/.exec(statusLine)?.[1] ?? Number.NaN);
+  const headers: Record<string, string> = {};
+  for (const line of headerLines) {
+    const colon = line.indexOf(':');
+    const name = line.slice(0, colon).trim().toLowerCase();
+    const value = line.slice(colon + 1).trim();
+    headers[name] = headers[name] === undefined ? value : `${headers[name]}, ${value}`;
+  }
+  let payload = headEnd < 0 ? Buffer.alloc(0) : raw.subarray(headEnd + 4);
+  if (headers['transfer-encoding']?.toLowerCase() === 'chunked') payload = decodeChunked(payload);
+  const body = payload.toString('utf8');
+  let json: unknown;
+  try {
+    json = JSON.parse(body);
+  } catch {
+    json = undefined;
+  }
+  return { status, headers, body, json };
+}
+
+/**
+ * Sends a GET with exactly the header lines given, byte for byte (`latin1`), over a plain socket:
+ * repeated headers stay repeated and non-ASCII bytes are sent as is.
+ */
+export function rawGet(app: INestApplication, path: string, headerLines: readonly string[]): Promise<RawResponse> {
+  const { port } = (app.getHttpServer() as { address(): AddressInfo }).address();
+  const head = [`GET ${path} HTTP/1.1`, `Host: 127.0.0.1:${port}`, 'Connection: close', ...headerLines, '', ''].join('\r\n');
+  return new Promise<RawResponse>((resolve, reject) => {
+    const socket = connect(port, '127.0.0.1');
+    const chunks: Buffer[] = [];
+    socket.on('data', (chunk: Buffer) => chunks.push(chunk));
+    socket.on('end', () => resolve(parseResponse(Buffer.concat(chunks))));
+    socket.on('error', reject);
+    socket.end(Buffer.from(head, 'latin1'));
+  });
+}
