@@ -47,4 +47,15 @@ export { RedisThrottleStore } from './throttle/redis-throttle.store.js';
 export type { ThrottleHit, ThrottleStore, ThrottlerStorageRecord } from './throttle/throttle-store.interface.js';
 export type { RedisThrottleStorage, ThrottleOptions, ThrottlerTier } from './throttle/throttle-options.interface.js';
 
-export { TokenService, type IssuedAccessToken, type IssueAccessTokenOptions } from './tokens/token.service.js';
+export {
+  TokenService,
+  TokenStoreUnavailableException,
+  type IssuedAccessToken,
+  type IssuedTokenPair,
+  type IssueAccessTokenOptions,
+  type RevocableClaims,
+} from './tokens/token.service.js';
+export type { TokensOptions } from './tokens/tokens-options.interface.js';
+export type { ConsumeResult, RefreshTokenRecord, TokenStore } from './tokens/token-store.interface.js';
+export { MemoryTokenStore } from './tokens/memory-token.store.js';
+export { RedisTokenStore } from './tokens/redis-token.store.js';

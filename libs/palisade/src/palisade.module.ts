@@ -12,9 +12,11 @@ import type { PalisadeModuleOptions } from './common/palisade-options.interface.
 import { normalizeOptions } from './common/palisade-options.normalizer.js';
 import { TokenService } from './tokens/token.service.js';
 import { AUTH_ATTEMPT_GATE } from './auth/auth-attempt-gate.interface.js';
+import { TOKEN_REVOCATION_CHECK } from './auth/token-revocation.interface.js';
 import { AuthFailureLimiter } from './throttle/auth-failure.limiter.js';
 import { ThrottlePlanResolver } from './throttle/throttle-plan.resolver.js';
 import { ThrottleStoreHolder } from './throttle/throttle-store.provider.js';
+import { RedisConnections } from './common/redis-connections.js';
 import { ThrottlerGuard } from './throttle/throttler.guard.js';
 import { getOptionsToken, getStorageToken, type ThrottlerModuleOptions } from '@nestjs/throttler';
 import type { NormalizedPalisadeOptions } from './common/palisade-options.normalizer.js';
@@ -28,10 +30,11 @@ const SHARED_PROVIDERS: Provider[] = [
   AuthorizationRequirementsResolver,
   RolesGuard,
   TokenService,
+  RedisConnections,
   {
     provide: ThrottleStoreHolder,
-    inject: [PALISADE_OPTIONS],
-    useFactory: (options: NormalizedPalisadeOptions) => new ThrottleStoreHolder(options.throttle),
+    inject: [PALISADE_OPTIONS, RedisConnections],
+    useFactory: (options: NormalizedPalisadeOptions, connections: RedisConnections) => new ThrottleStoreHolder(options.throttle, connections),
   },
   {
     // @nestjs/throttler's own options and storage tokens, so its API sees Palisade's configuration.
@@ -46,6 +49,7 @@ const SHARED_PROVIDERS: Provider[] = [
   ThrottlerGuard,
   AuthFailureLimiter,
   { provide: AUTH_ATTEMPT_GATE, useExisting: AuthFailureLimiter },
+  { provide: TOKEN_REVOCATION_CHECK, useExisting: TokenService },
 ];
 
 /**
@@ -88,7 +92,8 @@ export class PalisadeModule extends ConfigurableModuleClass {
       global: true,
       imports: [...(definition.imports ?? []), DiscoveryModule],
       providers,
-      exports: [Authenticator, AuthGuard, RolesGuard, ThrottlerGuard, AuthFailureLimiter, TokenService, PALISADE_OPTIONS, getStorageToken()],
+      // Everything: a guard used with @UseGuards is instantiated in the controller's module.
+      exports: SHARED_PROVIDERS.map((provider) => (typeof provider === 'function' ? provider : provider.provide)),
     };
   }
 }

@@ -5,6 +5,7 @@ import type { NormalizedJwtOptions } from './auth-options.normalizer.js';
 import { cachedCredentials } from './credentials.js';
 import { CredentialRejectedError } from './credential-rejected.error.js';
 import type { PrincipalInit } from './principal.interface.js';
+import type { TokenRevocationCheck } from './token-revocation.interface.js';
 
 /** Name under which the strategy registers with passport (prefixed so it never clobbers an app's own `'jwt'`). */
 export const JWT_STRATEGY = 'palisade-jwt';
@@ -40,7 +41,10 @@ function claimList(value: unknown, spaceSeparated: boolean, claim: string): read
  * @internal
  */
 export class JwtStrategy extends PassportStrategy(PassportJwtStrategy, JWT_STRATEGY) {
-  constructor(private readonly options: NormalizedJwtOptions) {
+  constructor(
+    private readonly options: NormalizedJwtOptions,
+    private readonly revocation?: TokenRevocationCheck,
+  ) {
     const strategyOptions: StrategyOptionsWithRequest = {
       jwtFromRequest: (request: unknown) => {
         const credentials = cachedCredentials(request as HttpRequestLike);
@@ -78,6 +82,9 @@ export class JwtStrategy extends PassportStrategy(PassportJwtStrategy, JWT_STRAT
     const { rolesClaim, scopesClaim } = this.options;
     const roles = claimList(claims[rolesClaim], false, rolesClaim) ?? [];
     const scopes = claimList(claims[scopesClaim], true, scopesClaim) ?? claimList(claims.scp, true, 'scp') ?? [];
+    if (this.revocation && typeof claims.jti === 'string' && (await this.revocation.isRevoked(claims.jti))) {
+      throw new CredentialRejectedError('invalid', 'token revoked');
+    }
     const frozen = Object.freeze({ ...claims });
     if (this.options.validate) {
       const resolved = await this.options.validate(frozen, request);

@@ -2,6 +2,7 @@ import type { AuthOptions } from '../auth/auth-options.interface.js';
 import type { RolesOptions } from '../roles/roles-options.interface.js';
 import type { TrustProxySetting } from './trusted-proxy.js';
 import type { ThrottleOptions } from '../throttle/throttle-options.interface.js';
+import type { TokensOptions } from '../tokens/tokens-options.interface.js';
 
 /**
  * Options of `PalisadeModule.forRoot()` / the factory of `forRootAsync()`. Validated once at
@@ -26,6 +27,8 @@ export interface PalisadeModuleOptions {
   trustProxy?: TrustProxySetting;
   /** Rate limiting and brute-force protection. Unset: no route is throttled. */
   throttle?: ThrottleOptions;
+  /** Refresh tokens with rotation and reuse detection, and access-token revocation. Unset: off. */
+  tokens?: TokensOptions;
 }
 
 /** Options that shape the module definition itself (not available to an async factory). */

@@ -3,6 +3,7 @@ import { normalizeRolesOptions, type NormalizedRolesOptions } from '../roles/rol
 import { describe } from './duration.js';
 import { compileTrustProxy, TrustedProxy } from './trusted-proxy.js';
 import { normalizeThrottleOptions, type NormalizedThrottleOptions } from '../throttle/throttle-options.normalizer.js';
+import { normalizeTokensOptions, type NormalizedTokensOptions } from '../tokens/tokens-options.normalizer.js';
 import type { PalisadeModuleOptions } from './palisade-options.interface.js';
 
 /** @internal Options after validation and precomputation: what the request path reads. */
@@ -13,9 +14,11 @@ export interface NormalizedPalisadeOptions {
   readonly proxy: TrustedProxy;
   /** Throttling, when configured. */
   readonly throttle: NormalizedThrottleOptions | undefined;
+  /** Token lifecycle, when configured. */
+  readonly tokens: NormalizedTokensOptions | undefined;
 }
 
-const KNOWN_KEYS: ReadonlySet<string> = new Set(['auth', 'roles', 'trustProxy', 'throttle']);
+const KNOWN_KEYS: ReadonlySet<string> = new Set(['auth', 'roles', 'trustProxy', 'throttle', 'tokens']);
 
 /**
  * Validates every option once at startup and precomputes what requests need.
@@ -31,11 +34,12 @@ export function normalizeOptions(options: PalisadeModuleOptions | undefined): No
       throw new Error(`PalisadeModule: unknown option '${key}'; known options: ${[...KNOWN_KEYS].join(', ')}.`);
     }
   }
-  const { auth, roles, trustProxy, throttle } = input as PalisadeModuleOptions;
+  const { auth, roles, trustProxy, throttle, tokens } = input as PalisadeModuleOptions;
   return {
     auth: normalizeAuthOptions(auth),
     roles: normalizeRolesOptions(roles),
     proxy: new TrustedProxy(compileTrustProxy(trustProxy)),
     throttle: throttle === undefined ? undefined : normalizeThrottleOptions(throttle),
+    tokens: tokens === undefined ? undefined : normalizeTokensOptions(tokens),
   };
 }

@@ -49,18 +49,18 @@ export class AuthorizationRequirementsResolver implements OnApplicationBootstrap
   ) {}
 
   async onApplicationBootstrap(): Promise<void> {
-    const routes: [Handler, object][] = [];
-    forEachRoute(this.discovery, this.scanner, (handler, controller) => routes.push([handler, controller]));
-    // Policy classes that are not providers are instantiated through DI, once.
-    const classes = new Set<PolicyClass>();
-    for (const [handler, controller] of routes) {
+    const routes: [Handler, object, ModuleRef | undefined][] = [];
+    forEachRoute(this.discovery, this.scanner, (handler, controller, moduleRef) => routes.push([handler, controller, moduleRef]));
+    // Policy classes are resolved once, in the scope of the module that declares the controller.
+    const classes = new Map<PolicyClass, ModuleRef>();
+    for (const [handler, controller, moduleRef] of routes) {
       for (const target of [controller, handler]) {
         for (const group of this.reflector.get(PoliciesMetadata, target as Handler) ?? []) {
-          for (const policy of group) if (isPolicyClass(policy)) classes.add(policy);
+          for (const policy of group) if (isPolicyClass(policy) && !classes.has(policy)) classes.set(policy, moduleRef ?? this.moduleRef);
         }
       }
     }
-    await Promise.all([...classes].map((policy) => this.instantiate(policy)));
+    await Promise.all([...classes].map(([policy, moduleRef]) => this.instantiate(policy, moduleRef)));
     for (const [handler, controller] of routes) this.resolve(handler, controller);
   }
 
@@ -72,14 +72,14 @@ export class AuthorizationRequirementsResolver implements OnApplicationBootstrap
     return resolved;
   }
 
-  private async instantiate(policy: PolicyClass): Promise<void> {
+  private async instantiate(policy: PolicyClass, moduleRef: ModuleRef): Promise<void> {
     if (this.policyInstances.has(policy)) return;
     let instance: PolicyHandler;
     try {
-      instance = this.moduleRef.get(policy, { strict: false });
+      instance = moduleRef.get(policy, { strict: false });
     } catch {
       try {
-        instance = await this.moduleRef.create(policy);
+        instance = await moduleRef.create(policy);
       } catch (error) {
         throw new Error(
           `PalisadeModule: the policy ${policy.name} could not be created through dependency injection (${error instanceof Error ? error.message : String(error)}); make its dependencies available or register it as a provider.`,

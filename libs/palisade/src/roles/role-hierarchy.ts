@@ -34,7 +34,7 @@ export function normalizeRolesOptions(options: RolesOptions | undefined): Normal
     known = new Set();
     input.known.forEach((role, i) => known?.add(checkName(role, `roles.known[${i}]`, undefined)));
   }
-  const hierarchy = input.hierarchy ?? {};
+  const hierarchy = input.hierarchy === undefined ? {} : input.hierarchy;
   if (typeof hierarchy !== 'object' || hierarchy === null || Array.isArray(hierarchy)) {
     fail(`roles.hierarchy is ${describe(hierarchy)}; expected an object such as { admin: ['user'] }.`);
   }

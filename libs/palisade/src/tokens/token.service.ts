@@ -1,11 +1,18 @@
-import { randomUUID } from 'node:crypto';
-import { Inject, Injectable } from '@nestjs/common';
+import { createHash, randomBytes, randomUUID } from 'node:crypto';
+import { Inject, Injectable, Logger, ServiceUnavailableException } from '@nestjs/common';
 import jwt from 'jsonwebtoken';
+import { AuthenticationFailedException } from '../auth/authentication.exception.js';
+import type { NormalizedJwtOptions } from '../auth/auth-options.normalizer.js';
+import type { PrincipalInit } from '../auth/principal.interface.js';
+import type { TokenRevocationCheck } from '../auth/token-revocation.interface.js';
 import { parseDuration, type Duration } from '../common/duration.js';
 import { PALISADE_OPTIONS } from '../common/palisade.constants.js';
 import type { NormalizedPalisadeOptions } from '../common/palisade-options.normalizer.js';
-import type { NormalizedJwtOptions } from '../auth/auth-options.normalizer.js';
-import type { PrincipalInit } from '../auth/principal.interface.js';
+import { RedisConnections } from '../common/redis-connections.js';
+import { MemoryTokenStore } from './memory-token.store.js';
+import { RedisTokenStore } from './redis-token.store.js';
+import type { TokenStore } from './token-store.interface.js';
+import type { NormalizedTokensOptions } from './tokens-options.normalizer.js';
 
 /** An issued access token, shaped like an OAuth 2.0 token response (RFC 6749 §5.1). */
 export interface IssuedAccessToken {
@@ -19,34 +26,161 @@ export interface IssuedAccessToken {
   readonly jti: string;
 }
 
+/** An access token and the refresh token that renews it. */
+export interface IssuedTokenPair extends IssuedAccessToken {
+  /** Opaque, single-use refresh token (`<family>.<secret>`). */
+  readonly refreshToken: string;
+  /** Seconds until the refresh token's family expires. */
+  readonly refreshExpiresIn: number;
+}
+
 /** Options of {@link TokenService.issueAccessToken}. */
 export interface IssueAccessTokenOptions {
   /** Lifetime in milliseconds or as a duration; default `auth.jwt.accessTokenTtl` (`'15m'`). */
   ttl?: Duration;
-  /** Extra claims; registered claims (`sub`, `iss`, `aud`, `exp`, `iat`, `jti`) cannot be overridden. */
+  /** Extra claims; registered claims (`sub`, `iss`, `aud`, `exp`, `iat`, `nbf`, `jti`, `fid`) cannot be overridden. */
   claims?: Record<string, unknown>;
 }
 
-const REGISTERED = new Set(['sub', 'iss', 'aud', 'exp', 'iat', 'nbf', 'jti']);
+/** Claims of an access token that matter for revocation. */
+export interface RevocableClaims {
+  /** Token id. */
+  readonly jti?: unknown;
+  /** Expiry, seconds since the epoch. */
+  readonly exp?: unknown;
+  /** Refresh-token family the token was issued in. */
+  readonly fid?: unknown;
+}
+
+/** 503 while the token store cannot answer (and the policy is to fail closed). */
+export class TokenStoreUnavailableException extends ServiceUnavailableException {
+  constructor() {
+    super({ statusCode: 503, error: 'Service Unavailable', message: 'Token verification is temporarily unavailable; retry shortly' });
+  }
+}
+
+const REGISTERED = new Set(['sub', 'iss', 'aud', 'exp', 'iat', 'nbf', 'jti', 'fid']);
+const REFRESH_TOKEN = /^([A-Za-z0-9_-]{22})\.([A-Za-z0-9_-]{43})$/;
 
 /**
- * Issues access tokens that the module's own JWT scheme accepts: `sub`, roles and scopes (under the
- * configured claim names), `iss` and `aud` (the first configured value), `iat`, `exp` and a random
- * `jti`, signed with the configured algorithm's key.
+ * Issues, refreshes and revokes tokens.
+ *
+ * - Access tokens: JWTs the module's own JWT scheme accepts (`sub`, roles, scope, `iss`, `aud`,
+ *   `iat`, `exp`, a random `jti`).
+ * - Refresh tokens (with `tokens` configured): opaque and single-use. `refresh` rotates them; a
+ *   refresh token presented twice revokes its whole family and the family's access tokens
+ *   (reuse detection, OAuth 2.0 Security BCP). Only digests are stored.
+ * - Revocation: `revoke` denies an access token until it would have expired anyway; the JWT scheme
+ *   checks the deny-list on every request (one store round trip).
  *
  * @example
- * const { accessToken, expiresIn } = tokens.issueAccessToken({ id: 'alice', roles: ['admin'] });
+ * const pair = await tokens.issueTokens({ id: 'alice', roles: ['admin'] });
+ * const next = await tokens.refresh(pair.refreshToken);
+ * await tokens.revoke(user.claims); // logout
  */
 @Injectable()
-export class TokenService {
+export class TokenService implements TokenRevocationCheck {
+  private readonly logger = new Logger('PalisadeTokens');
   private readonly jwt: NormalizedJwtOptions | undefined;
+  private readonly lifecycle: NormalizedTokensOptions | undefined;
+  private readonly store: TokenStore | undefined;
+  private storeDown = false;
 
-  constructor(@Inject(PALISADE_OPTIONS) options: NormalizedPalisadeOptions) {
+  constructor(@Inject(PALISADE_OPTIONS) options: NormalizedPalisadeOptions, connections: RedisConnections) {
     this.jwt = options.auth.jwt;
+    this.lifecycle = options.tokens;
+    const storage = options.tokens?.storage;
+    if (storage?.kind === 'redis') {
+      this.store = new RedisTokenStore(connections.get(storage.redis, storage.commandTimeoutMs), storage.prefix);
+    } else if (options.tokens) {
+      this.store = new MemoryTokenStore(options.tokens.maxMemoryEntries);
+    }
   }
 
   /** Signs a new access token for `principal`. Throws when no signing key is configured. */
   issueAccessToken(principal: PrincipalInit, options: IssueAccessTokenOptions = {}): IssuedAccessToken {
+    return this.sign(principal, options, undefined);
+  }
+
+  /** Issues an access token and a refresh token starting a new family. Needs `tokens` configured. */
+  async issueTokens(principal: PrincipalInit, options: IssueAccessTokenOptions = {}): Promise<IssuedTokenPair> {
+    const { lifecycle } = this.requireLifecycle();
+    const familyId = randomBytes(16).toString('base64url');
+    return this.issueInFamily(principal, options, familyId, Date.now() + lifecycle.refreshTokenTtlMs);
+  }
+
+  /**
+   * Exchanges a refresh token for a new pair (the presented one is used up). A malformed, unknown,
+   * expired or revoked token is a 401; a reused one also revokes its family and its access tokens.
+   */
+  async refresh(refreshToken: unknown, options: IssueAccessTokenOptions = {}): Promise<IssuedTokenPair> {
+    const { store } = this.requireLifecycle();
+    const match = typeof refreshToken === 'string' ? REFRESH_TOKEN.exec(refreshToken) : null;
+    if (!match) throw new AuthenticationFailedException('Invalid refresh token');
+    const familyId = match[1] as string;
+    const result = await this.guard(() => store.consumeRefreshToken(familyId, digest(refreshToken as string)));
+    if (result.status === 'reused') {
+      await this.revokeFamily(familyId);
+      this.logger.warn(`Refresh token reuse detected; family ${familyId.slice(0, 8)}… revoked with its access tokens.`);
+      throw new AuthenticationFailedException('Invalid refresh token');
+    }
+    if (result.status !== 'ok' || result.record.familyExpiresAt <= Date.now()) throw new AuthenticationFailedException('Invalid refresh token');
+    return this.issueInFamily(result.record.principal, options, familyId, result.record.familyExpiresAt);
+  }
+
+  /**
+   * Revokes an access token (by its verified claims, e.g. `principal.claims`) until it expires, and
+   * the refresh-token family it was issued in, if any: a logout that holds on every instance.
+   */
+  async revoke(claims: RevocableClaims): Promise<void> {
+    const { jti, exp, fid } = claims;
+    if (typeof jti === 'string' && typeof exp === 'number') await this.revokeAccessToken(jti, exp * 1000);
+    if (typeof fid === 'string') await this.revokeFamily(fid);
+  }
+
+  /** Denies the access token `jti` until `expiresAt` (epoch **milliseconds**). */
+  async revokeAccessToken(jti: string, expiresAt: number): Promise<void> {
+    const { store } = this.requireLifecycle();
+    await this.guard(() => store.revokeAccessToken(jti, expiresAt));
+  }
+
+  /** Revokes a refresh-token family and every access token issued in it. */
+  async revokeFamily(familyId: string): Promise<void> {
+    const { store } = this.requireLifecycle();
+    const accessTokens = await this.guard(() => store.revokeFamily(familyId));
+    await Promise.all([...accessTokens].map(([jti, expiresAt]) => this.guard(() => store.revokeAccessToken(jti, expiresAt))));
+  }
+
+  /** True when the access token `jti` was revoked. Applies `tokens.failOpen` when the store is down. */
+  async isRevoked(jti: string): Promise<boolean> {
+    const store = this.store;
+    if (!store) return false;
+    try {
+      const revoked = await store.isAccessTokenRevoked(jti);
+      this.markUp();
+      return revoked;
+    } catch (error) {
+      this.markDown(error);
+      if (this.lifecycle?.failOpen) return false;
+      throw new TokenStoreUnavailableException();
+    }
+  }
+
+  private requireLifecycle(): { lifecycle: NormalizedTokensOptions; store: TokenStore } {
+    if (!this.lifecycle || !this.store) throw new Error('TokenService: refresh tokens and revocation need the tokens option of PalisadeModule.forRoot().');
+    return { lifecycle: this.lifecycle, store: this.store };
+  }
+
+  private async issueInFamily(principal: PrincipalInit, options: IssueAccessTokenOptions, familyId: string, familyExpiresAt: number): Promise<IssuedTokenPair> {
+    const { store } = this.requireLifecycle();
+    const access = this.sign(principal, options, familyId);
+    const refreshToken = `${familyId}.${randomBytes(32).toString('base64url')}`;
+    const record = { principal: { id: principal.id, roles: [...(principal.roles ?? [])], scopes: [...(principal.scopes ?? [])] }, familyExpiresAt };
+    await this.guard(() => store.saveRefreshToken(familyId, digest(refreshToken), record, access.jti, Date.now() + access.expiresIn * 1000));
+    return { ...access, refreshToken, refreshExpiresIn: Math.max(1, Math.floor((familyExpiresAt - Date.now()) / 1000)) };
+  }
+
+  private sign(principal: PrincipalInit, options: IssueAccessTokenOptions, familyId: string | undefined): IssuedAccessToken {
     const config = this.jwt;
     if (!config?.signKey) {
       throw new Error('TokenService: no signing key; set auth.jwt.secret, or auth.jwt.privateKey next to auth.jwt.publicKey.');
@@ -66,6 +200,7 @@ export class TokenService {
       [config.rolesClaim]: [...(principal.roles ?? [])],
       [config.scopesClaim]: (principal.scopes ?? []).join(' '),
     };
+    if (familyId !== undefined) payload.fid = familyId;
     const signOptions: jwt.SignOptions = {
       algorithm: config.algorithms[0] as jwt.Algorithm,
       subject: principal.id,
@@ -79,4 +214,33 @@ export class TokenService {
     const accessToken = jwt.sign(payload, config.signKey, signOptions);
     return { accessToken, tokenType: 'Bearer', expiresIn, jti };
   }
+
+  /** Runs a store call; a store failure becomes a 503 (never a hang: Redis calls have timeouts). */
+  private async guard<T>(call: () => Promise<T>): Promise<T> {
+    try {
+      const result = await call();
+      this.markUp();
+      return result;
+    } catch (error) {
+      if (error instanceof AuthenticationFailedException) throw error;
+      this.markDown(error);
+      throw new TokenStoreUnavailableException();
+    }
+  }
+
+  private markDown(error: unknown): void {
+    if (this.storeDown) return;
+    this.storeDown = true;
+    this.logger.warn(`Token store unavailable (${error instanceof Error ? error.message : String(error)}).`);
+  }
+
+  private markUp(): void {
+    if (!this.storeDown) return;
+    this.storeDown = false;
+    this.logger.log('Token store is back.');
+  }
+}
+
+function digest(token: string): string {
+  return createHash('sha256').update(token, 'utf8').digest('base64url');
 }

@@ -1,0 +1,39 @@
+import type { Redis } from 'ioredis';
+import { describe, parseDuration } from '../common/duration.js';
+import type { TokensOptions } from './tokens-options.interface.js';
+
+/** @internal */
+export interface NormalizedTokensOptions {
+  readonly refreshTokenTtlMs: number;
+  readonly storage:
+    { readonly kind: 'memory' } | { readonly kind: 'redis'; readonly redis: string | Redis; readonly prefix: string; readonly commandTimeoutMs: number };
+  readonly failOpen: boolean;
+  readonly maxMemoryEntries: number;
+}
+
+function fail(message: string): never {
+  throw new Error(`PalisadeModule: ${message}`);
+}
+
+/** Validates `tokens` options once at startup. @internal */
+export function normalizeTokensOptions(options: TokensOptions | undefined): NormalizedTokensOptions {
+  const input = options ?? {};
+  if (typeof input !== 'object' || input === null) fail(`tokens is ${describe(input)}; expected an object.`);
+  const refreshTokenTtlMs = parseDuration(input.refreshTokenTtl ?? '30d', 'tokens.refreshTokenTtl');
+  if (refreshTokenTtlMs < 60_000) fail(`tokens.refreshTokenTtl is ${refreshTokenTtlMs} ms; expected at least one minute.`);
+  let storage: NormalizedTokensOptions['storage'] = { kind: 'memory' };
+  const raw = input.storage ?? 'memory';
+  if (raw !== 'memory') {
+    if (typeof raw !== 'object' || raw === null || raw.redis === undefined) fail(`tokens.storage is ${describe(raw)}; expected 'memory' or { redis }.`);
+    if (typeof raw.redis === 'string' && !/^rediss?:\/\//.test(raw.redis))
+      fail('tokens.storage.redis is not a redis:// or rediss:// URL; pass a URL or an ioredis client.');
+    const prefix = raw.prefix ?? 'palisade:';
+    if (typeof prefix !== 'string' || /[{}\s]/.test(prefix)) fail(`tokens.storage.prefix is ${describe(prefix)}; expected a string without braces or spaces.`);
+    storage = { kind: 'redis', redis: raw.redis, prefix, commandTimeoutMs: parseDuration(raw.commandTimeout ?? '250ms', 'tokens.storage.commandTimeout') };
+  }
+  if (input.failOpen !== undefined && typeof input.failOpen !== 'boolean') fail(`tokens.failOpen is ${describe(input.failOpen)}; expected true or false.`);
+  const maxMemoryEntries = input.maxMemoryEntries ?? 100_000;
+  if (!Number.isInteger(maxMemoryEntries) || maxMemoryEntries < 100)
+    fail(`tokens.maxMemoryEntries is ${describe(maxMemoryEntries)}; expected an integer of at least 100.`);
+  return { refreshTokenTtlMs, storage, failOpen: input.failOpen ?? false, maxMemoryEntries };
+}
