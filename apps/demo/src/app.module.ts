@@ -14,7 +14,13 @@ import { UsersService } from './users.service.js';
 export function palisadeOptions(config: DemoConfig, users: UsersService): PalisadeModuleOptions {
   return {
     auth: {
-      jwt: { secret: config.jwtSecret, issuer: config.jwtIssuer, audience: config.jwtAudience },
+      jwt: {
+        secret: config.jwtSecret,
+        issuer: config.jwtIssuer,
+        audience: config.jwtAudience,
+        // Tokens of an external identity provider, verified with its published keys.
+        ...(config.jwksUri === undefined ? {} : { jwks: [{ uri: config.jwksUri }] }),
+      },
       apiKey: {
         header: 'x-api-key',
         keys: [{ sha256: config.apiKeySha256, principal: { id: 'svc', roles: ['service'], scopes: ['reports:read'] } }],
@@ -25,6 +31,10 @@ export function palisadeOptions(config: DemoConfig, users: UsersService): Palisa
     roles: { hierarchy: { admin: ['user'] } },
     throttle: {
       throttlers: [{ name: 'default', limit: config.throttleLimit, ttl: config.throttleTtlMs }],
+      storage: config.redisUrl === undefined ? 'memory' : { redis: config.redisUrl, prefix: 'palisade-demo:' },
+    },
+    tokens: {
+      refreshTokenTtl: '7d',
       storage: config.redisUrl === undefined ? 'memory' : { redis: config.redisUrl, prefix: 'palisade-demo:' },
     },
     ...(config.trustProxy === undefined ? {} : { trustProxy: /^\d+$/.test(config.trustProxy) ? Number(config.trustProxy) : config.trustProxy }),

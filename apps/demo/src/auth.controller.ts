@@ -1,5 +1,16 @@
 import { BadRequestException, Body, Controller, HttpCode, Post, Req, Res } from '@nestjs/common';
-import { AuthenticationFailedException, AuthFailureLimiter, Public, Throttle, ThrottleBy, TokenService, type AuthRequest } from '@palisade/nest';
+import {
+  AuthenticationFailedException,
+  AuthFailureLimiter,
+  CurrentUser,
+  Public,
+  Throttle,
+  ThrottleBy,
+  TokenService,
+  type AuthRequest,
+  type IssuedTokenPair,
+  type Principal,
+} from '@palisade/nest';
 import { UsersService } from './users.service.js';
 
 /** The body of `POST /auth/login`. */
@@ -22,7 +33,27 @@ function parseLogin(body: unknown): LoginBody {
   return { username, password };
 }
 
-/** Login: exchanges a seeded user's password for an access token. */
+/** The token response of login and refresh (RFC 6749 §5.1). */
+interface TokenResponse {
+  access_token: string;
+  token_type: 'Bearer';
+  expires_in: number;
+  refresh_token: string;
+}
+
+function tokenResponse(pair: IssuedTokenPair): TokenResponse {
+  return { access_token: pair.accessToken, token_type: pair.tokenType, expires_in: pair.expiresIn, refresh_token: pair.refreshToken };
+}
+
+function parseRefresh(body: unknown): string {
+  const token = typeof body === 'object' && body !== null ? (body as Record<string, unknown>).refresh_token : undefined;
+  if (typeof token !== 'string' || token.length === 0 || token.length > 512) {
+    throw new BadRequestException('Expected a JSON object { "refresh_token": string }');
+  }
+  return token;
+}
+
+/** Login, refresh and logout. */
 @Controller('auth')
 export class AuthController {
   constructor(
@@ -40,11 +71,7 @@ export class AuthController {
     const body = request.body as { username?: unknown } | undefined;
     return typeof body?.username === 'string' ? body.username : '';
   })
-  async login(
-    @Body() body: unknown,
-    @Req() request: AuthRequest,
-    @Res({ passthrough: true }) response: object,
-  ): Promise<{ access_token: string; token_type: 'Bearer'; expires_in: number }> {
+  async login(@Body() body: unknown, @Req() request: AuthRequest, @Res({ passthrough: true }) response: object): Promise<TokenResponse> {
     const { username, password } = parseLogin(body);
     await this.failures.assertAllowed(request, response);
     const principal = await this.users.verify(username, password);
@@ -52,7 +79,21 @@ export class AuthController {
       await this.failures.recordFailure(request, response);
       throw new AuthenticationFailedException('Invalid username or password');
     }
-    const issued = this.tokens.issueAccessToken(principal);
-    return { access_token: issued.accessToken, token_type: issued.tokenType, expires_in: issued.expiresIn };
+    return tokenResponse(await this.tokens.issueTokens(principal));
+  }
+
+  /** Rotates a refresh token; a reused one revokes its family. */
+  @Post('refresh')
+  @Public()
+  @HttpCode(200)
+  async refresh(@Body() body: unknown): Promise<TokenResponse> {
+    return tokenResponse(await this.tokens.refresh(parseRefresh(body)));
+  }
+
+  /** Ends the presented access token (and its refresh-token family) on every instance. */
+  @Post('logout')
+  @HttpCode(204)
+  async logout(@CurrentUser() user: Principal): Promise<void> {
+    await this.tokens.revoke(user.claims);
   }
 }

@@ -59,3 +59,34 @@ export type { TokensOptions } from './tokens/tokens-options.interface.js';
 export type { ConsumeResult, RefreshTokenRecord, TokenStore } from './tokens/token-store.interface.js';
 export { MemoryTokenStore } from './tokens/memory-token.store.js';
 export { RedisTokenStore } from './tokens/redis-token.store.js';
+
+// Security headers, HTTPS enforcement and CORS (headers/, transport/).
+export { SecurityHeadersInterceptor } from './headers/security-headers.interceptor.js';
+export { SecurityHeadersService } from './headers/security-headers.service.js';
+export { SecurityHeaders } from './headers/security-headers.decorator.js';
+export { CspNonce } from './headers/csp-nonce.decorator.js';
+export {
+  CSP_NONCE,
+  CSP_PRESETS,
+  type CspDirectiveName,
+  type CspDirectives,
+  type CspPresetName,
+  type CspSandboxToken,
+  type CspSource,
+  type CspSourceList,
+} from './headers/content-security-policy.js';
+export type {
+  ContentSecurityPolicyOptions,
+  HeadersOptions,
+  PermissionsPolicyAllowlist,
+  PermissionsPolicyOptions,
+  ProtectiveHeader,
+  ReferrerPolicyToken,
+  SecurityHeadersOverride,
+  StrictTransportSecurityOptions,
+} from './headers/headers-options.interface.js';
+export { HttpsEnforcementMiddleware } from './transport/https-enforcement.middleware.js';
+export { HttpsRequiredException } from './transport/https-required.exception.js';
+export type { HttpsOptions } from './transport/https-options.interface.js';
+export { strictCors } from './transport/strict-cors.js';
+export type { StrictCorsOptions } from './transport/cors-options.interface.js';

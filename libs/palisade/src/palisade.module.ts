@@ -1,5 +1,5 @@
-import { Module, type DynamicModule, type Provider } from '@nestjs/common';
-import { APP_GUARD, DiscoveryModule } from '@nestjs/core';
+import { Module, type DynamicModule, type MiddlewareConsumer, type NestModule, type Provider } from '@nestjs/common';
+import { APP_GUARD, APP_INTERCEPTOR, DiscoveryModule } from '@nestjs/core';
 import { AuthGuard } from './auth/auth.guard.js';
 import { Authenticator } from './auth/authenticator.service.js';
 import { AuthRequirementsResolver } from './auth/auth-requirements.resolver.js';
@@ -20,6 +20,11 @@ import { RedisConnections } from './common/redis-connections.js';
 import { ThrottlerGuard } from './throttle/throttler.guard.js';
 import { getOptionsToken, getStorageToken, type ThrottlerModuleOptions } from '@nestjs/throttler';
 import type { NormalizedPalisadeOptions } from './common/palisade-options.normalizer.js';
+import { SecurityHeadersInterceptor } from './headers/security-headers.interceptor.js';
+import { SecurityHeadersMiddleware } from './headers/security-headers.middleware.js';
+import { SecurityHeadersResolver } from './headers/security-headers.resolver.js';
+import { SecurityHeadersService } from './headers/security-headers.service.js';
+import { HttpsEnforcementMiddleware } from './transport/https-enforcement.middleware.js';
 
 const SHARED_PROVIDERS: Provider[] = [
   { provide: PALISADE_OPTIONS, inject: [MODULE_OPTIONS_TOKEN], useFactory: (options: PalisadeModuleOptions) => normalizeOptions(options) },
@@ -50,6 +55,9 @@ const SHARED_PROVIDERS: Provider[] = [
   AuthFailureLimiter,
   { provide: AUTH_ATTEMPT_GATE, useExisting: AuthFailureLimiter },
   { provide: TOKEN_REVOCATION_CHECK, useExisting: TokenService },
+  SecurityHeadersService,
+  SecurityHeadersResolver,
+  SecurityHeadersInterceptor,
 ];
 
 /**
@@ -66,7 +74,15 @@ const SHARED_PROVIDERS: Provider[] = [
  *   global: true })
  */
 @Module({})
-export class PalisadeModule extends ConfigurableModuleClass {
+export class PalisadeModule extends ConfigurableModuleClass implements NestModule {
+  /**
+   * Security headers and HTTPS enforcement for every path, 404s included (the headers are also
+   * written by a server-level listener, see `SecurityHeadersService`).
+   */
+  configure(consumer: MiddlewareConsumer): void {
+    consumer.apply(SecurityHeadersMiddleware, HttpsEnforcementMiddleware).forRoutes('{*path}');
+  }
+
   /** Registers Palisade with static options. `global: true` applies its guards to every route. */
   static override forRoot(options: typeof OPTIONS_TYPE): DynamicModule {
     return PalisadeModule.complete(super.forRoot(options), options.global === true);
@@ -85,6 +101,7 @@ export class PalisadeModule extends ConfigurableModuleClass {
         { provide: APP_GUARD, useExisting: AuthGuard },
         { provide: APP_GUARD, useExisting: RolesGuard },
         { provide: APP_GUARD, useExisting: ThrottlerGuard },
+        { provide: APP_INTERCEPTOR, useExisting: SecurityHeadersInterceptor },
       );
     }
     return {

@@ -6,13 +6,45 @@ import type { AuthScheme, PrincipalInit } from './principal.interface.js';
 /** JWS algorithms Palisade accepts for access tokens. `none` is never accepted. */
 export type JwtAlgorithm = 'HS256' | 'HS384' | 'HS512' | 'RS256' | 'RS384' | 'RS512' | 'PS256' | 'PS384' | 'PS512' | 'ES256' | 'ES384' | 'ES512';
 
+/** Algorithms accepted from a JWKS (asymmetric only; `EdDSA` is verified by `jose`). */
+export type JwksAlgorithm = Exclude<JwtAlgorithm, 'HS256' | 'HS384' | 'HS512'> | 'EdDSA';
+
+/**
+ * An identity provider whose signing keys are published as a JWK Set (RFC 7517). Tokens are
+ * verified with `jose`: keys are cached, an unknown `kid` triggers at most one refetch per
+ * `cooldown`, a key's own `alg` is enforced, and no URL named inside a token (`jku`, `x5u`) is
+ * ever fetched.
+ *
+ * @example
+ * jwks: [{ uri: 'https://id.example.com/.well-known/jwks.json', issuer: 'https://id.example.com' }]
+ */
+export interface JwksIssuerOptions {
+  /** The JWK Set URL: `https://`, or `http://` on a loopback host only. */
+  uri: string;
+  /**
+   * The issuer (`iss`) whose tokens this set verifies, enforced. Without it the set verifies
+   * tokens whose `iss` matches no other entry and whose algorithm the local key does not take.
+   */
+  issuer?: string;
+  /** Expected `aud` for this issuer. Default: `auth.jwt.audience`. */
+  audience?: string | readonly string[];
+  /** Accepted algorithms. Default `['RS256', 'PS256', 'ES256', 'EdDSA']`. */
+  algorithms?: readonly JwksAlgorithm[];
+  /** How long fetched keys are trusted before a refetch, ms or duration. Default `'10m'`. */
+  cacheMaxAge?: Duration;
+  /** Least time between two fetches (an unknown `kid` inside it is rejected without a fetch). Default `'30s'`. */
+  cooldown?: Duration;
+  /** Timeout of a fetch. Default `'5s'`. */
+  timeout?: Duration;
+}
+
 /** The request object handed to `validate` callbacks (an Express or a Fastify request). */
 export type AuthRequest = HttpRequestLike;
 
 /**
  * Bearer JWT verification (RFC 7519, RFC 8725), through `passport-jwt`.
  *
- * Exactly one of `secret` and `publicKey` is required.
+ * Exactly one of `secret` and `publicKey` is required, unless `jwks` provides the keys.
  *
  * @example
  * jwt: { secret: process.env.JWT_SECRET, issuer: 'https://id.example.com', audience: 'orders-api' }
@@ -36,6 +68,8 @@ export interface JwtAuthOptions {
    * Must match the key type; `none` is refused.
    */
   algorithms?: readonly JwtAlgorithm[];
+  /** Identity providers whose JWK Sets also sign accepted tokens (several issuers allowed). */
+  jwks?: readonly JwksIssuerOptions[];
   /** Expected `iss` (one or any of several). Enforced when set. */
   issuer?: string | readonly string[];
   /** Expected `aud` (one or any of several). Enforced when set. */

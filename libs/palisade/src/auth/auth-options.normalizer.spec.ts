@@ -43,7 +43,7 @@ describe('normalizeAuthOptions: defaults and precomputation', () => {
       scopesClaim: 'scope',
       accessTokenTtlSeconds: 900,
     });
-    expect(jwt?.verifyKey.type).toBe('secret');
+    expect(jwt?.verifyKey?.type).toBe('secret');
     expect(jwt?.signKey).toBe(jwt?.verifyKey);
   });
 
@@ -74,8 +74,8 @@ describe('normalizeAuthOptions: defaults and precomputation', () => {
     const jwk = rsa.publicKey.export({ format: 'jwk' });
     for (const publicKey of [pem, jwk, rsa.publicKey, rsa.privateKey]) {
       const jwt = normalizeAuthOptions({ jwt: { publicKey } }).jwt;
-      expect(jwt?.verifyKey.type).toBe('public');
-      expect(jwt?.verifyKey.equals(rsa.publicKey)).toBe(true);
+      expect(jwt?.verifyKey?.type).toBe('public');
+      expect(jwt?.verifyKey?.equals(rsa.publicKey)).toBe(true);
     }
   });
 

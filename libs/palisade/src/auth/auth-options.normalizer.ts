@@ -1,14 +1,35 @@
 import { createPublicKey, createPrivateKey, createSecretKey, KeyObject } from 'node:crypto';
+import { createRemoteJWKSet, type JWTVerifyGetKey } from 'jose';
 import type { JsonWebKey } from 'node:crypto';
 import { describe, parseDuration } from '../common/duration.js';
-import type { ApiKeyAuthOptions, AuthOptions, AuthRequest, BasicAuthOptions, JwtAlgorithm, JwtAuthOptions } from './auth-options.interface.js';
+import type {
+  ApiKeyAuthOptions,
+  AuthOptions,
+  AuthRequest,
+  BasicAuthOptions,
+  JwksAlgorithm,
+  JwksIssuerOptions,
+  JwtAlgorithm,
+  JwtAuthOptions,
+} from './auth-options.interface.js';
 import { AUTH_SCHEMES, type AuthScheme, type PrincipalInit } from './principal.interface.js';
 
 type PrincipalCallbackResult = PrincipalInit | null | Promise<PrincipalInit | null>;
 
+/** @internal One JWKS issuer, with its cached remote key set. */
+export interface NormalizedJwksIssuer {
+  readonly uri: string;
+  readonly issuer: string | undefined;
+  readonly audience: string | [string, ...string[]] | undefined;
+  readonly algorithms: JwksAlgorithm[];
+  readonly getKey: JWTVerifyGetKey;
+}
+
 /** @internal Verified, precomputed JWT settings. */
 export interface NormalizedJwtOptions {
-  readonly verifyKey: KeyObject;
+  /** Local verification key; undefined when only JWKS issuers sign tokens. */
+  readonly verifyKey: KeyObject | undefined;
+  readonly jwks: readonly NormalizedJwksIssuer[];
   readonly signKey: KeyObject | undefined;
   readonly algorithms: JwtAlgorithm[];
   readonly issuer: string | [string, ...string[]] | undefined;
@@ -242,9 +263,54 @@ function importSignKey(options: JwtAuthOptions, verifyKey: KeyObject): KeyObject
   fail(`auth.jwt.privateKey is ${describe(privateKey)}; expected a PEM string, a JWK or a KeyObject.`);
 }
 
+const JWKS_ALGORITHMS: ReadonlySet<string> = new Set(['RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512', 'ES256', 'ES384', 'ES512', 'EdDSA']);
+const LOOPBACK_HOSTS: ReadonlySet<string> = new Set(['127.0.0.1', 'localhost', '[::1]']);
+
+function normalizeJwks(entries: unknown, audience: string | [string, ...string[]] | undefined): NormalizedJwksIssuer[] {
+  if (entries === undefined) return [];
+  if (!Array.isArray(entries)) fail(`auth.jwt.jwks is ${describe(entries)}; expected an array of { uri, issuer? }.`);
+  const seen = new Set<string | undefined>();
+  return entries.map((entry: JwksIssuerOptions, i) => {
+    const path = `auth.jwt.jwks[${i}]`;
+    if (!isPlainObject(entry)) fail(`${path} is ${describe(entry)}; expected { uri, issuer? }.`);
+    let url: URL;
+    try {
+      url = new URL(entry.uri);
+    } catch {
+      fail(`${path}.uri is ${describe(entry.uri)}; expected an absolute https:// URL.`);
+    }
+    if (url.protocol !== 'https:' && !(url.protocol === 'http:' && LOOPBACK_HOSTS.has(url.hostname))) {
+      fail(`${path}.uri is ${describe(entry.uri)}; keys must be fetched over https:// (http:// only on a loopback host).`);
+    }
+    if (entry.issuer !== undefined && (typeof entry.issuer !== 'string' || entry.issuer.length === 0))
+      fail(`${path}.issuer is ${describe(entry.issuer)}; expected a string.`);
+    if (seen.has(entry.issuer)) fail(`${path} repeats the issuer ${describe(entry.issuer ?? '(none)')}; one JWK Set per issuer.`);
+    seen.add(entry.issuer);
+    const algorithms = [...(entry.algorithms ?? ['RS256', 'PS256', 'ES256', 'EdDSA'])];
+    if (algorithms.length === 0 || algorithms.some((alg) => !JWKS_ALGORITHMS.has(alg))) {
+      fail(`${path}.algorithms is ${describe(entry.algorithms)}; expected asymmetric algorithms among ${[...JWKS_ALGORITHMS].join(', ')} (never HS* or none).`);
+    }
+    const getKey = createRemoteJWKSet(url, {
+      cacheMaxAge: parseDuration(entry.cacheMaxAge ?? '10m', `${path}.cacheMaxAge`),
+      cooldownDuration: parseDuration(entry.cooldown ?? '30s', `${path}.cooldown`),
+      timeoutDuration: parseDuration(entry.timeout ?? '5s', `${path}.timeout`),
+    });
+    return {
+      uri: url.href,
+      issuer: entry.issuer,
+      audience: entry.audience === undefined ? audience : toStringList(entry.audience, `${path}.audience`),
+      algorithms: algorithms as JwksAlgorithm[],
+      getKey,
+    };
+  });
+}
+
 function normalizeJwt(options: JwtAuthOptions): NormalizedJwtOptions {
   if (!isPlainObject(options)) fail(`auth.jwt is ${describe(options)}; expected an object.`);
-  const { key, algorithms } = importVerifyKey(options);
+  const audience = toStringList(options.audience, 'auth.jwt.audience');
+  const jwks = normalizeJwks(options.jwks, audience);
+  const localKey = options.secret !== undefined || options.publicKey !== undefined || jwks.length === 0;
+  const { key, algorithms } = localKey ? importVerifyKey(options) : { key: undefined, algorithms: [] as JwtAlgorithm[] };
   const clockTolerance = parseDuration(options.clockTolerance ?? 0, 'auth.jwt.clockTolerance');
   if (clockTolerance > MAX_CLOCK_TOLERANCE_MS) {
     fail(`auth.jwt.clockTolerance is ${clockTolerance} ms; at most 5 minutes is allowed (RFC 8725 favours small leeways).`);
@@ -256,10 +322,11 @@ function normalizeJwt(options: JwtAuthOptions): NormalizedJwtOptions {
   }
   return {
     verifyKey: key,
-    signKey: importSignKey(options, key),
+    jwks,
+    signKey: key === undefined ? undefined : importSignKey(options, key),
     algorithms,
     issuer: toStringList(options.issuer, 'auth.jwt.issuer'),
-    audience: toStringList(options.audience, 'auth.jwt.audience'),
+    audience,
     clockToleranceSeconds: Math.floor(clockTolerance / 1000),
     maxTokenLength: positiveInteger(options.maxTokenLength, 8192, 'auth.jwt.maxTokenLength', 65_536),
     rolesClaim: claimName(options.rolesClaim, 'roles', 'auth.jwt.rolesClaim'),

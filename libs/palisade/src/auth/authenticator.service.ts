@@ -90,7 +90,7 @@ export class Authenticator {
         (failures ??= []).push({ scheme, reason: 'malformed' });
         continue;
       }
-      const strategy = this.strategies.get(scheme);
+      const strategy = this.strategies.get(scheme, request);
       if (!strategy) continue;
       // Sequential on purpose: schemes are tried in the route's order and the first success wins.
       // oxlint-disable-next-line no-await-in-loop

@@ -35,6 +35,46 @@ function claimList(value: unknown, spaceSeparated: boolean, claim: string): read
 }
 
 /**
+ * The checks applied to every verified token, whoever verified it (passport-jwt for local keys,
+ * jose for JWKS): `crit` refused, `exp` and `sub` required, well-typed role and scope claims, the
+ * revocation deny-list, then the optional `validate` hook.
+ * @internal
+ */
+export async function principalFromVerifiedToken(
+  header: Record<string, unknown>,
+  payload: unknown,
+  options: Pick<NormalizedJwtOptions, 'rolesClaim' | 'scopesClaim' | 'validate'>,
+  request: HttpRequestLike,
+  revocation: TokenRevocationCheck | undefined,
+): Promise<PrincipalInit> {
+  if (header.crit !== undefined) {
+    throw new CredentialRejectedError('invalid', 'token has critical header parameters this server does not understand');
+  }
+  if (typeof payload !== 'object' || payload === null || Array.isArray(payload)) {
+    throw new CredentialRejectedError('invalid', 'token payload is not a JSON object');
+  }
+  const claims = payload as Record<string, unknown>;
+  if (typeof claims.exp !== 'number') throw new CredentialRejectedError('invalid', 'token has no exp claim');
+  const sub = claims.sub;
+  if (typeof sub !== 'string' || sub.length === 0 || sub.length > MAX_ENTRY_LENGTH) {
+    throw new CredentialRejectedError('invalid', 'token has no usable sub claim');
+  }
+  const { rolesClaim, scopesClaim } = options;
+  const roles = claimList(claims[rolesClaim], false, rolesClaim) ?? [];
+  const scopes = claimList(claims[scopesClaim], true, scopesClaim) ?? claimList(claims.scp, true, 'scp') ?? [];
+  if (revocation && typeof claims.jti === 'string' && (await revocation.isRevoked(claims.jti))) {
+    throw new CredentialRejectedError('invalid', 'token revoked');
+  }
+  const frozen = Object.freeze({ ...claims });
+  if (options.validate) {
+    const resolved = await options.validate(frozen, request);
+    if (!resolved) throw new CredentialRejectedError('invalid', 'token rejected by auth.jwt.validate');
+    return resolved;
+  }
+  return { id: sub, roles, scopes, claims: frozen };
+}
+
+/**
  * Verifies bearer JWTs with `passport-jwt` (signature, pinned algorithms, `exp`, `nbf`, `iss`,
  * `aud`), then applies the checks RFC 8725 asks for that `jsonwebtoken` leaves out: `exp` required,
  * `sub` required, `crit` extensions refused, well-typed role and scope claims.
@@ -66,32 +106,7 @@ export class JwtStrategy extends PassportStrategy(PassportJwtStrategy, JWT_STRAT
   }
 
   async validate(request: HttpRequestLike, token: CompleteJwt): Promise<PrincipalInit> {
-    const { header, payload } = token;
-    if (header.crit !== undefined) {
-      throw new CredentialRejectedError('invalid', 'token has critical header parameters this server does not understand');
-    }
-    if (typeof payload !== 'object' || payload === null || Array.isArray(payload)) {
-      throw new CredentialRejectedError('invalid', 'token payload is not a JSON object');
-    }
-    const claims = payload as Record<string, unknown>;
-    if (typeof claims.exp !== 'number') throw new CredentialRejectedError('invalid', 'token has no exp claim');
-    const sub = claims.sub;
-    if (typeof sub !== 'string' || sub.length === 0 || sub.length > MAX_ENTRY_LENGTH) {
-      throw new CredentialRejectedError('invalid', 'token has no usable sub claim');
-    }
-    const { rolesClaim, scopesClaim } = this.options;
-    const roles = claimList(claims[rolesClaim], false, rolesClaim) ?? [];
-    const scopes = claimList(claims[scopesClaim], true, scopesClaim) ?? claimList(claims.scp, true, 'scp') ?? [];
-    if (this.revocation && typeof claims.jti === 'string' && (await this.revocation.isRevoked(claims.jti))) {
-      throw new CredentialRejectedError('invalid', 'token revoked');
-    }
-    const frozen = Object.freeze({ ...claims });
-    if (this.options.validate) {
-      const resolved = await this.options.validate(frozen, request);
-      if (!resolved) throw new CredentialRejectedError('invalid', 'token rejected by auth.jwt.validate');
-      return resolved;
-    }
-    return { id: sub, roles, scopes, claims: frozen };
+    return principalFromVerifiedToken(token.header, token.payload, this.options, request, this.revocation);
   }
 }
 

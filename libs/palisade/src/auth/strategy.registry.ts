@@ -4,7 +4,10 @@ import { PALISADE_OPTIONS } from '../common/palisade.constants.js';
 import type { NormalizedPalisadeOptions } from '../common/palisade-options.normalizer.js';
 import { ApiKeyStrategy } from './api-key.strategy.js';
 import { BasicStrategy } from './basic.strategy.js';
+import { JwksStrategy } from './jwks.strategy.js';
 import { JwtStrategy } from './jwt.strategy.js';
+import { cachedCredentials } from './credentials.js';
+import type { HttpRequestLike } from '../common/http-context.js';
 import type { AuthScheme } from './principal.interface.js';
 import { TOKEN_REVOCATION_CHECK, type TokenRevocationCheck } from './token-revocation.interface.js';
 
@@ -16,6 +19,10 @@ import { TOKEN_REVOCATION_CHECK, type TokenRevocationCheck } from './token-revoc
 @Injectable()
 export class StrategyRegistry {
   private readonly strategies = new Map<AuthScheme, Strategy>();
+  /** JWKS issuers: by expected `iss`, and the one without an issuer (if any). */
+  private readonly jwksByIssuer = new Map<string, Strategy>();
+  private jwksAnyIssuer: Strategy | undefined;
+  private localAlgorithms: ReadonlySet<string> = new Set();
 
   constructor(@Inject(PALISADE_OPTIONS) options: NormalizedPalisadeOptions, @Optional() @Inject(TOKEN_REVOCATION_CHECK) revocation?: TokenRevocationCheck) {
     const { jwt, apiKey, basic } = options.auth;
@@ -24,7 +31,35 @@ export class StrategyRegistry {
     if (basic) this.strategies.set('basic', new BasicStrategy(basic) as unknown as Strategy);
   }
 
-  get(scheme: AuthScheme): Strategy | undefined {
-    return this.strategies.get(scheme);
+  /**
+   * The strategy for `scheme` on this request. A bearer token goes to the JWKS issuer named by its
+   * (unverified) `iss`, else to the local key when its `alg` is one the local key takes, else to
+   * the issuer-less JWKS entry. The choice only selects the verifier; the verifier checks all.
+   */
+  get(scheme: AuthScheme, request?: HttpRequestLike): Strategy | undefined {
+    if (scheme !== 'jwt' || (this.jwksByIssuer.size === 0 && this.jwksAnyIssuer === undefined) || request === undefined) {
+      return this.strategies.get(scheme);
+    }
+    const token = cachedCredentials(request)?.authCredential ?? '';
+    const { alg, iss } = peek(token);
+    if (typeof iss === 'string') {
+      const byIssuer = this.jwksByIssuer.get(iss);
+      if (byIssuer) return byIssuer;
+    }
+    const local = this.strategies.get('jwt');
+    if (local && typeof alg === 'string' && this.localAlgorithms.has(alg)) return local;
+    return this.jwksAnyIssuer ?? local ?? this.jwksByIssuer.values().next().value;
+  }
+}
+
+/** Reads `alg` and `iss` without verifying anything (only to pick a verifier). */
+function peek(token: string): { alg?: unknown; iss?: unknown } {
+  const [header, payload] = token.split('.', 3);
+  try {
+    const alg = (JSON.parse(Buffer.from(header ?? '', 'base64url').toString('utf8')) as { alg?: unknown }).alg;
+    const iss = (JSON.parse(Buffer.from(payload ?? '', 'base64url').toString('utf8')) as { iss?: unknown }).iss;
+    return { alg, iss };
+  } catch {
+    return {};
   }
 }

@@ -3,6 +3,8 @@ import type { RolesOptions } from '../roles/roles-options.interface.js';
 import type { TrustProxySetting } from './trusted-proxy.js';
 import type { ThrottleOptions } from '../throttle/throttle-options.interface.js';
 import type { TokensOptions } from '../tokens/tokens-options.interface.js';
+import type { HeadersOptions } from '../headers/headers-options.interface.js';
+import type { HttpsOptions } from '../transport/https-options.interface.js';
 
 /**
  * Options of `PalisadeModule.forRoot()` / the factory of `forRootAsync()`. Validated once at
@@ -29,6 +31,10 @@ export interface PalisadeModuleOptions {
   throttle?: ThrottleOptions;
   /** Refresh tokens with rotation and reuse detection, and access-token revocation. Unset: off. */
   tokens?: TokensOptions;
+  /** Security headers on every response (CSP, HSTS, …). Unset: the secure defaults of the README. */
+  headers?: HeadersOptions;
+  /** HTTPS enforcement: redirect or refuse plain HTTP. Unset: off. */
+  https?: HttpsOptions;
 }
 
 /** Options that shape the module definition itself (not available to an async factory). */
