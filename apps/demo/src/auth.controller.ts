@@ -76,7 +76,7 @@ export class AuthController {
     await this.failures.assertAllowed(request, response);
     const principal = await this.users.verify(username, password);
     if (!principal) {
-      await this.failures.recordFailure(request, response);
+      await this.failures.recordLoginFailure(request, response, username);
       throw new AuthenticationFailedException('Invalid username or password');
     }
     return tokenResponse(await this.tokens.issueTokens(principal));
@@ -86,14 +86,14 @@ export class AuthController {
   @Post('refresh')
   @Public()
   @HttpCode(200)
-  async refresh(@Body() body: unknown): Promise<TokenResponse> {
-    return tokenResponse(await this.tokens.refresh(parseRefresh(body)));
+  async refresh(@Body() body: unknown, @Req() request: AuthRequest): Promise<TokenResponse> {
+    return tokenResponse(await this.tokens.refresh(parseRefresh(body), { request }));
   }
 
   /** Ends the presented access token (and its refresh-token family) on every instance. */
   @Post('logout')
   @HttpCode(204)
-  async logout(@CurrentUser() user: Principal): Promise<void> {
-    await this.tokens.revoke(user.claims);
+  async logout(@CurrentUser() user: Principal, @Req() request: AuthRequest): Promise<void> {
+    await this.tokens.revoke(user.claims, request);
   }
 }

@@ -47,6 +47,26 @@ export { RedisThrottleStore } from './throttle/redis-throttle.store.js';
 export type { ThrottleHit, ThrottleStore, ThrottlerStorageRecord } from './throttle/throttle-store.interface.js';
 export type { RedisThrottleStorage, ThrottleOptions, ThrottlerTier } from './throttle/throttle-options.interface.js';
 
+export { SecurityEvents } from './events/security-events.service.js';
+export { SecurityEventSink } from './events/security-event-sink.decorator.js';
+export type { EventsOptions } from './events/events-options.interface.js';
+export type {
+  AccessDeniedEvent,
+  AttackDetectedEvent,
+  AuthFailureReason,
+  AuthenticationFailedEvent,
+  InsecureConfigurationEvent,
+  RateLimitedEvent,
+  RefreshTokenReusedEvent,
+  SecurityEvent,
+  SecurityEventBase,
+  SecurityEventHandler,
+  SecurityEventInput,
+  SecurityEventType,
+  StoreUnavailableEvent,
+  TokenRevokedEvent,
+} from './events/security-event.interface.js';
+
 export {
   TokenService,
   TokenStoreUnavailableException,

@@ -17,6 +17,8 @@ import { AuthFailureLimiter } from './throttle/auth-failure.limiter.js';
 import { ThrottlePlanResolver } from './throttle/throttle-plan.resolver.js';
 import { ThrottleStoreHolder } from './throttle/throttle-store.provider.js';
 import { RedisConnections } from './common/redis-connections.js';
+import { SecurityEvents } from './events/security-events.service.js';
+import { RequestIdMiddleware } from './events/request-id.middleware.js';
 import { ThrottlerGuard } from './throttle/throttler.guard.js';
 import { getOptionsToken, getStorageToken, type ThrottlerModuleOptions } from '@nestjs/throttler';
 import type { NormalizedPalisadeOptions } from './common/palisade-options.normalizer.js';
@@ -36,10 +38,18 @@ const SHARED_PROVIDERS: Provider[] = [
   RolesGuard,
   TokenService,
   RedisConnections,
+  SecurityEvents,
   {
     provide: ThrottleStoreHolder,
-    inject: [PALISADE_OPTIONS, RedisConnections],
-    useFactory: (options: NormalizedPalisadeOptions, connections: RedisConnections) => new ThrottleStoreHolder(options.throttle, connections),
+    inject: [PALISADE_OPTIONS, RedisConnections, SecurityEvents],
+    useFactory: (options: NormalizedPalisadeOptions, connections: RedisConnections, events: SecurityEvents) =>
+      new ThrottleStoreHolder(options.throttle, connections, (available) =>
+        events.emit(
+          available
+            ? { type: 'store.recovered', store: 'throttle' }
+            : { type: 'store.unavailable', store: 'throttle', policy: options.throttle?.failOpen ? 'fail-open' : 'fail-closed' },
+        ),
+      ),
   },
   {
     // @nestjs/throttler's own options and storage tokens, so its API sees Palisade's configuration.
@@ -80,7 +90,7 @@ export class PalisadeModule extends ConfigurableModuleClass implements NestModul
    * written by a server-level listener, see `SecurityHeadersService`).
    */
   configure(consumer: MiddlewareConsumer): void {
-    consumer.apply(SecurityHeadersMiddleware, HttpsEnforcementMiddleware).forRoutes('{*path}');
+    consumer.apply(RequestIdMiddleware, SecurityHeadersMiddleware, HttpsEnforcementMiddleware).forRoutes('{*path}');
   }
 
   /** Registers Palisade with static options. `global: true` applies its guards to every route. */

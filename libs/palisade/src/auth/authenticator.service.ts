@@ -1,5 +1,8 @@
 import { Inject, Injectable, Optional, type ExecutionContext } from '@nestjs/common';
 import { AUTH_ATTEMPT_GATE, type AuthAttemptGate } from './auth-attempt-gate.interface.js';
+import { SecurityEvents } from '../events/security-events.service.js';
+import { decodeBasicCredential } from './basic.strategy.js';
+import { cachedCredentials } from './credentials.js';
 import { HttpAdapterHost } from '@nestjs/core';
 import { getRequest, getResponse, type HttpRequestLike } from '../common/http-context.js';
 import { PALISADE_OPTIONS } from '../common/palisade.constants.js';
@@ -44,6 +47,7 @@ export class Authenticator {
     private readonly strategies: StrategyRegistry,
     private readonly adapterHost: HttpAdapterHost,
     @Inject(PALISADE_OPTIONS) private readonly options: NormalizedPalisadeOptions,
+    private readonly events: SecurityEvents,
     @Optional() @Inject(AUTH_ATTEMPT_GATE) private readonly gate?: AuthAttemptGate,
   ) {}
 
@@ -120,11 +124,34 @@ export class Authenticator {
 
   /** Sets the challenges and throws the 401. Override to audit or to change the message. */
   protected onDenied(context: ExecutionContext, requirement: ResolvedAuthRequirement, failures: readonly SchemeFailure[]): never {
+    this.report(getRequest(context), failures);
     const challenge = failures.length === 0 ? requirement.missingChallenge : this.challengeFor(requirement, failures);
     this.adapterHost.httpAdapter.setHeader(getResponse(context), 'WWW-Authenticate', challenge);
     if (failures.length === 0) throw new AuthenticationFailedException('Authentication required');
     const expired = failures.every((f) => f.reason === 'expired');
     throw new AuthenticationFailedException(expired ? 'The access token expired' : 'Invalid credentials');
+  }
+
+  /** Emits the `authentication.failed` event, with fingerprints of what was presented, never the credential. */
+  private report(request: HttpRequestLike, failures: readonly SchemeFailure[]): void {
+    const [first] = failures;
+    if (!first) {
+      this.events.emit({ type: 'authentication.failed', reason: 'missing' }, request);
+      return;
+    }
+    const credentials = cachedCredentials(request);
+    const presented = first.scheme === 'api-key' ? credentials?.apiKey : credentials?.authCredential;
+    const basicUser = first.scheme === 'basic' && credentials?.authCredential ? decodeBasicCredential(credentials.authCredential)?.userId : undefined;
+    this.events.emit(
+      {
+        type: 'authentication.failed',
+        scheme: first.scheme,
+        reason: first.reason,
+        ...(presented === undefined ? {} : { credentialFingerprint: this.events.fingerprint(presented) }),
+        ...(basicUser === undefined ? {} : { usernameFingerprint: this.events.fingerprint(basicUser) }),
+      },
+      request,
+    );
   }
 
   private challengeFor(requirement: ResolvedAuthRequirement, failures: readonly SchemeFailure[]): string {

@@ -3,6 +3,7 @@ import type { RolesOptions } from '../roles/roles-options.interface.js';
 import type { TrustProxySetting } from './trusted-proxy.js';
 import type { ThrottleOptions } from '../throttle/throttle-options.interface.js';
 import type { TokensOptions } from '../tokens/tokens-options.interface.js';
+import type { EventsOptions } from '../events/events-options.interface.js';
 import type { HeadersOptions } from '../headers/headers-options.interface.js';
 import type { HttpsOptions } from '../transport/https-options.interface.js';
 
@@ -31,6 +32,8 @@ export interface PalisadeModuleOptions {
   throttle?: ThrottleOptions;
   /** Refresh tokens with rotation and reuse detection, and access-token revocation. Unset: off. */
   tokens?: TokensOptions;
+  /** Security events: default log sink, attack detection, fingerprint key. */
+  events?: EventsOptions;
   /** Security headers on every response (CSP, HSTS, …). Unset: the secure defaults of the README. */
   headers?: HeadersOptions;
   /** HTTPS enforcement: redirect or refuse plain HTTP. Unset: off. */

@@ -4,6 +4,7 @@ import { describe } from './duration.js';
 import { compileTrustProxy, TrustedProxy } from './trusted-proxy.js';
 import { normalizeThrottleOptions, type NormalizedThrottleOptions } from '../throttle/throttle-options.normalizer.js';
 import { normalizeTokensOptions, type NormalizedTokensOptions } from '../tokens/tokens-options.normalizer.js';
+import { normalizeEventsOptions, type NormalizedEventsOptions } from '../events/events-options.normalizer.js';
 import type { PalisadeModuleOptions } from './palisade-options.interface.js';
 import { normalizeHeadersOptions, type NormalizedHeadersOptions } from '../headers/headers-options.normalizer.js';
 import { normalizeHttpsOptions, type NormalizedHttpsOptions } from '../transport/https-options.normalizer.js';
@@ -18,13 +19,17 @@ export interface NormalizedPalisadeOptions {
   readonly throttle: NormalizedThrottleOptions | undefined;
   /** Token lifecycle, when configured. */
   readonly tokens: NormalizedTokensOptions | undefined;
+  /** Security events. */
+  readonly events: NormalizedEventsOptions;
+  /** Insecure but allowed settings, reported as `configuration.insecure` events at startup. */
+  readonly warnings: readonly { readonly option: string; readonly message: string }[];
   /** Security headers, precomputed. */
   readonly headers: NormalizedHeadersOptions;
   /** HTTPS enforcement. */
   readonly https: NormalizedHttpsOptions;
 }
 
-const KNOWN_KEYS: ReadonlySet<string> = new Set(['auth', 'roles', 'trustProxy', 'throttle', 'tokens', 'headers', 'https']);
+const KNOWN_KEYS: ReadonlySet<string> = new Set(['auth', 'roles', 'trustProxy', 'throttle', 'tokens', 'headers', 'https', 'events']);
 
 /**
  * Validates every option once at startup and precomputes what requests need.
@@ -40,17 +45,52 @@ export function normalizeOptions(options: PalisadeModuleOptions | undefined): No
       throw new Error(`PalisadeModule: unknown option '${key}'; known options: ${[...KNOWN_KEYS].join(', ')}.`);
     }
   }
-  const { auth, roles, trustProxy, throttle, tokens, headers, https } = input as PalisadeModuleOptions;
+  const { auth, roles, trustProxy, throttle, tokens, headers, https, events } = input as PalisadeModuleOptions;
   const normalizedAuth = normalizeAuthOptions(auth);
   // Responses to requests that carry credentials are authenticated responses (Cache-Control).
   const credentialHeaders = ['authorization', 'cookie', ...(normalizedAuth.apiKey ? [normalizedAuth.apiKey.header] : [])];
+  const normalizedThrottle = throttle === undefined ? undefined : normalizeThrottleOptions(throttle);
+  const normalizedTokens = tokens === undefined ? undefined : normalizeTokensOptions(tokens);
   return {
     auth: normalizedAuth,
+    events: normalizeEventsOptions(events),
+    warnings: insecureSettings(normalizedAuth, normalizedThrottle, normalizedTokens),
     roles: normalizeRolesOptions(roles),
     proxy: new TrustedProxy(compileTrustProxy(trustProxy)),
-    throttle: throttle === undefined ? undefined : normalizeThrottleOptions(throttle),
-    tokens: tokens === undefined ? undefined : normalizeTokensOptions(tokens),
+    throttle: normalizedThrottle,
+    tokens: normalizedTokens,
     headers: normalizeHeadersOptions(headers, credentialHeaders),
     https: normalizeHttpsOptions(https),
   };
+}
+
+/** Settings that are allowed but weaken security, reported once at startup. */
+function insecureSettings(
+  auth: NormalizedAuthOptions,
+  throttle: NormalizedThrottleOptions | undefined,
+  tokens: NormalizedTokensOptions | undefined,
+): { option: string; message: string }[] {
+  const warnings: { option: string; message: string }[] = [];
+  if (auth.jwt?.verifyKey && auth.jwt.issuer === undefined) {
+    warnings.push({ option: 'auth.jwt.issuer', message: 'JWT issuer is not checked; set auth.jwt.issuer (RFC 8725 §3.8).' });
+  }
+  if (auth.jwt?.verifyKey && auth.jwt.audience === undefined) {
+    warnings.push({
+      option: 'auth.jwt.audience',
+      message: 'JWT audience is not checked; a token minted for another service is accepted. Set auth.jwt.audience (RFC 8725 §3.9).',
+    });
+  }
+  if (auth.jwt && auth.jwt.clockToleranceSeconds > 60) {
+    warnings.push({
+      option: 'auth.jwt.clockTolerance',
+      message: `Clock tolerance of ${auth.jwt.clockToleranceSeconds} s extends every token's life; keep it under a minute.`,
+    });
+  }
+  if (auth.configured.size > 0 && (throttle === undefined || throttle.authFailures === undefined)) {
+    warnings.push({ option: 'throttle.authFailures', message: 'Brute-force protection is off: failed authentications are not limited. Configure throttle.' });
+  }
+  if (tokens?.failOpen) {
+    warnings.push({ option: 'tokens.failOpen', message: 'Revoked tokens are accepted while the token store is unavailable.' });
+  }
+  return warnings;
 }

@@ -6,6 +6,7 @@ import { getRequest, getResponse } from '../common/http-context.js';
 import { PALISADE_OPTIONS } from '../common/palisade.constants.js';
 import type { NormalizedPalisadeOptions } from '../common/palisade-options.normalizer.js';
 import { AccessDeniedException } from './access-denied.exception.js';
+import { SecurityEvents } from '../events/security-events.service.js';
 import { AuthorizationRequirementsResolver, type ResolvedAuthorization } from './authorization-requirements.resolver.js';
 import type { PolicyContext } from './policy.interface.js';
 
@@ -30,6 +31,7 @@ export class RolesGuard implements CanActivate {
     private readonly requirements: AuthorizationRequirementsResolver,
     private readonly adapterHost: HttpAdapterHost,
     @Inject(PALISADE_OPTIONS) private readonly options: NormalizedPalisadeOptions,
+    private readonly events: SecurityEvents,
   ) {}
 
   async canActivate(context: ExecutionContext): Promise<boolean> {
@@ -63,6 +65,7 @@ export class RolesGuard implements CanActivate {
 
   /** Throws the 403. A missing scope also gets an RFC 6750 `insufficient_scope` challenge for bearer tokens. */
   protected onDenied(context: ExecutionContext, reason: DenialReason, authorization: ResolvedAuthorization, principal: Principal): never {
+    this.events.emit({ type: 'access.denied', reason }, getRequest(context));
     if (reason === 'scope' && principal.scheme === 'jwt') {
       const realm = this.options.auth.realm;
       this.adapterHost.httpAdapter.setHeader(

@@ -7,6 +7,7 @@ import type { NormalizedPalisadeOptions } from '../common/palisade-options.norma
 import { ThrottleStoreHolder } from './throttle-store.provider.js';
 import { ipTracker } from './throttle-tracker.js';
 import { ThrottledException } from './throttled.exception.js';
+import { SecurityEvents } from '../events/security-events.service.js';
 
 /**
  * Brute-force protection: counts failed authentications per client IP (`throttle.authFailures`).
@@ -22,6 +23,7 @@ export class AuthFailureLimiter implements AuthAttemptGate {
     private readonly holder: ThrottleStoreHolder,
     private readonly adapterHost: HttpAdapterHost,
     @Inject(PALISADE_OPTIONS) private readonly options: NormalizedPalisadeOptions,
+    private readonly events: SecurityEvents,
   ) {}
 
   /** True when brute-force protection is configured. */
@@ -42,7 +44,7 @@ export class AuthFailureLimiter implements AuthAttemptGate {
   async assertAllowed(request: HttpRequestLike, response: object): Promise<void> {
     if (!this.enabled) return;
     const seconds = await this.holder.store.blockedFor(this.keyOf(request));
-    if (seconds > 0) this.reject(response, seconds);
+    if (seconds > 0) this.reject(request, response, seconds);
   }
 
   /** Counts one failed authentication of the client's IP; throws a 429 when it exceeds the limit. */
@@ -50,14 +52,25 @@ export class AuthFailureLimiter implements AuthAttemptGate {
     const tier = this.options.throttle?.authFailures;
     if (!tier) return;
     const [record] = await this.holder.store.incrementMany([{ key: this.keyOf(request), limit: tier.limit, ttlMs: tier.ttlMs, blockMs: tier.blockMs }]);
-    if (record?.isBlocked) this.reject(response, Math.max(1, record.timeToBlockExpire));
+    if (record?.isBlocked) this.reject(request, response, Math.max(1, record.timeToBlockExpire));
   }
 
   private keyOf(request: HttpRequestLike): string {
     return `${this.holder.prefix}{${ipTracker(request, this.options.proxy)}}:auth-failures`;
   }
 
-  private reject(response: object, seconds: number): never {
+  /**
+   * Records a failed login of your own login route: counts it against the client IP (may throw
+   * the 429) and emits `authentication.failed` with a fingerprint of the username, which feeds
+   * credential-stuffing detection.
+   */
+  async recordLoginFailure(request: HttpRequestLike, response: object, username: string): Promise<void> {
+    await this.recordFailure(request, response);
+    this.events.emit({ type: 'authentication.failed', reason: 'invalid', usernameFingerprint: this.events.fingerprint(username) }, request);
+  }
+
+  private reject(request: HttpRequestLike, response: object, seconds: number): never {
+    this.events.emit({ type: 'rate.limited', tier: 'auth-failures' }, request);
     this.adapterHost.httpAdapter.setHeader(response, 'Retry-After', String(seconds));
     throw new ThrottledException('Too many failed authentication attempts; retry later');
   }

@@ -38,7 +38,9 @@ describe('RedisThrottleStore (real Redis)', () => {
     const stores = [store, new RedisThrottleStore(other)];
     const k = key('{u:alice}:R.get:default');
     const records = (
-      await Promise.all(Array.from({ length: 200 }, (_, i) => (stores[i % 2] as RedisThrottleStore).incrementMany([{ key: k, limit: 150, ttlMs: 60_000, blockMs: 60_000 }])))
+      await Promise.all(
+        Array.from({ length: 200 }, (_, i) => (stores[i % 2] as RedisThrottleStore).incrementMany([{ key: k, limit: 150, ttlMs: 60_000, blockMs: 60_000 }])),
+      )
     ).flat();
 
     const allowed = records.filter((r) => !r.isBlocked);

@@ -23,6 +23,7 @@ export class ResilientThrottleStore implements ThrottleStore {
     private readonly primary: ThrottleStore,
     private readonly fallback: MemoryThrottleStore,
     private readonly failOpen: boolean,
+    private readonly onChange: (available: boolean) => void = () => undefined,
   ) {}
 
   /** True while the last call to the shared store failed. */
@@ -64,6 +65,7 @@ export class ResilientThrottleStore implements ThrottleStore {
       this.logger.warn(
         `Shared rate-limit store unavailable (${reason}); ${this.failOpen ? 'counting requests per instance in memory until it returns' : 'answering 503 until it returns'}.`,
       );
+      this.onChange(false);
     }
     if (!this.failOpen) throw new ThrottleStoreUnavailableException();
   }
@@ -72,6 +74,7 @@ export class ResilientThrottleStore implements ThrottleStore {
     if (this.down) {
       this.down = false;
       this.logger.log('Shared rate-limit store is back; limits are shared across instances again.');
+      this.onChange(true);
     }
   }
 }

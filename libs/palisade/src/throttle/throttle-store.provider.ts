@@ -15,7 +15,7 @@ export class ThrottleStoreHolder {
   /** Key prefix for every counter. */
   readonly prefix: string;
 
-  constructor(options: NormalizedThrottleOptions | undefined, connections: RedisConnections) {
+  constructor(options: NormalizedThrottleOptions | undefined, connections: RedisConnections, onChange?: (available: boolean) => void) {
     const memory = new MemoryThrottleStore(options?.maxMemoryKeys);
     const storage = options?.storage;
     if (!storage || storage.kind === 'memory') {
@@ -24,7 +24,7 @@ export class ThrottleStoreHolder {
       return;
     }
     const client = connections.get(storage.redis, storage.commandTimeoutMs);
-    this.store = new ResilientThrottleStore(new RedisThrottleStore(client), memory, options.failOpen);
+    this.store = new ResilientThrottleStore(new RedisThrottleStore(client), memory, options.failOpen, onChange);
     this.prefix = storage.prefix;
   }
 }

@@ -10,6 +10,7 @@ import type { ThrottleHit, ThrottleStore, ThrottlerStorageRecord } from './throt
 import { ThrottleStoreHolder } from './throttle-store.provider.js';
 import { requestTracker } from './throttle-tracker.js';
 import { ThrottledException } from './throttled.exception.js';
+import { SecurityEvents } from '../events/security-events.service.js';
 
 /**
  * Rate limiting built on `@nestjs/throttler` (its options, `@Throttle`, `@SkipThrottle`, named
@@ -36,6 +37,7 @@ export class ThrottlerGuard extends BaseThrottlerGuard {
     private readonly holder: ThrottleStoreHolder,
     private readonly adapterHost: HttpAdapterHost,
     @Inject(PALISADE_OPTIONS) private readonly palisade: NormalizedPalisadeOptions,
+    private readonly events: SecurityEvents,
   ) {
     super(options, storage, reflector);
     this.store = holder.store;
@@ -101,12 +103,16 @@ export class ThrottlerGuard extends BaseThrottlerGuard {
     const response = getResponse(context);
     const adapter = this.adapterHost.httpAdapter;
     let retryAfter = 0;
+    let refusedBy: string | undefined;
     const state: string[] = [];
     for (let i = 0; i < records.length; i++) {
       const record = records[i] as ThrottlerStorageRecord;
       const hit = hits[i] as ThrottleHit;
       const tier = plan.tiers[i];
-      if (record.isBlocked) retryAfter = Math.max(retryAfter, record.timeToBlockExpire, 1);
+      if (record.isBlocked) {
+        retryAfter = Math.max(retryAfter, record.timeToBlockExpire, 1);
+        refusedBy ??= tier?.name;
+      }
       const remaining = Math.max(0, hit.limit - record.totalHits);
       const reset = record.isBlocked ? Math.max(record.timeToBlockExpire, 1) : record.timeToExpire;
       if (throttle?.ietfHeaders) state.push(`"${tier?.name}";r=${record.isBlocked ? 0 : remaining};t=${reset}`);
@@ -127,6 +133,7 @@ export class ThrottlerGuard extends BaseThrottlerGuard {
     }
     if (retryAfter > 0) {
       adapter.setHeader(response, 'Retry-After', String(retryAfter));
+      this.events.emit({ type: 'rate.limited', tier: refusedBy ?? 'default' }, getRequest(context));
       throw new ThrottledException();
     }
   }

@@ -10,6 +10,8 @@ import { PALISADE_OPTIONS } from '../common/palisade.constants.js';
 import type { NormalizedPalisadeOptions } from '../common/palisade-options.normalizer.js';
 import { RedisConnections } from '../common/redis-connections.js';
 import { MemoryTokenStore } from './memory-token.store.js';
+import { SecurityEvents } from '../events/security-events.service.js';
+import type { HttpRequestLike } from '../common/http-context.js';
 import { RedisTokenStore } from './redis-token.store.js';
 import type { TokenStore } from './token-store.interface.js';
 import type { NormalizedTokensOptions } from './tokens-options.normalizer.js';
@@ -40,6 +42,8 @@ export interface IssueAccessTokenOptions {
   ttl?: Duration;
   /** Extra claims; registered claims (`sub`, `iss`, `aud`, `exp`, `iat`, `nbf`, `jti`, `fid`) cannot be overridden. */
   claims?: Record<string, unknown>;
+  /** The HTTP request being served, so security events carry its id, client IP and route. */
+  request?: HttpRequestLike;
 }
 
 /** Claims of an access token that matter for revocation. */
@@ -86,7 +90,11 @@ export class TokenService implements TokenRevocationCheck {
   private readonly store: TokenStore | undefined;
   private storeDown = false;
 
-  constructor(@Inject(PALISADE_OPTIONS) options: NormalizedPalisadeOptions, connections: RedisConnections) {
+  constructor(
+    @Inject(PALISADE_OPTIONS) options: NormalizedPalisadeOptions,
+    connections: RedisConnections,
+    private readonly events: SecurityEvents,
+  ) {
     this.jwt = options.auth.jwt;
     this.lifecycle = options.tokens;
     const storage = options.tokens?.storage;
@@ -120,8 +128,8 @@ export class TokenService implements TokenRevocationCheck {
     const familyId = match[1] as string;
     const result = await this.guard(() => store.consumeRefreshToken(familyId, digest(refreshToken as string)));
     if (result.status === 'reused') {
-      await this.revokeFamily(familyId);
-      this.logger.warn(`Refresh token reuse detected; family ${familyId.slice(0, 8)}… revoked with its access tokens.`);
+      this.events.emit({ type: 'refresh-token.reused', familyFingerprint: this.events.fingerprint(familyId) }, options.request);
+      await this.revokeFamily(familyId, options.request);
       throw new AuthenticationFailedException('Invalid refresh token');
     }
     if (result.status !== 'ok' || result.record.familyExpiresAt <= Date.now()) throw new AuthenticationFailedException('Invalid refresh token');
@@ -132,10 +140,13 @@ export class TokenService implements TokenRevocationCheck {
    * Revokes an access token (by its verified claims, e.g. `principal.claims`) until it expires, and
    * the refresh-token family it was issued in, if any: a logout that holds on every instance.
    */
-  async revoke(claims: RevocableClaims): Promise<void> {
+  async revoke(claims: RevocableClaims, request?: HttpRequestLike): Promise<void> {
     const { jti, exp, fid } = claims;
-    if (typeof jti === 'string' && typeof exp === 'number') await this.revokeAccessToken(jti, exp * 1000);
-    if (typeof fid === 'string') await this.revokeFamily(fid);
+    if (typeof jti === 'string' && typeof exp === 'number') {
+      await this.revokeAccessToken(jti, exp * 1000);
+      this.events.emit({ type: 'token.revoked', what: 'access-token' }, request);
+    }
+    if (typeof fid === 'string') await this.revokeFamily(fid, request);
   }
 
   /** Denies the access token `jti` until `expiresAt` (epoch **milliseconds**). */
@@ -145,10 +156,11 @@ export class TokenService implements TokenRevocationCheck {
   }
 
   /** Revokes a refresh-token family and every access token issued in it. */
-  async revokeFamily(familyId: string): Promise<void> {
+  async revokeFamily(familyId: string, request?: HttpRequestLike): Promise<void> {
     const { store } = this.requireLifecycle();
     const accessTokens = await this.guard(() => store.revokeFamily(familyId));
     await Promise.all([...accessTokens].map(([jti, expiresAt]) => this.guard(() => store.revokeAccessToken(jti, expiresAt))));
+    this.events.emit({ type: 'token.revoked', what: 'family' }, request);
   }
 
   /** True when the access token `jti` was revoked. Applies `tokens.failOpen` when the store is down. */
@@ -232,12 +244,14 @@ export class TokenService implements TokenRevocationCheck {
     if (this.storeDown) return;
     this.storeDown = true;
     this.logger.warn(`Token store unavailable (${error instanceof Error ? error.message : String(error)}).`);
+    this.events.emit({ type: 'store.unavailable', store: 'tokens', policy: this.lifecycle?.failOpen ? 'fail-open' : 'fail-closed' });
   }
 
   private markUp(): void {
     if (!this.storeDown) return;
     this.storeDown = false;
     this.logger.log('Token store is back.');
+    this.events.emit({ type: 'store.recovered', store: 'tokens' });
   }
 }
 

@@ -1,0 +1,429 @@
+import { describe, parseDuration } from '../common/duration.js';
+import { checkPolicy, mergeDirectives, presetDirectives, serializePolicy, type DirectiveMap } from './content-security-policy.js';
+import type { ProtectiveHeader, ReferrerPolicyToken } from './headers-options.interface.js';
+import { defaultFeatures, mergeFeatures, serializeFeatures, type FeatureMap } from './permissions-policy.js';
+
+/** A policy header ready to send: `parts.join("'nonce-…'")` is its value. @internal */
+export interface CompiledPolicy {
+  readonly header: 'Content-Security-Policy' | 'Content-Security-Policy-Report-Only';
+  readonly parts: readonly string[];
+}
+
+/** The headers of one scope, computed at startup: what the request path writes. @internal */
+export interface HeaderSet {
+  /** Set on every response of the scope. */
+  readonly fixed: readonly (readonly [name: string, value: string])[];
+  /** Headers Palisade manages that this scope does not send (removed when a narrower scope applies). */
+  readonly absent: readonly string[];
+  /** `Strict-Transport-Security` value, sent on HTTPS responses only. */
+  readonly hsts: string | undefined;
+  /** The enforced and report-only policies. */
+  readonly policies: readonly CompiledPolicy[];
+  /** True when a policy contains `CSP_NONCE`. */
+  readonly usesNonce: boolean;
+  /** `Cache-Control` of authenticated responses. */
+  readonly cacheControl: string | undefined;
+}
+
+/** A path prefix with its own headers (`headers.paths`). @internal */
+export interface PathHeaders {
+  readonly prefix: string;
+  readonly set: HeaderSet;
+}
+
+/** @internal Validated `headers` options. */
+export interface NormalizedHeadersOptions {
+  /** The module's headers. */
+  readonly base: HeaderSet;
+  /** Path overrides, longest prefix first. */
+  readonly paths: readonly PathHeaders[];
+  /** Remove `X-Powered-By` (and turn Express's setting off). */
+  readonly removeXPoweredBy: boolean;
+  /** Lower-cased request headers whose presence makes a response authenticated. */
+  readonly credentialHeaders: readonly string[];
+  /**
+   * Compiles a route's `@SecurityHeaders()` options, each layer over the previous one and the
+   * first over the module's (throws a precise error naming `where`).
+   */
+  readonly compileOverrides: (layers: readonly (readonly [override: unknown, where: string])[]) => HeaderSet;
+}
+
+interface HstsSettings {
+  readonly maxAgeSeconds: number;
+  readonly includeSubDomains: boolean;
+  readonly preload: boolean;
+}
+
+/** One scope after validation, before serialization. */
+interface HeaderScope {
+  readonly csp: DirectiveMap;
+  readonly cspReportOnly: DirectiveMap | undefined;
+  readonly endpoints: ReadonlyMap<string, string>;
+  readonly hsts: HstsSettings;
+  readonly values: ReadonlyMap<string, string>;
+  readonly permissions: FeatureMap;
+  readonly crossOriginEmbedderPolicy: string | undefined;
+  readonly cacheControl: string;
+  readonly disabled: ReadonlySet<ProtectiveHeader>;
+}
+
+const PROTECTIVE_HEADERS: readonly ProtectiveHeader[] = [
+  'Content-Security-Policy',
+  'Strict-Transport-Security',
+  'X-Content-Type-Options',
+  'X-Frame-Options',
+  'Referrer-Policy',
+  'Cross-Origin-Opener-Policy',
+  'Cross-Origin-Resource-Policy',
+  'Origin-Agent-Cluster',
+  'Permissions-Policy',
+  'X-XSS-Protection',
+  'X-DNS-Prefetch-Control',
+  'X-Download-Options',
+  'X-Permitted-Cross-Domain-Policies',
+  'Cache-Control',
+];
+
+/** Every header Palisade may set, so that a narrower scope can remove what it does not send. */
+const MANAGED_HEADERS: readonly string[] = [
+  ...PROTECTIVE_HEADERS,
+  'Content-Security-Policy-Report-Only',
+  'Reporting-Endpoints',
+  'Cross-Origin-Embedder-Policy',
+];
+
+/** Fixed-value headers, with the option that changes each (if any) and the values it accepts. */
+const SIMPLE_HEADERS: readonly { header: ProtectiveHeader; option?: string; values?: readonly string[]; fallback: string }[] = [
+  { header: 'X-Content-Type-Options', fallback: 'nosniff' },
+  { header: 'X-Frame-Options', option: 'xFrameOptions', values: ['DENY', 'SAMEORIGIN'], fallback: 'DENY' },
+  {
+    header: 'Cross-Origin-Opener-Policy',
+    option: 'crossOriginOpenerPolicy',
+    values: ['same-origin', 'same-origin-allow-popups', 'noopener-allow-popups'],
+    fallback: 'same-origin',
+  },
+  {
+    header: 'Cross-Origin-Resource-Policy',
+    option: 'crossOriginResourcePolicy',
+    values: ['same-origin', 'same-site', 'cross-origin'],
+    fallback: 'same-origin',
+  },
+  { header: 'Origin-Agent-Cluster', fallback: '?1' },
+  { header: 'X-XSS-Protection', fallback: '0' },
+  { header: 'X-DNS-Prefetch-Control', option: 'xDnsPrefetchControl', values: ['off', 'on'], fallback: 'off' },
+  { header: 'X-Download-Options', fallback: 'noopen' },
+  {
+    header: 'X-Permitted-Cross-Domain-Policies',
+    option: 'xPermittedCrossDomainPolicies',
+    values: ['none', 'master-only', 'by-content-type', 'all'],
+    fallback: 'none',
+  },
+];
+
+const REFERRER_POLICIES: ReadonlySet<string> = new Set<ReferrerPolicyToken>([
+  'no-referrer',
+  'no-referrer-when-downgrade',
+  'same-origin',
+  'origin',
+  'strict-origin',
+  'origin-when-cross-origin',
+  'strict-origin-when-cross-origin',
+  'unsafe-url',
+]);
+
+/** Option keys that set a protective header, by header (for the `false` and conflict checks). */
+const OPTION_OF: ReadonlyMap<ProtectiveHeader, string> = new Map<ProtectiveHeader, string>([
+  ['Content-Security-Policy', 'contentSecurityPolicy'],
+  ['Strict-Transport-Security', 'strictTransportSecurity'],
+  ['Referrer-Policy', 'referrerPolicy'],
+  ['Permissions-Policy', 'permissionsPolicy'],
+  ['Cache-Control', 'cacheControl'],
+  ...SIMPLE_HEADERS.filter((h) => h.option !== undefined).map((h) => [h.header, h.option!] as [ProtectiveHeader, string]),
+]);
+
+const SCOPE_KEYS = [
+  'contentSecurityPolicy',
+  'contentSecurityPolicyReportOnly',
+  'reportingEndpoints',
+  'strictTransportSecurity',
+  'xFrameOptions',
+  'referrerPolicy',
+  'crossOriginOpenerPolicy',
+  'crossOriginResourcePolicy',
+  'crossOriginEmbedderPolicy',
+  'permissionsPolicy',
+  'xDnsPrefetchControl',
+  'xPermittedCrossDomainPolicies',
+  'cacheControl',
+  'dangerouslyDisable',
+] as const;
+const MODULE_ONLY_KEYS = ['paths', 'dangerouslyKeepXPoweredBy'] as const;
+
+const ONE_YEAR_SECONDS = 31_536_000;
+const ENDPOINT_NAME = /^[a-z*][a-z0-9_\-.*]*$/;
+const HEADER_VALUE = /^[\x20-\x7e]+$/;
+
+function fail(message: string): never {
+  throw new Error(`PalisadeModule: ${message}`);
+}
+
+function isPlainObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+const DEFAULT_SCOPE: HeaderScope = {
+  csp: presetDirectives('api', 'CSP_PRESETS'),
+  cspReportOnly: undefined,
+  endpoints: new Map(),
+  hsts: { maxAgeSeconds: ONE_YEAR_SECONDS, includeSubDomains: true, preload: false },
+  values: new Map([...SIMPLE_HEADERS.map((h): [string, string] => [h.header, h.fallback]), ['Referrer-Policy', 'no-referrer']]),
+  permissions: defaultFeatures(),
+  crossOriginEmbedderPolicy: undefined,
+  cacheControl: 'no-store',
+  disabled: new Set(),
+};
+
+function readDisabled(value: unknown, path: string): Set<ProtectiveHeader> {
+  if (value === undefined) return new Set();
+  if (!Array.isArray(value)) fail(`${path}.dangerouslyDisable is ${describe(value)}; expected an array of header names such as ['X-Frame-Options'].`);
+  const disabled = new Set<ProtectiveHeader>();
+  for (const entry of value as unknown[]) {
+    const canonical = PROTECTIVE_HEADERS.find((h) => typeof entry === 'string' && h.toLowerCase() === entry.toLowerCase());
+    if (canonical === undefined) {
+      fail(`${path}.dangerouslyDisable contains ${describe(entry)}; expected one of ${PROTECTIVE_HEADERS.join(', ')}.`);
+    }
+    if (canonical !== entry) fail(`${path}.dangerouslyDisable contains ${JSON.stringify(entry)}; write it as '${canonical}'.`);
+    disabled.add(canonical);
+  }
+  return disabled;
+}
+
+function readEnum(value: unknown, allowed: readonly string[], path: string, header: string): string {
+  if (value === false) fail(`${path} is false; turning off ${header} is spelled dangerouslyDisable: ['${header}'].`);
+  if (typeof value !== 'string' || !allowed.includes(value)) {
+    if (header === 'Cross-Origin-Opener-Policy' && value === 'unsafe-none') {
+      fail(`${path} is 'unsafe-none', which turns the protection off; write dangerouslyDisable: ['${header}'] instead.`);
+    }
+    fail(`${path} is ${describe(value)}; expected one of ${allowed.map((v) => `'${v}'`).join(', ')}.`);
+  }
+  return value;
+}
+
+function readReferrerPolicy(value: unknown, path: string): string {
+  if (value === false) fail(`${path} is false; turning off Referrer-Policy is spelled dangerouslyDisable: ['Referrer-Policy'].`);
+  const list = typeof value === 'string' ? [value] : value;
+  if (!Array.isArray(list) || list.length === 0 || list.some((token) => typeof token !== 'string' || !REFERRER_POLICIES.has(token))) {
+    fail(`${path} is ${describe(value)}; expected one of ${[...REFERRER_POLICIES].join(', ')}, or a non-empty array of them (a fallback chain).`);
+  }
+  return [...new Set(list as string[])].join(', ');
+}
+
+function readHsts(value: unknown, parent: HstsSettings, path: string): HstsSettings {
+  if (value === false) fail(`${path} is false; turning off Strict-Transport-Security is spelled dangerouslyDisable: ['Strict-Transport-Security'].`);
+  if (!isPlainObject(value)) fail(`${path} is ${describe(value)}; expected { maxAge?, includeSubDomains?, preload? }.`);
+  for (const key of Object.keys(value)) {
+    if (key !== 'maxAge' && key !== 'includeSubDomains' && key !== 'preload')
+      fail(`${path} has unknown option '${key}'; known: maxAge, includeSubDomains, preload.`);
+  }
+  const maxAgeSeconds = value.maxAge === undefined ? parent.maxAgeSeconds : Math.floor(parseDuration(value.maxAge, `${path}.maxAge`) / 1000);
+  if (maxAgeSeconds < 1) {
+    fail(
+      `${path}.maxAge is ${describe(value.maxAge)}, under one second; max-age=0 makes browsers forget HSTS. Use a duration such as '1y', or dangerouslyDisable.`,
+    );
+  }
+  const flags: Record<'includeSubDomains' | 'preload', boolean> = { includeSubDomains: parent.includeSubDomains, preload: parent.preload };
+  for (const flag of ['includeSubDomains', 'preload'] as const) {
+    const given = value[flag];
+    if (given !== undefined && typeof given !== 'boolean') fail(`${path}.${flag} is ${describe(given)}; expected true or false.`);
+    if (typeof given === 'boolean') flags[flag] = given;
+  }
+  if (flags.preload && (maxAgeSeconds < ONE_YEAR_SECONDS || !flags.includeSubDomains)) {
+    fail(`${path}.preload is true but the preload list needs maxAge of at least '1y' and includeSubDomains: true (max-age is ${maxAgeSeconds} s).`);
+  }
+  return { maxAgeSeconds, ...flags };
+}
+
+function readEndpoints(value: unknown, parent: ReadonlyMap<string, string>, path: string): ReadonlyMap<string, string> {
+  if (value === undefined) return parent;
+  if (!isPlainObject(value)) fail(`${path} is ${describe(value)}; expected an object such as { csp: 'https://reports.example.com/csp' }.`);
+  const merged = new Map(parent);
+  for (const [name, url] of Object.entries(value)) {
+    if (!ENDPOINT_NAME.test(name)) fail(`${path} has endpoint name ${JSON.stringify(name)}; names are lower-case letters, digits, '_', '-' and '.'.`);
+    let valid = typeof url === 'string' && HEADER_VALUE.test(url) && !url.includes('"') && !url.includes('\\');
+    if (valid && !(url as string).startsWith('/')) {
+      try {
+        valid = new URL(url as string).protocol === 'https:';
+      } catch {
+        valid = false;
+      }
+    }
+    if (!valid || (url as string).startsWith('//'))
+      fail(`${path}['${name}'] is ${describe(url)}; expected an absolute https: URL or an absolute path such as '/reports'.`);
+    merged.set(name, url as string);
+  }
+  return merged;
+}
+
+function readCacheControl(value: unknown, path: string): string {
+  if (value === false) fail(`${path} is false; turning off Cache-Control is spelled dangerouslyDisable: ['Cache-Control'].`);
+  if (typeof value !== 'string' || value.trim().length === 0 || value.length > 256 || !HEADER_VALUE.test(value)) {
+    fail(`${path} is ${describe(value)}; expected a Cache-Control value such as 'no-store' or 'private, max-age=60'.`);
+  }
+  return value.trim();
+}
+
+function readPolicy(value: unknown, base: DirectiveMap, path: string): DirectiveMap {
+  if (value === false) fail(`${path} is false; turning off the Content-Security-Policy is spelled dangerouslyDisable: ['Content-Security-Policy'].`);
+  if (!isPlainObject(value)) fail(`${path} is ${describe(value)}; expected { preset?, directives? }.`);
+  for (const key of Object.keys(value)) {
+    if (key !== 'preset' && key !== 'directives') fail(`${path} has unknown option '${key}'; known: preset, directives.`);
+  }
+  const start = value.preset === undefined ? base : presetDirectives(value.preset, `${path}.preset`);
+  return mergeDirectives(start, value.directives, `${path}.directives`);
+}
+
+/** Validates one scope's options over its parent scope. */
+function resolveScope(parent: HeaderScope, input: unknown, path: string, moduleLevel: boolean): HeaderScope {
+  if (!isPlainObject(input)) fail(`${path} is ${describe(input)}; expected an object of header options.`);
+  for (const key of Object.keys(input)) {
+    if ((SCOPE_KEYS as readonly string[]).includes(key)) continue;
+    if ((MODULE_ONLY_KEYS as readonly string[]).includes(key)) {
+      if (moduleLevel) continue;
+      fail(`${path} has option '${key}', which is only accepted in the module's headers options.`);
+    }
+    fail(`${path} has unknown option '${key}'; known options: ${[...SCOPE_KEYS, ...(moduleLevel ? MODULE_ONLY_KEYS : [])].join(', ')}.`);
+  }
+  const options = input as Record<(typeof SCOPE_KEYS)[number], unknown>;
+  const disabledHere = readDisabled(options.dangerouslyDisable, path);
+  const disabled = new Set(parent.disabled);
+  for (const [header, option] of OPTION_OF) {
+    if (options[option as (typeof SCOPE_KEYS)[number]] === undefined) continue;
+    if (disabledHere.has(header)) fail(`${path} sets ${option} and also lists '${header}' in dangerouslyDisable; keep one of them.`);
+    disabled.delete(header); // configuring a header in a narrower scope turns it back on
+  }
+  for (const header of disabledHere) disabled.add(header);
+
+  const values = new Map(parent.values);
+  for (const { header, option, values: allowed } of SIMPLE_HEADERS) {
+    if (option === undefined || allowed === undefined) continue;
+    const given = options[option as (typeof SCOPE_KEYS)[number]];
+    if (given !== undefined) values.set(header, readEnum(given, allowed, `${path}.${option}`, header));
+  }
+  if (options.referrerPolicy !== undefined) values.set('Referrer-Policy', readReferrerPolicy(options.referrerPolicy, `${path}.referrerPolicy`));
+
+  let crossOriginEmbedderPolicy = parent.crossOriginEmbedderPolicy;
+  if (options.crossOriginEmbedderPolicy === false) crossOriginEmbedderPolicy = undefined;
+  else if (options.crossOriginEmbedderPolicy !== undefined) {
+    crossOriginEmbedderPolicy = readEnum(
+      options.crossOriginEmbedderPolicy,
+      ['require-corp', 'credentialless'],
+      `${path}.crossOriginEmbedderPolicy`,
+      'Cross-Origin-Embedder-Policy',
+    );
+  }
+
+  let permissions = parent.permissions;
+  if (options.permissionsPolicy !== undefined) {
+    const given = options.permissionsPolicy;
+    if (given === false) fail(`${path}.permissionsPolicy is false; turning off Permissions-Policy is spelled dangerouslyDisable: ['Permissions-Policy'].`);
+    if (!isPlainObject(given) || Object.keys(given).some((k) => k !== 'features')) {
+      fail(`${path}.permissionsPolicy is ${describe(given)}; expected { features: { camera: [], fullscreen: ['self'] } }.`);
+    }
+    permissions = mergeFeatures(parent.permissions, given.features, `${path}.permissionsPolicy.features`);
+  }
+
+  const csp = options.contentSecurityPolicy === undefined ? parent.csp : readPolicy(options.contentSecurityPolicy, parent.csp, `${path}.contentSecurityPolicy`);
+  const cspReportOnly =
+    options.contentSecurityPolicyReportOnly === undefined
+      ? parent.cspReportOnly
+      : readPolicy(options.contentSecurityPolicyReportOnly, csp, `${path}.contentSecurityPolicyReportOnly`);
+  const endpoints = readEndpoints(options.reportingEndpoints, parent.endpoints, `${path}.reportingEndpoints`);
+  if (!disabled.has('Content-Security-Policy')) checkPolicy(csp, endpoints, `${path}.contentSecurityPolicy.directives`);
+  if (cspReportOnly !== undefined) checkPolicy(cspReportOnly, endpoints, `${path}.contentSecurityPolicyReportOnly.directives`);
+
+  return {
+    csp,
+    cspReportOnly,
+    endpoints,
+    hsts:
+      options.strictTransportSecurity === undefined ? parent.hsts : readHsts(options.strictTransportSecurity, parent.hsts, `${path}.strictTransportSecurity`),
+    values,
+    permissions,
+    crossOriginEmbedderPolicy,
+    cacheControl: options.cacheControl === undefined ? parent.cacheControl : readCacheControl(options.cacheControl, `${path}.cacheControl`),
+    disabled,
+  };
+}
+
+/** Serializes a scope into the header set the request path writes. */
+function compileScope(scope: HeaderScope): HeaderSet {
+  const on = (header: ProtectiveHeader): boolean => !scope.disabled.has(header);
+  const fixed: [string, string][] = [];
+  for (const [header, value] of scope.values) if (on(header as ProtectiveHeader)) fixed.push([header, value]);
+  if (on('Permissions-Policy') && scope.permissions.size > 0) fixed.push(['Permissions-Policy', serializeFeatures(scope.permissions)]);
+  if (scope.crossOriginEmbedderPolicy !== undefined) fixed.push(['Cross-Origin-Embedder-Policy', scope.crossOriginEmbedderPolicy]);
+  if (scope.endpoints.size > 0) {
+    fixed.push(['Reporting-Endpoints', [...scope.endpoints].map(([name, url]) => `${name}="${url}"`).join(', ')]);
+  }
+  const policies: CompiledPolicy[] = [];
+  if (on('Content-Security-Policy')) policies.push({ header: 'Content-Security-Policy', parts: serializePolicy(scope.csp) });
+  if (scope.cspReportOnly !== undefined) policies.push({ header: 'Content-Security-Policy-Report-Only', parts: serializePolicy(scope.cspReportOnly) });
+  // A fixed policy (no nonce) is written like any other header.
+  for (const policy of policies) if (policy.parts.length === 1) fixed.push([policy.header, policy.parts[0]!]);
+  const noncePolicies = policies.filter((policy) => policy.parts.length > 1);
+  const hsts = on('Strict-Transport-Security')
+    ? `max-age=${scope.hsts.maxAgeSeconds}${scope.hsts.includeSubDomains ? '; includeSubDomains' : ''}${scope.hsts.preload ? '; preload' : ''}`
+    : undefined;
+  const cacheControl = on('Cache-Control') ? scope.cacheControl : undefined;
+  const sent = new Set([...fixed.map(([name]) => name), ...noncePolicies.map((p) => p.header)]);
+  if (hsts !== undefined) sent.add('Strict-Transport-Security');
+  if (cacheControl !== undefined) sent.add('Cache-Control');
+  return Object.freeze({
+    fixed: Object.freeze(fixed.map((entry) => Object.freeze(entry))),
+    absent: Object.freeze(MANAGED_HEADERS.filter((name) => !sent.has(name))),
+    hsts,
+    policies: Object.freeze(noncePolicies),
+    usesNonce: noncePolicies.length > 0,
+    cacheControl,
+  });
+}
+
+function readPaths(value: unknown, scope: HeaderScope): PathHeaders[] {
+  if (value === undefined) return [];
+  if (!isPlainObject(value))
+    fail(
+      `headers.paths is ${describe(value)}; expected an object keyed by path prefix, such as { '/docs': { contentSecurityPolicy: { preset: 'swagger-ui' } } }.`,
+    );
+  const paths: PathHeaders[] = [];
+  for (const [prefix, override] of Object.entries(value)) {
+    if (!prefix.startsWith('/') || prefix === '/' || /[?#\s]/.test(prefix) || prefix.startsWith('//')) {
+      fail(`headers.paths has prefix ${JSON.stringify(prefix)}; expected an absolute path such as '/docs' (not '/', without query or fragment).`);
+    }
+    const normalizedPrefix = prefix.endsWith('/') ? prefix.slice(0, -1) : prefix;
+    const path = `headers.paths['${prefix}']`;
+    paths.push({ prefix: normalizedPrefix, set: compileScope(resolveScope(scope, override, path, false)) });
+  }
+  return paths.sort((a, b) => b.prefix.length - a.prefix.length);
+}
+
+/**
+ * Validates `headers` once at startup and precomputes every header value.
+ * `credentialHeaders` are the request headers that carry credentials (lower-cased).
+ * @internal
+ */
+export function normalizeHeadersOptions(input: unknown, credentialHeaders: readonly string[]): NormalizedHeadersOptions {
+  const options = input ?? {};
+  const scope = resolveScope(DEFAULT_SCOPE, options, 'headers', true);
+  const { paths, dangerouslyKeepXPoweredBy } = options as Record<string, unknown>;
+  if (dangerouslyKeepXPoweredBy !== undefined && typeof dangerouslyKeepXPoweredBy !== 'boolean') {
+    fail(`headers.dangerouslyKeepXPoweredBy is ${describe(dangerouslyKeepXPoweredBy)}; expected true or false.`);
+  }
+  return Object.freeze({
+    base: compileScope(scope),
+    paths: Object.freeze(readPaths(paths, scope)),
+    removeXPoweredBy: dangerouslyKeepXPoweredBy !== true,
+    credentialHeaders: Object.freeze([...new Set(credentialHeaders.map((h) => h.toLowerCase()))]),
+    compileOverrides: (layers: readonly (readonly [unknown, string])[]): HeaderSet =>
+      compileScope(layers.reduce<HeaderScope>((parent, [override, where]) => resolveScope(parent, override, where, false), scope)),
+  });
+}

@@ -1,0 +1,42 @@
+import { Injectable, type CallHandler, type ExecutionContext, type NestInterceptor } from '@nestjs/common';
+import type { Observable } from 'rxjs';
+import { getRequest, getResponse } from '../common/http-context.js';
+import type { Handler } from '../common/routes.js';
+import { SecurityHeadersResolver } from './security-headers.resolver.js';
+import { rawRequestOf, rawResponseOf, SecurityHeadersService } from './security-headers.service.js';
+
+/**
+ * The per-route layer of the security headers: applies the route's `@SecurityHeaders()` (a relaxed
+ * CSP for one HTML page, say) and sets `Cache-Control` (default `no-store`) on the responses of
+ * requests a guard authenticated (a principal on `request.user`). The module's headers are already
+ * on every response, errors included; this only changes them for what the handler answers.
+ *
+ * Registered app-wide by `PalisadeModule.forRoot({ ..., global: true })`; otherwise apply it with
+ * `@UseInterceptors(SecurityHeadersInterceptor)` where routes use `@SecurityHeaders()`.
+ *
+ * @example
+ * \@Controller('pages') \@UseInterceptors(SecurityHeadersInterceptor) export class PagesController {}
+ */
+@Injectable()
+export class SecurityHeadersInterceptor implements NestInterceptor {
+  constructor(
+    private readonly resolver: SecurityHeadersResolver,
+    private readonly headers: SecurityHeadersService,
+  ) {}
+
+  intercept(context: ExecutionContext, next: CallHandler): Observable<unknown> {
+    if (context.getType() === 'http') this.applyRouteHeaders(context);
+    return next.handle();
+  }
+
+  /** Writes the route's headers before the handler runs. Override to add per-request headers. */
+  protected applyRouteHeaders(context: ExecutionContext): void {
+    const request = getRequest(context);
+    const raw = rawRequestOf(request);
+    const response = rawResponseOf(getResponse(context));
+    const set = this.resolver.resolve(context.getHandler() as Handler, context.getClass());
+    if (set !== undefined) this.headers.applyRoute(raw, response, set);
+    else this.headers.applyDefaults(raw, response);
+    if (request.user !== undefined && request.user !== null) this.headers.applyAuthenticated(raw, response);
+  }
+}

@@ -1,0 +1,90 @@
+import { describe, expect, it } from 'vitest';
+import type { CustomOrigin } from '@nestjs/common/interfaces/external/cors-options.interface.js';
+import { strictCors } from './strict-cors.js';
+
+function allows(origin: CustomOrigin | unknown, requestOrigin: string | undefined): boolean {
+  let result: unknown;
+  (origin as CustomOrigin)(requestOrigin, (error, value) => {
+    if (error) throw error;
+    result = value;
+  });
+  return result === true;
+}
+
+describe('strictCors', () => {
+  it('builds strict options with the defaults', () => {
+    const options = strictCors({ origins: ['https://app.example.com'] });
+    expect({ ...options, origin: typeof options.origin }).toEqual({
+      origin: 'function',
+      credentials: false,
+      methods: ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE'],
+      allowedHeaders: ['Authorization', 'Content-Type', 'X-API-Key'],
+      exposedHeaders: ['RateLimit', 'RateLimit-Policy', 'Retry-After', 'WWW-Authenticate'],
+      maxAge: 600,
+      preflightContinue: false,
+      optionsSuccessStatus: 204,
+    });
+  });
+
+  it('matches origins exactly, after normalizing the configured ones', () => {
+    const { origin } = strictCors({ origins: ['HTTPS://App.Example.com:443/', 'http://localhost:5173'] });
+    expect(allows(origin, 'https://app.example.com')).toBe(true);
+    expect(allows(origin, 'http://localhost:5173')).toBe(true);
+    for (const other of [
+      'https://app.example.com:8443',
+      'http://app.example.com',
+      'https://app.example.com.evil.example',
+      'https://evil.example',
+      'null',
+      'http://localhost:5174',
+    ]) {
+      expect({ other, allowed: allows(origin, other) }).toEqual({ other, allowed: false });
+    }
+    expect(allows(origin, undefined)).toBe(false);
+  });
+
+  it('a pattern stands for exactly one DNS label', () => {
+    const { origin } = strictCors({ origins: ['https://*.preview.example.com', 'http://*.local.example.com:8080'] });
+    expect(allows(origin, 'https://pr-1.preview.example.com')).toBe(true);
+    expect(allows(origin, 'http://web.local.example.com:8080')).toBe(true);
+    for (const other of [
+      'https://preview.example.com',
+      'https://a.b.preview.example.com',
+      'https://-x.preview.example.com',
+      'https://pr-1.preview.example.com:444',
+      'http://web.local.example.com',
+      'https://pr-1.preview.example.comevil.example',
+      'https://x.preview.example.com.evil.example',
+    ]) {
+      expect({ other, allowed: allows(origin, other) }).toEqual({ other, allowed: false });
+    }
+  });
+
+  it("'*' alone, without credentials", () => {
+    expect(strictCors({ origins: ['*'] }).origin).toBe('*');
+  });
+
+  it.each([
+    [
+      { origins: ['*'], credentials: true },
+      "strictCors: origins[0] is '*' with credentials: true; any site could then read responses with the user's cookies.",
+    ],
+    [{ origins: [] }, 'strictCors: origins is an array of 0; expected a non-empty array'],
+    [{ origins: ['null'] }, "strictCors: origins[0] is 'null'; sandboxed frames and file: pages send Origin: null, so anyone can."],
+    [
+      { origins: ['https://app.example.com/login'] },
+      'strictCors: origins[0] is "https://app.example.com/login"; an origin has no path, query or credentials. Write \'https://app.example.com\'.',
+    ],
+    [{ origins: ['app.example.com'] }, 'strictCors: origins[0] is "app.example.com"; expected an origin such as \'https://app.example.com\'.'],
+    [{ origins: ['https://*.com'] }, "the part after '*.' needs at least two labels"],
+    [{ origins: ['https://app.*.example.com'] }, "a pattern has '*' as its first label only"],
+    [{ origins: ['https://*example.com'] }, "a pattern has '*' as its first label only"],
+    [{ origins: ['*', 'https://app.example.com'] }, "strictCors: origins mixes '*' with other origins"],
+    [{ origins: ['https://a.example'], allowedHeaders: ['*'] }, "strictCors: allowedHeaders contains '*'; list the header names explicitly"],
+    [{ origins: ['https://a.example'], methods: ['GET', 'TRACE'] }, 'strictCors: methods contains TRACE, which browsers never send from scripts'],
+    [{ origins: ['https://a.example'], maxAge: 'long' }, 'PalisadeModule: strictCors maxAge is "long"'],
+    [{ origins: ['https://a.example'], origin: 'https://b.example' }, "strictCors: unknown option 'origin'; known options: origins,"],
+  ])('refuses %j', (options, message) => {
+    expect(() => strictCors(options as never)).toThrow(message);
+  });
+});
