@@ -26,7 +26,16 @@ export class StrategyRegistry {
 
   constructor(@Inject(PALISADE_OPTIONS) options: NormalizedPalisadeOptions, @Optional() @Inject(TOKEN_REVOCATION_CHECK) revocation?: TokenRevocationCheck) {
     const { jwt, apiKey, basic } = options.auth;
-    if (jwt) this.strategies.set('jwt', new JwtStrategy(jwt, options.tokens ? revocation : undefined) as unknown as Strategy);
+    const check = options.tokens ? revocation : undefined;
+    if (jwt?.verifyKey) {
+      this.strategies.set('jwt', new JwtStrategy(jwt, check) as unknown as Strategy);
+      this.localAlgorithms = new Set(jwt.algorithms);
+    }
+    for (const issuer of jwt?.jwks ?? []) {
+      const strategy = new JwksStrategy(issuer, jwt as NonNullable<typeof jwt>, check) as unknown as Strategy;
+      if (issuer.issuer === undefined) this.jwksAnyIssuer = strategy;
+      else this.jwksByIssuer.set(issuer.issuer, strategy);
+    }
     if (apiKey) this.strategies.set('api-key', new ApiKeyStrategy(apiKey) as unknown as Strategy);
     if (basic) this.strategies.set('basic', new BasicStrategy(basic) as unknown as Strategy);
   }

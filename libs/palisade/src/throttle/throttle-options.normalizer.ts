@@ -80,7 +80,7 @@ export function normalizeThrottleOptions(options: ThrottleOptions): NormalizedTh
   const authFailures =
     options.authFailures === false
       ? undefined
-      : tier({ limit: 10, ttl: '1m', blockDuration: '5m', ...(options.authFailures ?? {}), name: 'auth-failures' }, 'throttle.authFailures', 'auth-failures');
+      : tier({ limit: 10, ttl: '1m', blockDuration: '5m', ...options.authFailures, name: 'auth-failures' }, 'throttle.authFailures', 'auth-failures');
   return {
     tiers,
     storage,
