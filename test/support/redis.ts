@@ -32,12 +32,15 @@ let reachable: Promise<string | undefined> | undefined;
 export function redisProblem(): Promise<string | undefined> {
   reachable ??= (async () => {
     const client = redisClient();
+    let cause: unknown;
+    client.on('error', (error) => (cause ??= error));
     try {
       await client.connect();
       const pong = await client.ping();
       return pong === 'PONG' ? undefined : `PING answered ${pong}`;
     } catch (error) {
-      return error instanceof Error ? error.message : String(error);
+      const reason = cause ?? error;
+      return reason instanceof Error ? reason.message : String(reason);
     } finally {
       client.disconnect();
     }

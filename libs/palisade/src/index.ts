@@ -37,7 +37,7 @@ export type { Policy as PolicyType, PolicyContext, PolicyFunction, PolicyHandler
 export type { RolesOptions } from './roles/roles-options.interface.js';
 
 export { ThrottlerGuard } from './throttle/throttler.guard.js';
-export { Throttle, SkipThrottle } from '@nestjs/throttler';
+export { Throttle, SkipThrottle, type ThrottleTierOverride, type ThrottleValue } from './throttle/throttle.decorator.js';
 export { ThrottleBy, type ThrottleDiscriminator } from './throttle/throttle-by.decorator.js';
 export { ThrottledException } from './throttle/throttled.exception.js';
 export { ThrottleStoreUnavailableException } from './throttle/resilient-throttle.store.js';

@@ -1,5 +1,5 @@
 import { applyDecorators } from '@nestjs/common';
-import { Throttle } from '@nestjs/throttler';
+import { Throttle, type ThrottleTierOverride } from '../throttle/throttle.decorator.js';
 import { Auth, type AuthRequirement } from '../auth/auth.decorator.js';
 import type { AuthScheme } from '../auth/principal.interface.js';
 import type { Policy as PolicyType } from './policy.interface.js';
@@ -7,8 +7,8 @@ import { Policy } from './policy.decorator.js';
 import { Roles } from './roles.decorator.js';
 import { Scopes } from './scopes.decorator.js';
 
-/** Per-throttler limits, as `@Throttle` of `@nestjs/throttler` takes them. */
-export type ThrottleRequirement = Parameters<typeof Throttle>[0];
+/** Per-tier limits, as `@Throttle` takes them. */
+export type ThrottleRequirement = Record<string, ThrottleTierOverride>;
 
 /** Everything a route or controller requires, in one place (see {@link Secure}). */
 export interface SecureOptions {
@@ -41,6 +41,6 @@ export function Secure(options: SecureOptions): MethodDecorator & ClassDecorator
   if (roles !== undefined) decorators.push(Roles(...(roles as [string, ...string[]])));
   if (scopes !== undefined) decorators.push(Scopes(...(scopes as [string, ...string[]])));
   if (policies !== undefined) decorators.push(Policy(...(policies as [PolicyType, ...PolicyType[]])));
-  if (throttle !== undefined) decorators.push(Throttle(throttle) as MethodDecorator & ClassDecorator);
+  if (throttle !== undefined) decorators.push(Throttle(throttle));
   return applyDecorators(...decorators);
 }

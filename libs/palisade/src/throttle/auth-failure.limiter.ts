@@ -7,6 +7,7 @@ import type { NormalizedPalisadeOptions } from '../common/palisade-options.norma
 import { ThrottleStoreHolder } from './throttle-store.provider.js';
 import { ipTracker } from './throttle-tracker.js';
 import { ThrottledException } from './throttled.exception.js';
+import { ThrottleStoreUnavailableException } from './resilient-throttle.store.js';
 import { SecurityEvents } from '../events/security-events.service.js';
 
 /**
@@ -43,7 +44,7 @@ export class AuthFailureLimiter implements AuthAttemptGate {
    */
   async assertAllowed(request: HttpRequestLike, response: object): Promise<void> {
     if (!this.enabled) return;
-    const seconds = await this.holder.store.blockedFor(this.keyOf(request));
+    const seconds = await this.unavailableAware(response, () => this.holder.store.blockedFor(this.keyOf(request)));
     if (seconds > 0) this.reject(request, response, seconds);
   }
 
@@ -51,8 +52,20 @@ export class AuthFailureLimiter implements AuthAttemptGate {
   async recordFailure(request: HttpRequestLike, response: object): Promise<void> {
     const tier = this.options.throttle?.authFailures;
     if (!tier) return;
-    const [record] = await this.holder.store.incrementMany([{ key: this.keyOf(request), limit: tier.limit, ttlMs: tier.ttlMs, blockMs: tier.blockMs }]);
+    const [record] = await this.unavailableAware(response, () =>
+      this.holder.store.incrementMany([{ key: this.keyOf(request), limit: tier.limit, ttlMs: tier.ttlMs, blockMs: tier.blockMs }]),
+    );
     if (record?.isBlocked) this.reject(request, response, Math.max(1, record.timeToBlockExpire));
+  }
+
+  /** A store outage under `failOpen: false` is a 503 with `Retry-After: 1`. */
+  private async unavailableAware<T>(response: object, call: () => Promise<T>): Promise<T> {
+    try {
+      return await call();
+    } catch (error) {
+      if (error instanceof ThrottleStoreUnavailableException) this.adapterHost.httpAdapter.setHeader(response, 'Retry-After', '1');
+      throw error;
+    }
   }
 
   private keyOf(request: HttpRequestLike): string {

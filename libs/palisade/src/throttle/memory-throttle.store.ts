@@ -21,7 +21,7 @@ export class MemoryThrottleStore implements ThrottleStore {
     private readonly sweepEveryMs = 10_000,
     private readonly now: () => number = Date.now,
   ) {
-    this.counters = new LRUCache<string, Counter>({ max: maxKeys, ttlAutopurge: false, perf: { now } });
+    this.counters = new LRUCache<string, Counter>({ max: maxKeys, ttlAutopurge: false, ttlResolution: 0, perf: { now } });
   }
 
   /** Number of counters currently held (expired ones included until swept). */

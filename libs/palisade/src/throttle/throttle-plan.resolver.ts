@@ -5,6 +5,7 @@ import { PALISADE_OPTIONS } from '../common/palisade.constants.js';
 import type { NormalizedPalisadeOptions } from '../common/palisade-options.normalizer.js';
 import { forEachRoute, routeName, type Handler } from '../common/routes.js';
 import { ThrottleBy, type ThrottleDiscriminator } from './throttle-by.decorator.js';
+import { SkipAllThrottlersMetadata } from './throttle.decorator.js';
 import { safeKeyPart } from './throttle-tracker.js';
 
 // Metadata keys written by @nestjs/throttler's @Throttle / @SkipThrottle (suffixed by tier name).
@@ -76,6 +77,32 @@ export class ThrottlePlanResolver implements OnApplicationBootstrap {
     return plan;
   }
 
+  /** The handler's own decision first (a named skip, then a bare `@SkipThrottle()`), then the controller's. */
+  private skipped(tier: string, handler: Handler, controller: Handler): boolean {
+    for (const target of [handler, controller]) {
+      const named = this.reflector.get<boolean | undefined>(THROTTLER_SKIP + tier, target);
+      if (named !== undefined) return named === true;
+      if (this.reflector.get(SkipAllThrottlersMetadata, target) === true) return true;
+    }
+    return false;
+  }
+
+  /** `@Throttle({ name: … })` naming a tier that is not configured would silently do nothing: refuse it. */
+  private checkTierNames(handler: Handler, controller: Handler, where: string): void {
+    const known = new Set((this.options.throttle?.tiers ?? []).map((t) => t.name));
+    for (const target of [handler, controller]) {
+      for (const key of Reflect.getMetadataKeys(target) as unknown[]) {
+        if (typeof key !== 'string' || !key.startsWith(THROTTLER_LIMIT)) continue;
+        const name = key.slice(THROTTLER_LIMIT.length);
+        if (!known.has(name)) {
+          throw new Error(
+            `PalisadeModule: @Throttle() on ${where} names the tier '${name}', which is not configured; configured tiers: ${[...known].join(', ') || '(none)'}. Add it to throttle.throttlers or fix the name.`,
+          );
+        }
+      }
+    }
+  }
+
   private read<T>(key: string, handler: Handler, controller: Handler): T | undefined {
     return this.reflector.getAllAndOverride<T | undefined>(key, [handler, controller]);
   }
@@ -84,8 +111,9 @@ export class ThrottlePlanResolver implements OnApplicationBootstrap {
     const where = routeName(handler, controller);
     const route = safeKeyPart(where);
     const tiers: RouteTier[] = [];
+    this.checkTierNames(handler, controller, where);
     for (const tier of this.options.throttle?.tiers ?? []) {
-      if (this.read<boolean>(THROTTLER_SKIP + tier.name, handler, controller) === true) continue;
+      if (this.skipped(tier.name, handler, controller)) continue;
       const limit = this.read<Resolvable>(THROTTLER_LIMIT + tier.name, handler, controller);
       const ttl = this.read<Resolvable>(THROTTLER_TTL + tier.name, handler, controller);
       const block = this.read<Resolvable>(THROTTLER_BLOCK_DURATION + tier.name, handler, controller);

@@ -10,6 +10,7 @@ import type { ThrottleHit, ThrottleStore, ThrottlerStorageRecord } from './throt
 import { ThrottleStoreHolder } from './throttle-store.provider.js';
 import { requestTracker } from './throttle-tracker.js';
 import { ThrottledException } from './throttled.exception.js';
+import { ThrottleStoreUnavailableException } from './resilient-throttle.store.js';
 import { SecurityEvents } from '../events/security-events.service.js';
 
 /**
@@ -58,9 +59,18 @@ export class ThrottlerGuard extends BaseThrottlerGuard {
     const base = this.trackerOf(request);
     const tracker = plan.discriminator ? `${base}|${this.discriminate(plan, request)}` : base;
     const hits = await this.hitsFor(plan, tracker, context);
-    const records = await this.store.incrementMany(hits);
+    const records = await this.count(hits, context);
     this.afterCount(context, plan, hits, records);
     return true;
+  }
+
+  private async count(hits: readonly ThrottleHit[], context: ExecutionContext): Promise<ThrottlerStorageRecord[]> {
+    try {
+      return await this.store.incrementMany(hits);
+    } catch (error) {
+      if (error instanceof ThrottleStoreUnavailableException) this.adapterHost.httpAdapter.setHeader(getResponse(context), 'Retry-After', '1');
+      throw error;
+    }
   }
 
   /** Who the request counts against. Override to key differently (e.g. by tenant). */

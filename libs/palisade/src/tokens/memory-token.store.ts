@@ -20,8 +20,8 @@ export class MemoryTokenStore implements TokenStore {
     maxEntries = 100_000,
     private readonly now: () => number = Date.now,
   ) {
-    this.families = new LRUCache({ max: maxEntries, perf: { now } });
-    this.revoked = new LRUCache({ max: maxEntries, perf: { now } });
+    this.families = new LRUCache({ max: maxEntries, ttlResolution: 0, perf: { now } });
+    this.revoked = new LRUCache({ max: maxEntries, ttlResolution: 0, perf: { now } });
   }
 
   async saveRefreshToken(familyId: string, digest: string, record: RefreshTokenRecord, accessJti: string, accessExpiresAt: number): Promise<void> {
