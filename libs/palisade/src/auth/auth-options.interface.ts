@@ -70,6 +70,13 @@ export interface JwtAuthOptions {
   algorithms?: readonly JwtAlgorithm[];
   /** Identity providers whose JWK Sets also sign accepted tokens (several issuers allowed). */
   jwks?: readonly JwksIssuerOptions[];
+  /**
+   * Cache of verified tokens: a token seen again skips signature verification (expiry and
+   * revocation are still checked on every request). `maxEntries` (default 10 000), `maxAge`
+   * (default `'1m'`: how long a verification is reused at most). `false` turns it off. It is off
+   * whenever a `validate` hook is set (its answer may change).
+   */
+  cache?: false | { maxEntries?: number; maxAge?: Duration };
   /** Expected `iss` (one or any of several). Enforced when set. */
   issuer?: string | readonly string[];
   /** Expected `aud` (one or any of several). Enforced when set. */

@@ -30,6 +30,8 @@ export interface NormalizedJwtOptions {
   /** Local verification key; undefined when only JWKS issuers sign tokens. */
   readonly verifyKey: KeyObject | undefined;
   readonly jwks: readonly NormalizedJwksIssuer[];
+  /** Verified-token cache settings; undefined when off. */
+  readonly cache: { readonly maxEntries: number; readonly maxAgeMs: number } | undefined;
   readonly signKey: KeyObject | undefined;
   readonly algorithms: JwtAlgorithm[];
   readonly issuer: string | [string, ...string[]] | undefined;
@@ -320,9 +322,17 @@ function normalizeJwt(options: JwtAuthOptions): NormalizedJwtOptions {
   if (options.validate !== undefined && typeof options.validate !== 'function') {
     fail(`auth.jwt.validate is ${describe(options.validate)}; expected a function.`);
   }
+  const cache =
+    options.cache === false || options.validate !== undefined
+      ? undefined
+      : {
+          maxEntries: positiveInteger(options.cache?.maxEntries, 10_000, 'auth.jwt.cache.maxEntries', 10_000_000),
+          maxAgeMs: parseDuration(options.cache?.maxAge ?? '1m', 'auth.jwt.cache.maxAge'),
+        };
   return {
     verifyKey: key,
     jwks,
+    cache,
     signKey: key === undefined ? undefined : importSignKey(options, key),
     algorithms,
     issuer: toStringList(options.issuer, 'auth.jwt.issuer'),

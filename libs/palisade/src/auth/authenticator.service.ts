@@ -3,6 +3,8 @@ import { AUTH_ATTEMPT_GATE, type AuthAttemptGate } from './auth-attempt-gate.int
 import { SecurityEvents } from '../events/security-events.service.js';
 import { decodeBasicCredential } from './basic.strategy.js';
 import { cachedCredentials } from './credentials.js';
+import { VerifiedTokenCache } from './verified-token.cache.js';
+import { TOKEN_REVOCATION_CHECK, type TokenRevocationCheck } from './token-revocation.interface.js';
 import { HttpAdapterHost } from '@nestjs/core';
 import { getRequest, getResponse, type HttpRequestLike } from '../common/http-context.js';
 import { PALISADE_OPTIONS } from '../common/palisade.constants.js';
@@ -49,7 +51,15 @@ export class Authenticator {
     @Inject(PALISADE_OPTIONS) private readonly options: NormalizedPalisadeOptions,
     private readonly events: SecurityEvents,
     @Optional() @Inject(AUTH_ATTEMPT_GATE) private readonly gate?: AuthAttemptGate,
-  ) {}
+    @Optional() @Inject(TOKEN_REVOCATION_CHECK) revocation?: TokenRevocationCheck,
+  ) {
+    const jwt = options.auth.jwt;
+    this.tokenCache = jwt?.cache ? new VerifiedTokenCache(jwt.cache.maxEntries, jwt.cache.maxAgeMs, jwt.clockToleranceSeconds * 1000) : undefined;
+    this.revocation = options.tokens ? revocation : undefined;
+  }
+
+  private readonly tokenCache: VerifiedTokenCache | undefined;
+  private readonly revocation: TokenRevocationCheck | undefined;
 
   /** The route's resolved authentication requirement (cached per handler). */
   requirementOf(context: ExecutionContext): ResolvedAuthRequirement {
@@ -94,12 +104,21 @@ export class Authenticator {
         (failures ??= []).push({ scheme, reason: 'malformed' });
         continue;
       }
+      if (scheme === 'jwt' && this.tokenCache) {
+        // oxlint-disable-next-line no-await-in-loop
+        const cached = await this.fromCache(credentials.authCredential as string);
+        if (cached) return cached;
+      }
       const strategy = this.strategies.get(scheme, request);
       if (!strategy) continue;
       // Sequential on purpose: schemes are tried in the route's order and the first success wins.
       // oxlint-disable-next-line no-await-in-loop
       const outcome = await runStrategy(strategy, request);
-      if (outcome.kind === 'success') return this.resolvePrincipal(outcome.principal, scheme);
+      if (outcome.kind === 'success') {
+        const principal = this.resolvePrincipal(outcome.principal, scheme);
+        if (scheme === 'jwt') this.tokenCache?.set(credentials.authCredential as string, principal);
+        return principal;
+      }
       if (outcome.kind === 'rejected') {
         const reason = scheme === 'jwt' && outcome.reason === 'invalid' ? jwtFailureReason(outcome.info) : outcome.reason;
         (failures ??= []).push({ scheme, reason });
@@ -115,6 +134,19 @@ export class Authenticator {
     if (failures === undefined && requirement.optional) return undefined;
     if (failures !== undefined && this.gate) await this.gate.recordFailure(request, getResponse(context));
     this.onDenied(context, requirement, failures ?? []);
+  }
+
+  /** A cached verification of `token`, unless it expired or was revoked since. */
+  private async fromCache(token: string): Promise<Principal | undefined> {
+    const cache = this.tokenCache as VerifiedTokenCache;
+    const principal = cache.get(token);
+    if (!principal) return undefined;
+    const jti = principal.claims.jti;
+    if (this.revocation && typeof jti === 'string' && (await this.revocation.isRevoked(jti))) {
+      cache.delete(token);
+      return undefined; // the strategy verifies again and rejects it as revoked
+    }
+    return principal;
   }
 
   /** Builds the principal attached to the request. Override to enrich it. */

@@ -1,4 +1,4 @@
-import type { OnApplicationShutdown } from '@nestjs/common';
+import { Logger, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
 import { Redis } from 'ioredis';
 
 /**
@@ -8,7 +8,7 @@ import { Redis } from 'ioredis';
  * waits for a reconnect), bound each command by a timeout, and reconnect by themselves.
  * @internal
  */
-export class RedisConnections implements OnApplicationShutdown {
+export class RedisConnections implements OnApplicationBootstrap, OnApplicationShutdown {
   private readonly owned = new Map<string, Redis>();
 
   /** The client for `redis` (a URL or a client), with `commandTimeoutMs` for a new connection. */
@@ -27,6 +27,31 @@ export class RedisConnections implements OnApplicationShutdown {
     client.on('error', () => undefined);
     this.owned.set(redis, client);
     return client;
+  }
+
+  /**
+   * Waits (bounded by the connect timeout) for the connections opened at startup, so the first
+   * requests do not meet a connection still opening (commands are never queued). A server that
+   * does not answer by then is left to the failure policies and to reconnection.
+   */
+  async onApplicationBootstrap(): Promise<void> {
+    await Promise.all(
+      [...this.owned.values()].map(async (client) => {
+        if (client.status === 'ready') return;
+        const timeout = Math.max(1000, (client.options.connectTimeout ?? 1000) + 250);
+        const ready = await new Promise<boolean>((resolve) => {
+          const timer = setTimeout(() => done(false), timeout);
+          const done = (value: boolean) => {
+            clearTimeout(timer);
+            client.off('ready', onReady);
+            resolve(value);
+          };
+          const onReady = () => done(true);
+          client.once('ready', onReady);
+        });
+        if (!ready) new Logger('PalisadeRedis').warn('Redis is not reachable at startup; the stores apply their failure policy until it is.');
+      }),
+    );
   }
 
   async onApplicationShutdown(): Promise<void> {

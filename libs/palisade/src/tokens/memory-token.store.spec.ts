@@ -148,7 +148,6 @@ describe('MemoryTokenStore', () => {
       const clock = manualClock();
       const store = new MemoryTokenStore(100, clock.now);
       for (let i = 0; i < 150; i++) {
-        // oxlint-disable-next-line no-await-in-loop -- insertion order is the point
         await store.saveRefreshToken(`fam-${i}`, 'd', record(clock.now() + DAY), `j-${i}`, clock.now() + MINUTE);
       }
       const outcomes = await Promise.all(Array.from({ length: 150 }, (_, i) => store.consumeRefreshToken(`fam-${i}`, 'd')));
@@ -161,7 +160,6 @@ describe('MemoryTokenStore', () => {
       const clock = manualClock();
       const store = new MemoryTokenStore(100, clock.now);
       for (let i = 0; i < 250; i++) {
-        // oxlint-disable-next-line no-await-in-loop -- insertion order is the point
         await store.revokeAccessToken(`jti-${i}`, clock.now() + DAY);
       }
       const revoked = await Promise.all(Array.from({ length: 250 }, (_, i) => store.isAccessTokenRevoked(`jti-${i}`)));

@@ -24,15 +24,17 @@ export class MemoryTokenStore implements TokenStore {
     this.revoked = new LRUCache({ max: maxEntries, ttlResolution: 0, perf: { now } });
   }
 
-  async saveRefreshToken(familyId: string, digest: string, record: RefreshTokenRecord, accessJti: string, accessExpiresAt: number): Promise<void> {
+  async saveRefreshToken(familyId: string, digest: string, record: RefreshTokenRecord, accessJti: string, accessExpiresAt: number): Promise<boolean> {
     const ttl = Math.max(1, record.familyExpiresAt - this.now());
     let family = this.families.get(familyId);
     if (!family) {
       family = { revoked: false, expiresAt: record.familyExpiresAt, tokens: new Map(), accessTokens: new Map() };
       this.families.set(familyId, family, { ttl });
     }
+    if (family.revoked) return false;
     family.tokens.set(digest, { record, used: false });
     family.accessTokens.set(accessJti, accessExpiresAt);
+    return true;
   }
 
   async consumeRefreshToken(familyId: string, digest: string): Promise<ConsumeResult> {

@@ -87,10 +87,10 @@ describe('RedisTokenStore (real Redis)', () => {
     const keys = await keysUnder(redis, prefix);
     expect(keys).toHaveLength(4); // family hash, two refresh tokens, the access-token hash
     expect(new Set(keys.map(hashTag))).toEqual(new Set(['fam:famX']));
-    for (const key of keys) {
-      const ttl = await redis.pttl(key);
-      expect(ttl, key).toBeGreaterThan(10 * MINUTE - 5_000);
-      expect(ttl, key).toBeLessThanOrEqual(10 * MINUTE);
+    const ttls = await Promise.all(keys.map((key) => redis.pttl(key)));
+    for (const ttl of ttls) {
+      expect(ttl).toBeGreaterThan(10 * MINUTE - 5_000);
+      expect(ttl).toBeLessThanOrEqual(10 * MINUTE);
     }
     // Only digests are stored: the record is JSON, the key names carry the digest, not a secret.
     expect(keys.some((key) => key.endsWith(':rt:d1'))).toBe(true);
@@ -116,7 +116,6 @@ describe('RedisTokenStore (real Redis)', () => {
     const deadline = Date.now() + 2_000;
     // Polling Redis (no fixed sleep): the key's own TTL ends it.
     while ((await store.isAccessTokenRevoked('short')) && Date.now() < deadline) {
-      // oxlint-disable-next-line no-await-in-loop -- polling interval
       await new Promise((resolve) => setTimeout(resolve, 10));
     }
     expect(await store.isAccessTokenRevoked('short')).toBe(false);
@@ -157,11 +156,7 @@ describe('RedisTokenStore (real Redis)', () => {
     await Promise.all(families.map((fam) => store.saveRefreshToken(fam, 'd', record(Date.now() + DAY), `jti-${fam}`, Date.now() + MINUTE)));
     const attempts = families.flatMap((fam) => Array.from({ length: 8 }, (_, i) => ({ fam, store: stores[i % stores.length] as RedisTokenStore })));
     const outcomes = await Promise.all(attempts.map(async ({ fam, store: s }) => ({ fam, status: (await s.consumeRefreshToken(fam, 'd')).status })));
-    for (const fam of families) {
-      expect(
-        outcomes.filter((o) => o.fam === fam && o.status === 'ok'),
-        fam,
-      ).toHaveLength(1);
-    }
+    const oks = Object.fromEntries(families.map((fam) => [fam, outcomes.filter((o) => o.fam === fam && o.status === 'ok').length]));
+    expect(oks).toEqual(Object.fromEntries(families.map((fam) => [fam, 1])));
   });
 });

@@ -5,6 +5,7 @@ import type { ConsumeResult, RefreshTokenRecord, TokenStore } from './token-stor
 // hashes (fields: rec, used) and `<prefix>{fam:<id>}:at` (jti → exp). The hash tag keeps a family's
 // keys in one Redis Cluster slot, so its scripts are atomic there too.
 const SAVE = `
+if redis.call('HGET', KEYS[1], 'revoked') == '1' then return 0 end
 local famExp = tonumber(ARGV[3])
 redis.call('HSETNX', KEYS[1], 'revoked', '0')
 redis.call('HSET', KEYS[1], 'exp', famExp)
@@ -59,16 +60,19 @@ export class RedisTokenStore implements TokenStore {
     return `${this.prefix}{fam:${familyId}}`;
   }
 
-  async saveRefreshToken(familyId: string, digest: string, record: RefreshTokenRecord, accessJti: string, accessExpiresAt: number): Promise<void> {
+  async saveRefreshToken(familyId: string, digest: string, record: RefreshTokenRecord, accessJti: string, accessExpiresAt: number): Promise<boolean> {
     const family = this.family(familyId);
-    await this.client.palisadeSaveRefresh(
-      family,
-      `${family}:rt:${digest}`,
-      `${family}:at`,
-      JSON.stringify(record),
-      accessJti,
-      record.familyExpiresAt,
-      accessExpiresAt,
+    return (
+      1 ===
+      (await this.client.palisadeSaveRefresh(
+        family,
+        `${family}:rt:${digest}`,
+        `${family}:at`,
+        JSON.stringify(record),
+        accessJti,
+        record.familyExpiresAt,
+        accessExpiresAt,
+      ))
     );
   }
 

@@ -16,8 +16,12 @@ export type ConsumeResult = { readonly status: 'ok'; readonly record: RefreshTok
  * Redis implementation makes them hold across instances.
  */
 export interface TokenStore {
-  /** Saves a fresh refresh token (by digest) in its family and notes the family's access token. */
-  saveRefreshToken(familyId: string, digest: string, record: RefreshTokenRecord, accessJti: string, accessExpiresAt: number): Promise<void>;
+  /**
+   * Saves a fresh refresh token (by digest) in its family and notes the family's access token.
+   * Resolves `false`, saving nothing, when the family was revoked meanwhile (a refresh racing a
+   * reuse detection on another instance must not leave a live pair in a revoked family).
+   */
+  saveRefreshToken(familyId: string, digest: string, record: RefreshTokenRecord, accessJti: string, accessExpiresAt: number): Promise<boolean>;
   /**
    * Uses a refresh token once. A second use marks the family revoked and returns `reused`; the
    * family's access tokens are then revoked by the caller through `revokedAccessTokens`.

@@ -188,7 +188,9 @@ export class TokenService implements TokenRevocationCheck {
     const access = this.sign(principal, options, familyId);
     const refreshToken = `${familyId}.${randomBytes(32).toString('base64url')}`;
     const record = { principal: { id: principal.id, roles: [...(principal.roles ?? [])], scopes: [...(principal.scopes ?? [])] }, familyExpiresAt };
-    await this.guard(() => store.saveRefreshToken(familyId, digest(refreshToken), record, access.jti, Date.now() + access.expiresIn * 1000));
+    const saved = await this.guard(() => store.saveRefreshToken(familyId, digest(refreshToken), record, access.jti, Date.now() + access.expiresIn * 1000));
+    // The family was revoked while this refresh ran (reuse detected elsewhere): issue nothing.
+    if (!saved) throw new AuthenticationFailedException('Invalid refresh token');
     return { ...access, refreshToken, refreshExpiresIn: Math.max(1, Math.floor((familyExpiresAt - Date.now()) / 1000)) };
   }
 
