@@ -1,5 +1,5 @@
 import { Inject, Injectable, Optional } from '@nestjs/common';
-import type { Strategy } from 'passport';
+import type { PassportStrategyLike as Strategy } from './strategy.runner.js';
 import { PALISADE_OPTIONS } from '../common/palisade.constants.js';
 import type { NormalizedPalisadeOptions } from '../common/palisade-options.normalizer.js';
 import { ApiKeyStrategy } from './api-key.strategy.js';

@@ -1,7 +1,15 @@
-import type { Strategy } from 'passport';
 import { HttpException } from '@nestjs/common';
 import { CredentialRejectedError, type RejectionReason } from './credential-rejected.error.js';
 import type { PrincipalInit } from './principal.interface.js';
+
+/**
+ * What the guard needs of a passport strategy: `authenticate(request, options)`, with the actions
+ * (`success`, `fail`, `error`…) passport attaches per attempt.
+ * @internal
+ */
+export interface PassportStrategyLike {
+  authenticate(request: unknown, options?: object): void;
+}
 
 /** @internal */
 export type StrategyOutcome =
@@ -27,7 +35,7 @@ const AUTHENTICATE_OPTIONS = Object.freeze({ session: false });
  * goes through passport's global registry, so two apps in one process never share strategies.
  * @internal
  */
-export function runStrategy(strategy: Strategy, request: unknown): Promise<StrategyOutcome> {
+export function runStrategy(strategy: PassportStrategyLike, request: unknown): Promise<StrategyOutcome> {
   return new Promise<StrategyOutcome>((resolve) => {
     const attempt = Object.create(strategy) as StrategyActions;
     attempt.success = (user) => resolve({ kind: 'success', principal: user as PrincipalInit });

@@ -1,0 +1,161 @@
+import 'reflect-metadata';
+import { inspect } from 'node:util';
+import { Injectable, type INestApplication, type LoggerService, type ModuleMetadata } from '@nestjs/common';
+import { Test } from '@nestjs/testing';
+import { ExpressAdapter, type NestExpressApplication } from '@nestjs/platform-express';
+import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
+import request from 'supertest';
+import { expect, vi } from 'vitest';
+import { SecurityEventSink, type SecurityEvent, type SecurityEventHandler, type SecurityEventType } from '@palisade/nest';
+import type { AdapterName } from './app.js';
+
+/** The event of `type`, narrowed. */
+export type EventOf<T extends SecurityEventType> = Extract<SecurityEvent, { type: T }>;
+
+/**
+ * A security event sink as an application registers one: an injectable provider marked
+ * `@SecurityEventSink()`, found by Palisade through dependency injection. It keeps every event.
+ */
+@SecurityEventSink()
+@Injectable()
+export class CollectingSink implements SecurityEventHandler {
+  readonly events: SecurityEvent[] = [];
+
+  handle(event: SecurityEvent): void {
+    this.events.push(event);
+  }
+
+  /** Forgets what was collected (before each request whose events a test counts). */
+  clear(): void {
+    this.events.length = 0;
+  }
+
+  /** The collected events of `type`. */
+  ofType<T extends SecurityEventType>(type: T): EventOf<T>[] {
+    return this.events.filter((event): event is EventOf<T> => event.type === type);
+  }
+}
+
+/** One call to a logger method, its arguments rendered as strings. */
+export interface LogLine {
+  level: 'log' | 'error' | 'warn' | 'debug' | 'verbose' | 'fatal';
+  /** The first argument (the message). */
+  message: string;
+  /** The last string argument when there is more than one (Nest passes the context last). */
+  context: string | undefined;
+  /** Every argument, rendered. */
+  args: string[];
+}
+
+/** Renders anything a logger or a stream may receive as text (errors with their stack). */
+export function render(value: unknown): string {
+  if (typeof value === 'string') return value;
+  if (value instanceof Uint8Array) return Buffer.from(value).toString('utf8');
+  if (value instanceof Error) return `${value.name}: ${value.message}\n${value.stack ?? ''}`;
+  try {
+    const json = JSON.stringify(value);
+    if (typeof json === 'string') return json;
+  } catch {
+    // circular or otherwise not JSON: fall through
+  }
+  return inspect(value, { depth: 8 });
+}
+
+/** A Nest `LoggerService` that records every call (all levels) instead of printing it. */
+export class RecordingLogger implements LoggerService {
+  readonly lines: LogLine[] = [];
+
+  log(message: unknown, ...rest: unknown[]): void {
+    this.record('log', message, rest);
+  }
+
+  error(message: unknown, ...rest: unknown[]): void {
+    this.record('error', message, rest);
+  }
+
+  warn(message: unknown, ...rest: unknown[]): void {
+    this.record('warn', message, rest);
+  }
+
+  debug(message: unknown, ...rest: unknown[]): void {
+    this.record('debug', message, rest);
+  }
+
+  verbose(message: unknown, ...rest: unknown[]): void {
+    this.record('verbose', message, rest);
+  }
+
+  fatal(message: unknown, ...rest: unknown[]): void {
+    this.record('fatal', message, rest);
+  }
+
+  /** Lines logged with `context` (e.g. `PalisadeSecurity`). */
+  linesOf(context: string): LogLine[] {
+    return this.lines.filter((line) => line.context === context);
+  }
+
+  private record(level: LogLine['level'], message: unknown, rest: unknown[]): void {
+    const last = rest.at(-1);
+    this.lines.push({ level, message: render(message), context: typeof last === 'string' ? last : undefined, args: [message, ...rest].map(render) });
+  }
+}
+
+/** What {@link captureProcessOutput} saw written. */
+export interface CapturedOutput {
+  /** Every chunk written to stdout/stderr and every console call, rendered. */
+  readonly text: () => string[];
+  /** Removes the spies. */
+  readonly restore: () => void;
+}
+
+const CONSOLE_METHODS = ['log', 'info', 'warn', 'error', 'debug', 'trace', 'dir'] as const;
+
+/**
+ * Spies on `process.stdout.write`, `process.stderr.write` and the `console` methods (calls go
+ * through unchanged), so a test can scan everything the process printed.
+ */
+export function captureProcessOutput(): CapturedOutput {
+  const streams = [vi.spyOn(process.stdout, 'write'), vi.spyOn(process.stderr, 'write')];
+  const consoles = CONSOLE_METHODS.map((method) => vi.spyOn(console, method));
+  return {
+    text: () => [...streams, ...consoles].flatMap((spy) => spy.mock.calls.map((call) => (call as unknown[]).map(render).join(' '))),
+    restore: () => {
+      for (const spy of [...streams, ...consoles]) spy.mockRestore();
+    },
+  };
+}
+
+/**
+ * Boots a Nest app like `bootApp` (ephemeral loopback port, supertest agent), with `logger` as
+ * the application logger from compilation on, so every line Nest or Palisade logs is recorded.
+ */
+export async function bootWithLogger(
+  adapter: AdapterName,
+  metadata: ModuleMetadata,
+  logger: LoggerService,
+): Promise<{ app: INestApplication; http: ReturnType<typeof request> }> {
+  const moduleRef = await Test.createTestingModule(metadata).setLogger(logger).compile();
+  let app: INestApplication;
+  if (adapter === 'fastify') {
+    app = moduleRef.createNestApplication<NestFastifyApplication>(new FastifyAdapter(), { logger });
+  } else {
+    const express = moduleRef.createNestApplication<NestExpressApplication>(new ExpressAdapter(), { logger });
+    express.disable('x-powered-by');
+    app = express;
+  }
+  await app.init();
+  if (adapter === 'fastify') await (app as NestFastifyApplication).getHttpAdapter().getInstance().ready();
+  await app.listen(0, '127.0.0.1');
+  return { app, http: request(app.getHttpServer()) };
+}
+
+/** A v4 UUID, as Palisade generates request ids. */
+export const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
+
+/** Asserts `time` is an ISO 8601 timestamp (the exact `toISOString()` form) within `[from, to]`. */
+export function expectIsoTimeBetween(time: string, from: number, to: number): void {
+  expect(new Date(time).toISOString()).toBe(time);
+  const at = Date.parse(time);
+  expect(at).toBeGreaterThanOrEqual(from);
+  expect(at).toBeLessThanOrEqual(to);
+}

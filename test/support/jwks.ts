@@ -1,0 +1,113 @@
+import { generateKeyPairSync, type KeyObject } from 'node:crypto';
+import { once } from 'node:events';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { exportJWK, SignJWT, type JWK, type JWTPayload } from 'jose';
+
+/** A JWK Set document. */
+export interface JwkSet {
+  keys: JWK[];
+}
+
+/**
+ * A JWK Set server on loopback (`127.0.0.1:0`) that the test controls: it serves whatever set was
+ * last {@link JwksServer.publish published} on every path, and counts requests per path, so a
+ * test can prove how often keys were fetched — or that a server was never contacted at all.
+ */
+export class JwksServer {
+  private readonly counts = new Map<string, number>();
+  private document: JwkSet = { keys: [] };
+  private readonly server: Server = createServer((req, res) => {
+    const path = new URL(req.url ?? '/', 'http://127.0.0.1').pathname;
+    this.counts.set(path, (this.counts.get(path) ?? 0) + 1);
+    res.writeHead(200, { 'content-type': 'application/jwk-set+json', 'cache-control': 'no-store' });
+    res.end(JSON.stringify(this.document));
+  });
+
+  private constructor() {}
+
+  /** Starts a server on an ephemeral loopback port. */
+  static async start(): Promise<JwksServer> {
+    const self = new JwksServer();
+    self.server.listen(0, '127.0.0.1');
+    await once(self.server, 'listening');
+    return self;
+  }
+
+  /** The port the server listens on. */
+  get port(): number {
+    return (this.server.address() as AddressInfo).port;
+  }
+
+  /** `http://127.0.0.1:<port><path>`. */
+  url(path = '/jwks.json'): string {
+    return `http://127.0.0.1:${this.port}${path}`;
+  }
+
+  /** Replaces the served set (a key rotation at the identity provider). */
+  publish(...keys: readonly TestSigningKey[]): void {
+    this.document = { keys: keys.map((key) => key.jwk) };
+  }
+
+  /** Requests received for `path`. */
+  requests(path = '/jwks.json'): number {
+    return this.counts.get(path) ?? 0;
+  }
+
+  /** Requests received on any path. */
+  get total(): number {
+    return [...this.counts.values()].reduce((sum, n) => sum + n, 0);
+  }
+
+  /** Stops the server (open keep-alive connections included). */
+  async close(): Promise<void> {
+    this.server.closeAllConnections();
+    await new Promise<void>((resolve) => this.server.close(() => resolve()));
+  }
+}
+
+/** JWS algorithms of the keys the JWKS tests publish. */
+export type TestKeyAlgorithm = 'RS256' | 'PS256' | 'ES256' | 'EdDSA';
+
+/** A signing key: the private half, and the public JWK as an identity provider would publish it. */
+export interface TestSigningKey {
+  readonly alg: TestKeyAlgorithm;
+  readonly kid: string;
+  readonly privateKey: KeyObject;
+  readonly publicKey: KeyObject;
+  /** Public JWK with `kid`, `alg` and `use: 'sig'` set. */
+  readonly jwk: JWK;
+}
+
+let serial = 0;
+
+/** Generates a key pair for `alg` and its public JWK (with `kid` and `alg` set). */
+export async function signingKey(alg: TestKeyAlgorithm, kid = `${alg.toLowerCase()}-${++serial}-${Date.now().toString(36)}`): Promise<TestSigningKey> {
+  const pair =
+    alg === 'ES256'
+      ? generateKeyPairSync('ec', { namedCurve: 'P-256' })
+      : alg === 'EdDSA'
+        ? generateKeyPairSync('ed25519')
+        : generateKeyPairSync('rsa', { modulusLength: 2048 });
+  const jwk = { ...(await exportJWK(pair.publicKey)), kid, alg, use: 'sig' };
+  return { alg, kid, privateKey: pair.privateKey, publicKey: pair.publicKey, jwk };
+}
+
+/** Options of {@link signWith}. */
+export interface SignWithOptions {
+  /** JWS algorithm written in the header and used to sign; default the key's own. */
+  alg?: string;
+  /** Extra protected-header parameters (`jku`, `x5u`, a different `kid`…). */
+  header?: Record<string, unknown>;
+  /** Seconds from now until `exp` (negative: already expired). Default 300. */
+  expiresIn?: number;
+}
+
+/** Signs a JWT with `key` (header `kid` = the key's kid unless overridden). */
+export function signWith(key: TestSigningKey, claims: JWTPayload, options: SignWithOptions = {}): Promise<string> {
+  const now = Math.floor(Date.now() / 1000);
+  const alg = options.alg ?? key.alg;
+  return new SignJWT({ iat: now, exp: now + (options.expiresIn ?? 300), ...claims })
+    .setProtectedHeader({ alg, kid: key.kid, typ: 'JWT', ...options.header })
+    .sign(key.privateKey);
+}

@@ -1,0 +1,24 @@
+/**
+ * A self-signed certificate for localhost and 127.0.0.1 (EC P-256, valid until 2126), to serve e2e
+ * suites over real TLS. Test-only: the key is public and protects nothing.
+ */
+export const TEST_TLS = {
+  key: `-----BEGIN PRIVATE KEY-----
+MIGHAgEAMBMGByqGSM49AgEGCCqGSM49AwEHBG0wawIBAQQgyL6vQtA+Za2AebL1
+jhQgDqSKdUK+58ERFYWifLUrx/WhRANCAAT2XGbaKYoLMl28HIOBaylEm6ZsNc6E
+mDn07Cm8mNOx2AEUXk8mi8j/YqMbvxCwutZtYiDkjljkQxuq7BGTjZgW
+-----END PRIVATE KEY-----
+`,
+  cert: `-----BEGIN CERTIFICATE-----
+MIIBmjCCAUGgAwIBAgIUf2XryBKmgnGxDJhUZAB5SFNyYHQwCgYIKoZIzj0EAwIw
+FDESMBAGA1UEAwwJbG9jYWxob3N0MCAXDTI2MTEyMjAxMTYwOVoYDzIxMjYxMDI5
+MDExNjA5WjAUMRIwEAYDVQQDDAlsb2NhbGhvc3QwWTATBgcqhkjOPQIBBggqhkjO
+PQMBBwNCAAT2XGbaKYoLMl28HIOBaylEm6ZsNc6EmDn07Cm8mNOx2AEUXk8mi8j/
+YqMbvxCwutZtYiDkjljkQxuq7BGTjZgWo28wbTAdBgNVHQ4EFgQUyPehBVp72WiB
+XUZhSdS3tioUPv0wHwYDVR0jBBgwFoAUyPehBVp72WiBXUZhSdS3tioUPv0wDwYD
+VR0TAQH/BAUwAwEB/zAaBgNVHREEEzARgglsb2NhbGhvc3SHBH8AAAEwCgYIKoZI
+zj0EAwIDRwAwRAIgRO5E5Tjq+RtGa1qaLdkHD4JEDMQkAcdFsWhI5AVqqRQCIE0m
+Lj6ZGvgjY/FulrL6Vf1NcdHQypAhbK5F2eExuYkv
+-----END CERTIFICATE-----
+`,
+} as const;
