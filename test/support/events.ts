@@ -6,7 +6,21 @@ import { ExpressAdapter, type NestExpressApplication } from '@nestjs/platform-ex
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
 import request from 'supertest';
 import { expect, vi } from 'vitest';
-import { SecurityEventSink, type SecurityEvent, type SecurityEventHandler, type SecurityEventType } from '@palisade/nest';
+import {
+  PalisadeModule,
+  SecurityEventSink,
+  type EventsOptions,
+  type PalisadeModuleOptions,
+  type SecurityEvent,
+  type SecurityEventHandler,
+  type SecurityEventType,
+} from '@palisade/nest';
+import { palisadeOptions } from '../../apps/demo/src/app.module.js';
+import { AuthController } from '../../apps/demo/src/auth.controller.js';
+import { loadConfig } from '../../apps/demo/src/config.js';
+import { MeController } from '../../apps/demo/src/me.controller.js';
+import { UsersModule } from '../../apps/demo/src/users.module.js';
+import { UsersService } from '../../apps/demo/src/users.service.js';
 import type { AdapterName } from './app.js';
 
 /** The event of `type`, narrowed. */
@@ -158,4 +172,31 @@ export function expectIsoTimeBetween(time: string, from: number, to: number): vo
   const at = Date.parse(time);
   expect(at).toBeGreaterThanOrEqual(from);
   expect(at).toBeLessThanOrEqual(to);
+}
+
+/**
+ * The demo's login/refresh/logout and /me routes (its `AuthController`, which reports failed logins
+ * through `AuthFailureLimiter.recordLoginFailure`) with the demo's own Palisade options built from
+ * `env`, plus the `events` options under test, brute-force blocking raised to `authFailuresLimit`
+ * (so a flood is not cut short) and a {@link CollectingSink}. `AppModule.register` takes no events
+ * options, hence this composition of the demo's parts.
+ */
+export function demoEventsModule(env: NodeJS.ProcessEnv, events: EventsOptions, authFailuresLimit = 1_000): ModuleMetadata {
+  const config = loadConfig(env);
+  return {
+    imports: [
+      UsersModule,
+      PalisadeModule.forRootAsync({
+        imports: [UsersModule],
+        inject: [UsersService],
+        useFactory: (users: UsersService): PalisadeModuleOptions => {
+          const demo = palisadeOptions(config, users);
+          return { ...demo, throttle: { ...demo.throttle!, authFailures: { limit: authFailuresLimit, ttl: '1m' } }, events };
+        },
+        global: true,
+      }),
+    ],
+    controllers: [AuthController, MeController],
+    providers: [CollectingSink],
+  };
 }

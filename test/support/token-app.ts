@@ -144,8 +144,9 @@ export const TOKEN_STORE_UNAVAILABLE = {
 } as const;
 
 /**
- * Polls POST /auth/login until it is not a 503 (at most `timeoutMs`): the Redis connection of a
- * freshly booted app may still be opening (see the lifecycle suite's regression test for it).
+ * Polls POST /auth/login until it is not a 503 (at most `timeoutMs`). A safety net for suites
+ * about something else: Palisade waits for Redis at startup, which the lifecycle suite's
+ * "freshly booted instance" regression test checks on its own.
  */
 export async function untilTokenStoreAnswers(app: INestApplication, timeoutMs = 5_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;

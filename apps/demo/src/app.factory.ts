@@ -2,6 +2,7 @@ import { Logger, type INestApplication } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { ExpressAdapter, type NestExpressApplication } from '@nestjs/platform-express';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
+import { strictCors } from '@palisade/nest';
 import { AppModule } from './app.module.js';
 import type { DemoConfig } from './config.js';
 
@@ -31,6 +32,8 @@ export async function createDemoApp(config: DemoConfig, options: { logger?: fals
     express.useBodyParser('json', { limit: BODY_LIMIT });
     app = express;
   }
+  // CORS_ORIGINS: only these origins may read the API from a browser (none when unset).
+  if (config.corsOrigins.length > 0) app.enableCors(strictCors({ origins: config.corsOrigins }));
   app.enableShutdownHooks(['SIGTERM', 'SIGINT']);
   await app.init();
   if (config.adapter === 'fastify') await (app as NestFastifyApplication).getHttpAdapter().getInstance().ready();

@@ -38,6 +38,8 @@ export function palisadeOptions(config: DemoConfig, users: UsersService): Palisa
       storage: config.redisUrl === undefined ? 'memory' : { redis: config.redisUrl, prefix: 'palisade-demo:' },
     },
     ...(config.trustProxy === undefined ? {} : { trustProxy: /^\d+$/.test(config.trustProxy) ? Number(config.trustProxy) : config.trustProxy }),
+    // Security headers: Palisade's defaults on every response. HTTPS: redirect or refuse plain HTTP.
+    https: { enforce: config.httpsEnforce, hosts: config.httpsHosts },
   };
 }
 

@@ -17,6 +17,8 @@ export interface DemoConfig {
   readonly throttleTtlMs: number;
   readonly corsOrigins: readonly string[];
   readonly httpsEnforce: boolean;
+  /** Host names HTTPS redirects may point to (HTTPS_HOSTS), the first being canonical. */
+  readonly httpsHosts: readonly string[];
   readonly redisUrl: string | undefined;
   readonly trustProxy: string | undefined;
   readonly jwksUri: string | undefined;
@@ -89,6 +91,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): DemoConfig {
       .map((origin) => origin.trim())
       .filter((origin) => origin.length > 0),
     httpsEnforce: bool(env, 'HTTPS_ENFORCE'),
+    httpsHosts: (optional(env, 'HTTPS_HOSTS') ?? 'localhost,127.0.0.1')
+      .split(',')
+      .map((host) => host.trim())
+      .filter((host) => host.length > 0),
     redisUrl: optional(env, 'REDIS_URL'),
     trustProxy: optional(env, 'TRUST_PROXY'),
     jwksUri: optional(env, 'JWKS_URI'),

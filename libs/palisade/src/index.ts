@@ -23,6 +23,8 @@ export type {
   AuthRequest,
   BasicAuthOptions,
   HashedApiKey,
+  JwksAlgorithm,
+  JwksIssuerOptions,
   JwtAlgorithm,
   JwtAuthOptions,
 } from './auth/auth-options.interface.js';
@@ -105,7 +107,6 @@ export type {
   SecurityHeadersOverride,
   StrictTransportSecurityOptions,
 } from './headers/headers-options.interface.js';
-export { HttpsEnforcementMiddleware } from './transport/https-enforcement.middleware.js';
 export { HttpsRequiredException } from './transport/https-required.exception.js';
 export type { HttpsOptions } from './transport/https-options.interface.js';
 export { strictCors } from './transport/strict-cors.js';

@@ -1,3 +1,4 @@
+import { normalizeIp } from '@nestjs/throttler';
 import { LRUCache } from 'lru-cache';
 import type { AttackDetectedEvent, SecurityEvent } from './security-event.interface.js';
 
@@ -16,11 +17,15 @@ interface Window {
   usernames?: Set<string>;
 }
 
-/** /24 of an IPv4 address, /48 of an IPv6 one. @internal */
+/** /24 of an IPv4 address, /48 of an IPv6 one (compressed forms expanded first). @internal */
 export function networkOf(ip: string): string {
-  if (ip.includes('.')) return `${ip.split('.').slice(0, 3).join('.')}.0/24`;
-  const groups = ip.split(':').filter((g) => g.length > 0);
-  return `${groups.slice(0, 3).join(':')}::/48`;
+  if (!ip.includes(':')) return `${ip.split('.').slice(0, 3).join('.')}.0/24`;
+  return normalizeIp(ip, 48);
+}
+
+/** A client: an IPv4 address, or an IPv6 /64 (one host's usual allocation, as the throttler groups it). @internal */
+export function clientOf(ip: string): string {
+  return ip.includes(':') ? normalizeIp(ip, 64) : ip;
 }
 
 /**
@@ -45,9 +50,12 @@ export class AttackDetector {
     const failure = (event.type === 'authentication.failed' && event.reason !== 'missing') || (event.type === 'rate.limited' && event.tier === 'auth-failures');
     if (!failure || event.clientIp === undefined) return undefined;
     const { failuresPerClient, failuresPerNetwork, usernamesPerClient, windowMs } = this.thresholds;
-    const client = this.bump(`c:${event.clientIp}`);
+    // Count the failure everywhere first, so one alert never hides a count from another key.
+    const client = this.bump(`c:${clientOf(event.clientIp)}`);
+    const network = this.bump(`n:${networkOf(event.clientIp)}`);
     const username = event.type === 'authentication.failed' ? event.usernameFingerprint : undefined;
-    if (username !== undefined) (client.usernames ??= new Set()).add(username);
+    // The set only needs to reach the threshold: bounded by it.
+    if (username !== undefined && (client.usernames?.size ?? 0) < usernamesPerClient) (client.usernames ??= new Set()).add(username);
     if (!client.alerted && client.usernames !== undefined && client.usernames.size >= usernamesPerClient) {
       client.alerted = true;
       return { type: 'attack.detected', pattern: 'credential-stuffing', count: client.usernames.size, windowMs, ...context(event) };
@@ -56,7 +64,6 @@ export class AttackDetector {
       client.alerted = true;
       return { type: 'attack.detected', pattern: 'brute-force', count: client.count, windowMs, ...context(event) };
     }
-    const network = this.bump(`n:${networkOf(event.clientIp)}`);
     if (!network.alerted && network.count >= failuresPerNetwork) {
       network.alerted = true;
       return { type: 'attack.detected', pattern: 'brute-force', count: network.count, windowMs, ...context(event) };

@@ -65,7 +65,8 @@ export class SecurityEvents implements OnApplicationBootstrap {
     this.detector = events.detection ? new AttackDetector(events.detection) : undefined;
   }
 
-  onApplicationBootstrap(): void {
+  async onApplicationBootstrap(): Promise<void> {
+    await this.metrics.ready;
     for (const wrapper of this.discovery.getProviders()) {
       const instance = wrapper.instance as Partial<SecurityEventHandler> | undefined;
       const type = wrapper.metatype;

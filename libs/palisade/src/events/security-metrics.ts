@@ -1,18 +1,40 @@
-import { metrics, type Counter } from '@opentelemetry/api';
+import type { Counter, Meter } from '@opentelemetry/api';
 import type { SecurityEvent } from './security-event.interface.js';
+
+interface Counters {
+  failures: Counter;
+  denials: Counter;
+  limited: Counter;
+  attacks: Counter;
+}
 
 /**
  * OpenTelemetry counters (a no-op until the application installs an SDK): authentication
  * failures by scheme, reason and route; denials by reason and route; rate-limited requests by tier
  * and route; detected attacks by pattern. Instruments are created on first use, so an SDK
- * installed before the first request is picked up.
+ * installed before the first request is picked up. `@opentelemetry/api` is an optional peer
+ * dependency: the application's own copy is loaded when present (so its SDK is the one used);
+ * without it there can be no SDK, and nothing is recorded.
  * @internal
  */
 export class SecurityMetrics {
-  private counters: { failures: Counter; denials: Counter; limited: Counter; attacks: Counter } | undefined;
+  private counters: Counters | undefined;
+  private getMeter: (() => Meter) | undefined;
+  /** Resolves once `@opentelemetry/api` was looked for. */
+  readonly ready: Promise<void>;
+
+  constructor() {
+    this.ready = import('@opentelemetry/api').then(
+      (api) => {
+        this.getMeter = () => api.metrics.getMeter('@palisade/nest');
+      },
+      () => undefined,
+    );
+  }
 
   record(event: SecurityEvent): void {
-    const c = (this.counters ??= this.create());
+    if (!this.getMeter) return;
+    const c = (this.counters ??= this.create(this.getMeter()));
     const route = event.route ?? 'unknown';
     switch (event.type) {
       case 'authentication.failed':
@@ -32,8 +54,7 @@ export class SecurityMetrics {
     }
   }
 
-  private create(): { failures: Counter; denials: Counter; limited: Counter; attacks: Counter } {
-    const meter = metrics.getMeter('@palisade/nest');
+  private create(meter: Meter): Counters {
     return {
       failures: meter.createCounter('palisade.authentication.failures', { description: 'Failed authentications' }),
       denials: meter.createCounter('palisade.access.denied', { description: 'Authorization denials (403)' }),

@@ -24,6 +24,7 @@ export class SecurityHeadersInterceptor implements NestInterceptor {
     private readonly headers: SecurityHeadersService,
   ) {}
 
+  /** Writes the route's headers on HTTP requests, then runs the handler unchanged. */
   intercept(context: ExecutionContext, next: CallHandler): Observable<unknown> {
     if (context.getType() === 'http') this.applyRouteHeaders(context);
     return next.handle();

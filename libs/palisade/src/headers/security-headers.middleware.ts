@@ -13,6 +13,7 @@ import { rawRequestOf, rawResponseOf, SecurityHeadersService } from './security-
 export class SecurityHeadersMiddleware implements NestMiddleware {
   constructor(private readonly headers: SecurityHeadersService) {}
 
+  /** Writes the headers unless the server listener already did, then continues. */
   use(request: IncomingMessage, response: object, next: (error?: unknown) => void): void {
     const raw = rawResponseOf(response);
     this.headers.applyDefaults(rawRequestOf(request), raw);

@@ -6,6 +6,7 @@ import type { HttpRequestLike } from '../common/http-context.js';
 import { PALISADE_OPTIONS } from '../common/palisade.constants.js';
 import type { NormalizedPalisadeOptions } from '../common/palisade-options.normalizer.js';
 import type { HeaderSet } from './headers-options.normalizer.js';
+import { requestIdOf } from '../common/request-id.js';
 
 /** The part of a Node.js `ServerResponse` Palisade writes headers with. @internal */
 export interface HeaderTarget {
@@ -82,6 +83,7 @@ export class SecurityHeadersService implements OnModuleInit, OnApplicationShutdo
     }
   }
 
+  /** Removes the server-level listener. */
   onApplicationShutdown(): void {
     this.server?.removeListener('request', this.listener);
     this.server = undefined;
@@ -96,6 +98,8 @@ export class SecurityHeadersService implements OnModuleInit, OnApplicationShutdo
     if (marked[APPLIED] !== undefined || response.headersSent === true) return;
     const set = this.scopeOf(marked);
     marked[APPLIED] = set;
+    // The request id rides along, so even responses the framework sends itself carry it.
+    response.setHeader('X-Request-Id', requestIdOf(marked as unknown as HttpRequestLike, this.options.proxy));
     this.write(marked, response, set, this.carriesCredentials(marked));
   }
 

@@ -12,7 +12,7 @@
  * @packageDocumentation
  */
 import { randomUUID } from 'node:crypto';
-import type { DynamicModule } from '@nestjs/common';
+import { Module, type DynamicModule } from '@nestjs/common';
 import jwt from 'jsonwebtoken';
 import { PalisadeModule } from '../palisade.module.js';
 import type { PalisadeModuleOptions } from '../common/palisade-options.interface.js';
@@ -59,6 +59,7 @@ export function mintTestToken(principal: PrincipalInit, options: MintTestTokenOp
 }
 
 /** Palisade configured for tests: the JWT scheme with the test secret, issuer and audience. */
+@Module({})
 export class PalisadeTestingModule {
   /**
    * `PalisadeModule.forRoot` with the test JWT settings merged under `options` (your `auth.apiKey`,

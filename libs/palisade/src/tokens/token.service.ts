@@ -124,7 +124,7 @@ export class TokenService implements TokenRevocationCheck {
   async refresh(refreshToken: unknown, options: IssueAccessTokenOptions = {}): Promise<IssuedTokenPair> {
     const { store } = this.requireLifecycle();
     const match = typeof refreshToken === 'string' ? REFRESH_TOKEN.exec(refreshToken) : null;
-    if (!match) throw new AuthenticationFailedException('Invalid refresh token');
+    if (!match) this.rejectRefresh(options.request, 'malformed');
     const familyId = match[1] as string;
     const result = await this.guard(() => store.consumeRefreshToken(familyId, digest(refreshToken as string)));
     if (result.status === 'reused') {
@@ -132,7 +132,7 @@ export class TokenService implements TokenRevocationCheck {
       await this.revokeFamily(familyId, options.request);
       throw new AuthenticationFailedException('Invalid refresh token');
     }
-    if (result.status !== 'ok' || result.record.familyExpiresAt <= Date.now()) throw new AuthenticationFailedException('Invalid refresh token');
+    if (result.status !== 'ok' || result.record.familyExpiresAt <= Date.now()) this.rejectRefresh(options.request, 'invalid');
     return this.issueInFamily(result.record.principal, options, familyId, result.record.familyExpiresAt);
   }
 
@@ -178,6 +178,11 @@ export class TokenService implements TokenRevocationCheck {
     }
   }
 
+  private rejectRefresh(request: HttpRequestLike | undefined, reason: 'malformed' | 'invalid'): never {
+    this.events.emit({ type: 'authentication.failed', reason }, request);
+    throw new AuthenticationFailedException('Invalid refresh token');
+  }
+
   private requireLifecycle(): { lifecycle: NormalizedTokensOptions; store: TokenStore } {
     if (!this.lifecycle || !this.store) throw new Error('TokenService: refresh tokens and revocation need the tokens option of PalisadeModule.forRoot().');
     return { lifecycle: this.lifecycle, store: this.store };
@@ -190,7 +195,7 @@ export class TokenService implements TokenRevocationCheck {
     const record = { principal: { id: principal.id, roles: [...(principal.roles ?? [])], scopes: [...(principal.scopes ?? [])] }, familyExpiresAt };
     const saved = await this.guard(() => store.saveRefreshToken(familyId, digest(refreshToken), record, access.jti, Date.now() + access.expiresIn * 1000));
     // The family was revoked while this refresh ran (reuse detected elsewhere): issue nothing.
-    if (!saved) throw new AuthenticationFailedException('Invalid refresh token');
+    if (!saved) this.rejectRefresh(options.request, 'invalid');
     return { ...access, refreshToken, refreshExpiresIn: Math.max(1, Math.floor((familyExpiresAt - Date.now()) / 1000)) };
   }
 

@@ -16,13 +16,13 @@ type RawRequest = IncomingMessage & { originalUrl?: string };
  * `X-Forwarded-Proto: https`), redirects plain-HTTP safe requests with a 308 to a host the app
  * serves, and refuses the others with `HttpsRequiredException` (403). Registered by
  * `PalisadeModule` for every route; it runs before guards and handlers.
- *
- * Extend it through its protected methods and provide the subclass in place of this class.
+ * @internal
  */
 @Injectable()
 export class HttpsEnforcementMiddleware implements NestMiddleware {
   constructor(@Inject(PALISADE_OPTIONS) private readonly options: NormalizedPalisadeOptions) {}
 
+  /** Passes, redirects or refuses the request (see the class). */
   use(request: IncomingMessage, response: object, next: (error?: unknown) => void): void {
     const raw = ((request as unknown as HttpRequestLike).raw ?? request) as RawRequest;
     if (!this.options.https.enforce || this.isHttps(raw) || this.isExcluded(raw)) return next();

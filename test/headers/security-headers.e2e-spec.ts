@@ -1,0 +1,152 @@
+import { Controller, Get, HttpException, Injectable, Post, Redirect, UseGuards, type CanActivate } from '@nestjs/common';
+import type { NestFastifyApplication } from '@nestjs/platform-fastify';
+import { describe, expect, it } from 'vitest';
+import { CurrentUser, PalisadeModule, Public, Roles, type Principal } from '@palisade/nest';
+import { ADAPTERS } from '../support/app.js';
+import { AUTHENTICATED_HEADERS, DEFAULT_HEADERS, securityHeadersOf, useHeadersApp } from '../support/headers.js';
+import { rawGet } from '../support/raw-http.js';
+import { signToken, TEST_SECRET } from '../support/tokens.js';
+
+/** Answers 429 like a throttler would, independently of the throttling capability. */
+@Injectable()
+class TooManyRequestsGuard implements CanActivate {
+  canActivate(): boolean {
+    throw new HttpException({ statusCode: 429, error: 'Too Many Requests', message: 'Slow down' }, 429);
+  }
+}
+
+@Controller()
+class ScenarioController {
+  @Get('open') @Public() open() {
+    return { ok: true };
+  }
+
+  @Get('me') me(@CurrentUser() user: Principal) {
+    return { id: user.id };
+  }
+
+  @Get('admin') @Roles('admin') admin() {
+    return { area: 'admin' };
+  }
+
+  @Get('limited') @Public() @UseGuards(TooManyRequestsGuard) limited() {
+    return { never: true };
+  }
+
+  @Get('boom') @Public() boom(): never {
+    throw new Error('database exploded');
+  }
+
+  @Get('moved') @Public() @Redirect('/open', 302) moved() {
+    return undefined;
+  }
+
+  @Post('echo') @Public() echo() {
+    return { ok: true };
+  }
+}
+
+const userToken = (): string => signToken({ sub: 'bob', roles: ['user'] });
+
+describe.each(ADAPTERS)('security headers on every response (%s)', (adapter) => {
+  const ctx = useHeadersApp(adapter, () => ({
+    imports: [PalisadeModule.forRoot({ auth: { jwt: { secret: TEST_SECRET } }, global: true })],
+    controllers: [ScenarioController],
+    providers: [TooManyRequestsGuard],
+  }));
+
+  it('200 to an anonymous request: exactly the default set, no Cache-Control, no X-Powered-By', async () => {
+    const res = await ctx.http.get('/open');
+    expect(res.status).toBe(200);
+    expect(securityHeadersOf(res.headers)).toEqual(DEFAULT_HEADERS);
+  });
+
+  it('200 to an authenticated request: the default set plus Cache-Control: no-store', async () => {
+    const res = await ctx.http.get('/me').set('Authorization', `Bearer ${userToken()}`);
+    expect(res.status).toBe(200);
+    expect(securityHeadersOf(res.headers)).toEqual(AUTHENTICATED_HEADERS);
+  });
+
+  it('302 from @Redirect', async () => {
+    const res = await ctx.http.get('/moved');
+    expect(res.status).toBe(302);
+    expect(securityHeadersOf(res.headers)).toEqual(DEFAULT_HEADERS);
+  });
+
+  it('401 from the AuthGuard without credentials (the interceptor never runs)', async () => {
+    const res = await ctx.http.get('/me');
+    expect(res.status).toBe(401);
+    expect(securityHeadersOf(res.headers)).toEqual(DEFAULT_HEADERS);
+  });
+
+  it('401 for a rejected credential is not cacheable either', async () => {
+    const res = await ctx.http.get('/me').set('Authorization', 'Bearer not.a.token');
+    expect(res.status).toBe(401);
+    expect(securityHeadersOf(res.headers)).toEqual(AUTHENTICATED_HEADERS);
+  });
+
+  it('403 from the RolesGuard', async () => {
+    const res = await ctx.http.get('/admin').set('Authorization', `Bearer ${userToken()}`);
+    expect(res.status).toBe(403);
+    expect(securityHeadersOf(res.headers)).toEqual(AUTHENTICATED_HEADERS);
+  });
+
+  it('404 for an unknown route', async () => {
+    const res = await ctx.http.get('/nothing/here');
+    expect(res.status).toBe(404);
+    expect(securityHeadersOf(res.headers)).toEqual(DEFAULT_HEADERS);
+  });
+
+  it('429 from a guard', async () => {
+    const res = await ctx.http.get('/limited');
+    expect(res.status).toBe(429);
+    expect(securityHeadersOf(res.headers)).toEqual(DEFAULT_HEADERS);
+  });
+
+  it('500 from a handler that throws', async () => {
+    const res = await ctx.http.get('/boom');
+    expect(res.status).toBe(500);
+    expect(securityHeadersOf(res.headers)).toEqual(DEFAULT_HEADERS);
+  });
+
+  it('HEAD and 404 to POST', async () => {
+    const head = await ctx.http.head('/open');
+    expect(head.status).toBe(200);
+    expect(securityHeadersOf(head.headers)).toEqual(DEFAULT_HEADERS);
+    const post = await ctx.http.post('/open');
+    expect(post.status).toBe(404);
+    expect(securityHeadersOf(post.headers)).toEqual(DEFAULT_HEADERS);
+  });
+
+  it('400 for a body the framework cannot parse, before any Nest code runs', async () => {
+    const res = await ctx.http.post('/echo').set('Content-Type', 'application/json').send('{"broken":');
+    expect(res.status).toBe(400);
+    expect(securityHeadersOf(res.headers)).toEqual(DEFAULT_HEADERS);
+  });
+
+  it('413 for a body over the framework limit', async () => {
+    const res = await ctx.http
+      .post('/echo')
+      .set('Content-Type', 'application/json')
+      .send(JSON.stringify({ padding: 'x'.repeat(2 * 1024 * 1024) }));
+    expect(res.status).toBe(413);
+    expect(securityHeadersOf(res.headers)).toEqual(DEFAULT_HEADERS);
+  });
+
+  it('400 for a malformed request target, answered by the router itself', async () => {
+    const res = await rawGet(ctx.app, '/%', []);
+    expect(res.status).toBe(400);
+    expect(securityHeadersOf(res.headers)).toEqual(DEFAULT_HEADERS);
+  });
+
+  it.runIf(adapter === 'fastify')('covers fastify.inject(), which bypasses the HTTP server', async () => {
+    const fastify = (ctx.app as NestFastifyApplication).getHttpAdapter().getInstance();
+    const urls = ['/open', '/me', '/nothing'];
+    const replies = await Promise.all(urls.map((url) => fastify.inject({ method: 'GET', url })));
+    expect(replies.map((res) => [res.statusCode, securityHeadersOf(res.headers)])).toEqual([
+      [200, DEFAULT_HEADERS],
+      [401, DEFAULT_HEADERS],
+      [404, DEFAULT_HEADERS],
+    ]);
+  });
+});
