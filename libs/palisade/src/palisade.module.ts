@@ -1,4 +1,4 @@
-import { Module, type DynamicModule, type MiddlewareConsumer, type NestModule, type Provider } from '@nestjs/common';
+import { Inject, Module, type DynamicModule, type MiddlewareConsumer, type NestModule, type Provider } from '@nestjs/common';
 import { APP_GUARD, APP_INTERCEPTOR, DiscoveryModule } from '@nestjs/core';
 import { AuthGuard } from './auth/auth.guard.js';
 import { Authenticator } from './auth/authenticator.service.js';
@@ -18,7 +18,6 @@ import { ThrottlePlanResolver } from './throttle/throttle-plan.resolver.js';
 import { ThrottleStoreHolder } from './throttle/throttle-store.provider.js';
 import { RedisConnections } from './common/redis-connections.js';
 import { SecurityEvents } from './events/security-events.service.js';
-import { RequestIdMiddleware } from './events/request-id.middleware.js';
 import { ThrottlerGuard } from './throttle/throttler.guard.js';
 import { getOptionsToken, getStorageToken, type ThrottlerModuleOptions } from '@nestjs/throttler';
 import type { NormalizedPalisadeOptions } from './common/palisade-options.normalizer.js';
@@ -90,7 +89,14 @@ export class PalisadeModule extends ConfigurableModuleClass implements NestModul
    * written by a server-level listener, see `SecurityHeadersService`).
    */
   configure(consumer: MiddlewareConsumer): void {
-    consumer.apply(RequestIdMiddleware, SecurityHeadersMiddleware, HttpsEnforcementMiddleware).forRoutes('{*path}');
+    // One middleware in the common case (each costs a hop per request, through middie on Fastify);
+    // the request id is written with the headers.
+    const https = this.options.https.enforce ? [HttpsEnforcementMiddleware] : [];
+    consumer.apply(SecurityHeadersMiddleware, ...https).forRoutes('{*path}');
+  }
+
+  constructor(@Inject(PALISADE_OPTIONS) private readonly options: NormalizedPalisadeOptions) {
+    super();
   }
 
   /** Registers Palisade with static options. `global: true` applies its guards to every route. */
