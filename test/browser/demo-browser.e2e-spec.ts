@@ -59,7 +59,12 @@ const inCi = process.env.CI === 'true';
 const framing = (api: string, control: string): string =>
   `<!doctype html><title>framer</title><iframe name="api" src="${api}"></iframe><iframe name="control" src="${control}"></iframe>`;
 
-describe.runIf(missing !== undefined)('the browser test without chromium', () => {
+// Exactly one of the two blocks below is registered, so no test is reported as skipped when
+// chromium is there: without it, one test that fails in CI and is skipped with the reason elsewhere.
+const describeWithoutChromium = missing === undefined ? (): void => undefined : describe;
+const describeWithChromium = missing === undefined ? describe.each(ADAPTERS) : (): void => undefined;
+
+describeWithoutChromium('the browser test without chromium', () => {
   it(`needs ${CHROMIUM}`, (ctx) => {
     process.stderr.write(`[browser test] ${missing}\n`);
     // Outside CI: skipped with the reason. In CI the browser test is part of the contract: a failure.
@@ -68,7 +73,7 @@ describe.runIf(missing !== undefined)('the browser test without chromium', () =>
   });
 });
 
-describe.skipIf(missing !== undefined).each(ADAPTERS)('a real browser honours the headers of the demo (%s)', (adapter) => {
+describeWithChromium('a real browser honours the headers of the demo (%s)', (adapter: (typeof ADAPTERS)[number]) => {
   let allowed: Site;
   let other: Site;
   let demo: INestApplication;
