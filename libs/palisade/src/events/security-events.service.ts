@@ -1,5 +1,5 @@
 import { createHmac } from 'node:crypto';
-import { Inject, Injectable, Logger, type OnApplicationBootstrap } from '@nestjs/common';
+import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnModuleInit } from '@nestjs/common';
 import { DiscoveryService, Reflector } from '@nestjs/core';
 import type { Principal } from '../auth/principal.interface.js';
 import type { HttpRequestLike } from '../common/http-context.js';
@@ -48,7 +48,7 @@ function routeOf(request: HttpRequestLike): string {
  * constructor(events: SecurityEvents) { events.subscribe((e) => e.type === 'attack.detected' && alert(e)); }
  */
 @Injectable()
-export class SecurityEvents implements OnApplicationBootstrap {
+export class SecurityEvents implements OnModuleInit, OnApplicationBootstrap {
   private readonly logger = new Logger('PalisadeSecurity');
   private readonly sinks: SecurityEventHandler[] = [];
   private readonly failingSinks = new WeakSet<SecurityEventHandler>();
@@ -65,8 +65,12 @@ export class SecurityEvents implements OnApplicationBootstrap {
     this.detector = events.detection ? new AttackDetector(events.detection) : undefined;
   }
 
-  async onApplicationBootstrap(): Promise<void> {
+  /** Waits for the OpenTelemetry API lookup, so the very first request is counted. */
+  async onModuleInit(): Promise<void> {
     await this.metrics.ready;
+  }
+
+  onApplicationBootstrap(): void {
     for (const wrapper of this.discovery.getProviders()) {
       const instance = wrapper.instance as Partial<SecurityEventHandler> | undefined;
       const type = wrapper.metatype;
