@@ -16,9 +16,9 @@ import { Authenticator } from './authenticator.service.js';
 export class AuthGuard implements CanActivate {
   constructor(private readonly authenticator: Authenticator) {}
 
-  async canActivate(context: ExecutionContext): Promise<boolean> {
+  canActivate(context: ExecutionContext): boolean | Promise<boolean> {
     if (context.getType() !== 'http') return true;
-    await this.authenticator.authenticateContext(context);
-    return true;
+    const result = this.authenticator.authenticateContext(context);
+    return result instanceof Promise ? result.then(() => true) : true;
   }
 }

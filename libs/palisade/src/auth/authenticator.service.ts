@@ -6,7 +6,7 @@ import { cachedCredentials } from './credentials.js';
 import { VerifiedTokenCache } from './verified-token.cache.js';
 import { TOKEN_REVOCATION_CHECK, type TokenRevocationCheck } from './token-revocation.interface.js';
 import { HttpAdapterHost } from '@nestjs/core';
-import { getRequest, getResponse, type HttpRequestLike } from '../common/http-context.js';
+import { countRawHeader, getRequest, getResponse, type HttpRequestLike } from '../common/http-context.js';
 import { PALISADE_OPTIONS } from '../common/palisade.constants.js';
 import type { NormalizedPalisadeOptions } from '../common/palisade-options.normalizer.js';
 import type { SchemeChallenges } from './auth-options.normalizer.js';
@@ -70,14 +70,37 @@ export class Authenticator {
    * Authenticates the request of `context` once: resolves with the principal, with `undefined` on
    * a public route or for an anonymous caller on an optional route, or throws the 401.
    */
-  async authenticateContext(context: ExecutionContext): Promise<Principal | undefined> {
+  authenticateContext(context: ExecutionContext): Principal | undefined | Promise<Principal | undefined> {
     const requirement = this.requirementOf(context);
     if (requirement.isPublic) return undefined;
     const request = getRequest(context);
     if (request[AUTHENTICATED] !== undefined) return (request[AUTHENTICATED] as Principal | null) ?? undefined;
-    const principal = await this.authenticate(request, requirement, context);
+    const fast = this.fromCacheSync(request, requirement);
+    if (fast) return this.attach(request, fast);
+    return this.authenticate(request, requirement, context).then((principal) => this.attach(request, principal));
+  }
+
+  private attach(request: HttpRequestLike, principal: Principal | undefined): Principal | undefined {
     request[AUTHENTICATED] = principal ?? null;
     if (principal) request.user = principal;
+    return principal;
+  }
+
+  /**
+   * The fast path of a bearer token verified moments ago: when JWT is the route's first scheme,
+   * the exact `Authorization` value is in the verified-token cache (so it parsed strictly before),
+   * it is the only `Authorization` header, and the brute-force gate and the revocation list can
+   * answer synchronously (in memory). Anything else takes the full path.
+   */
+  private fromCacheSync(request: HttpRequestLike, requirement: ResolvedAuthRequirement): Principal | undefined {
+    const cache = this.tokenCache;
+    const header = request.headers.authorization;
+    if (!cache || requirement.schemes[0] !== 'jwt' || typeof header !== 'string') return undefined;
+    const principal = cache.get(header);
+    if (!principal || countRawHeader(request, 'authorization') !== 1) return undefined;
+    if (this.gate && this.gate.allowedSync?.(request) !== true) return undefined;
+    const jti = principal.claims.jti;
+    if (this.revocation && typeof jti === 'string' && this.revocation.isRevokedSync?.(jti) !== false) return undefined;
     return principal;
   }
   /** Throws the 401 for a route that needs a caller when none authenticated (an optional route). */
@@ -106,7 +129,7 @@ export class Authenticator {
       }
       if (scheme === 'jwt' && this.tokenCache) {
         // oxlint-disable-next-line no-await-in-loop
-        const cached = await this.fromCache(credentials.authCredential as string);
+        const cached = await this.fromCache(request.headers.authorization as string);
         if (cached) return cached;
       }
       const strategy = this.strategies.get(scheme, request);
@@ -116,7 +139,8 @@ export class Authenticator {
       const outcome = await runStrategy(strategy, request);
       if (outcome.kind === 'success') {
         const principal = this.resolvePrincipal(outcome.principal, scheme);
-        if (scheme === 'jwt') this.tokenCache?.set(credentials.authCredential as string, principal);
+        // Keyed by the whole header value: a later identical header is known to parse strictly.
+        if (scheme === 'jwt') this.tokenCache?.set(request.headers.authorization as string, principal);
         return principal;
       }
       if (outcome.kind === 'rejected') {
@@ -136,14 +160,14 @@ export class Authenticator {
     this.onDenied(context, requirement, failures ?? []);
   }
 
-  /** A cached verification of `token`, unless it expired or was revoked since. */
-  private async fromCache(token: string): Promise<Principal | undefined> {
+  /** A cached verification of the `Authorization` value, unless it expired or was revoked since. */
+  private async fromCache(header: string): Promise<Principal | undefined> {
     const cache = this.tokenCache as VerifiedTokenCache;
-    const principal = cache.get(token);
+    const principal = cache.get(header);
     if (!principal) return undefined;
     const jti = principal.claims.jti;
     if (this.revocation && typeof jti === 'string' && (await this.revocation.isRevoked(jti))) {
-      cache.delete(token);
+      cache.delete(header);
       return undefined; // the strategy verifies again and rejects it as revoked
     }
     return principal;

@@ -6,6 +6,8 @@
 export interface TokenRevocationCheck {
   /** Resolves `true` when revoked; rejects with an `HttpException` when the store cannot answer and fails closed. */
   isRevoked(jti: string): Promise<boolean>;
+  /** The same answer synchronously when the store can give it (in memory), else `undefined`. */
+  isRevokedSync?(jti: string): boolean | undefined;
 }
 
 /** @internal */

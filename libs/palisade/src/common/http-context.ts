@@ -40,3 +40,18 @@ export function countRawHeader(request: HttpRequestLike, lowerCaseName: string):
   }
   return count;
 }
+
+/** The part of a Node.js response Palisade sets headers on. @internal */
+export interface RawResponseLike {
+  setHeader(name: string, value: string): unknown;
+}
+
+/**
+ * The Node.js response under an Express response (itself) or a Fastify reply (`raw`). Headers set
+ * there are sent by both adapters (Fastify merges them into its `writeHead`), without the adapters'
+ * own per-call work.
+ * @internal
+ */
+export function rawResponse(response: object): RawResponseLike {
+  return ((response as { raw?: RawResponseLike }).raw ?? response) as RawResponseLike;
+}

@@ -34,26 +34,39 @@ export class RolesGuard implements CanActivate {
     private readonly events: SecurityEvents,
   ) {}
 
-  async canActivate(context: ExecutionContext): Promise<boolean> {
+  canActivate(context: ExecutionContext): boolean | Promise<boolean> {
     if (context.getType() !== 'http') return true;
     const authorization = this.requirements.resolve(context.getHandler() as never, context.getClass());
     if (authorization.empty) return true;
     const requirement = this.authenticator.requirementOf(context);
     if (requirement.isPublic) return true;
-    const principal = await this.authenticator.authenticateContext(context);
-    if (!principal) this.authenticator.rejectAnonymous(context);
-    await this.authorize(principal, authorization, context);
-    return true;
+    const principal = this.authenticator.authenticateContext(context);
+    // Synchronous when the caller is already known (the usual case after AuthGuard) and no policy runs.
+    if (principal instanceof Promise) return principal.then((p) => this.judge(p, authorization, context));
+    return this.judge(principal, authorization, context);
   }
 
-  /** Checks roles, then scopes, then policies; throws the 403 of the first that fails. */
-  protected async authorize(principal: Principal, authorization: ResolvedAuthorization, context: ExecutionContext): Promise<void> {
+  private judge(principal: Principal | undefined, authorization: ResolvedAuthorization, context: ExecutionContext): boolean | Promise<boolean> {
+    if (!principal) this.authenticator.rejectAnonymous(context);
+    this.checkRolesAndScopes(principal, authorization, context);
+    if (authorization.policies.length === 0) return true;
+    return this.authorize(principal, authorization, context).then(() => true);
+  }
+
+  private checkRolesAndScopes(principal: Principal, authorization: ResolvedAuthorization, context: ExecutionContext): void {
     for (const group of authorization.roleGroups) {
       if (!principal.roles.some((role) => group.has(role))) this.onDenied(context, 'role', authorization, principal);
     }
     for (const scope of authorization.scopes) {
       if (!principal.scopes.includes(scope)) this.onDenied(context, 'scope', authorization, principal);
     }
+  }
+
+  /**
+   * Runs the policies in order (roles and scopes were checked before); throws the 403 of the first
+   * that refuses. Override to add checks.
+   */
+  protected async authorize(principal: Principal, authorization: ResolvedAuthorization, context: ExecutionContext): Promise<void> {
     if (authorization.policies.length === 0) return;
     const policyContext: PolicyContext = { principal, request: getRequest(context), execution: context };
     for (const policy of authorization.policies) {

@@ -38,8 +38,18 @@ export class MemoryThrottleStore implements ThrottleStore {
   }
 
   async blockedFor(key: string): Promise<number> {
+    return this.blockedForSync(key);
+  }
+
+  /** `blockedFor`, synchronously. */
+  blockedForSync(key: string): number {
     const counter = this.counters.get(key);
     return counter ? toSeconds(counter.blockedUntil - this.now()) : 0;
+  }
+
+  /** `incrementMany`, synchronously. */
+  incrementManySync(hits: readonly ThrottleHit[]): ThrottlerStorageRecord[] {
+    return hits.map((hit) => this.hit(hit));
   }
 
   /** Synchronous core, shared with the Redis store's fallback. */

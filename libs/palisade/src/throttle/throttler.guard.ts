@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { Inject, Injectable, type ExecutionContext } from '@nestjs/common';
 import { HttpAdapterHost, Reflector } from '@nestjs/core';
 import { InjectThrottlerOptions, InjectThrottlerStorage, ThrottlerGuard as BaseThrottlerGuard, type ThrottlerModuleOptions } from '@nestjs/throttler';
-import { getRequest, getResponse, type HttpRequestLike } from '../common/http-context.js';
+import { getRequest, getResponse, rawResponse, type HttpRequestLike } from '../common/http-context.js';
 import { PALISADE_OPTIONS } from '../common/palisade.constants.js';
 import type { NormalizedPalisadeOptions } from '../common/palisade-options.normalizer.js';
 import { ThrottlePlanResolver, resolveValue, type RoutePlan } from './throttle-plan.resolver.js';
@@ -10,8 +10,12 @@ import type { ThrottleHit, ThrottleStore, ThrottlerStorageRecord } from './throt
 import { ThrottleStoreHolder } from './throttle-store.provider.js';
 import { requestTracker } from './throttle-tracker.js';
 import { ThrottledException } from './throttled.exception.js';
+import { MemoryThrottleStore } from './memory-throttle.store.js';
 import { ThrottleStoreUnavailableException } from './resilient-throttle.store.js';
 import { SecurityEvents } from '../events/security-events.service.js';
+
+/** A synchronous "allow" typed as the base class's promise (see `canActivate`). */
+const ALLOW = true as unknown as Promise<boolean>;
 
 /**
  * Rate limiting built on `@nestjs/throttler` (its options, `@Throttle`, `@SkipThrottle`, named
@@ -29,6 +33,7 @@ import { SecurityEvents } from '../events/security-events.service.js';
 export class ThrottlerGuard extends BaseThrottlerGuard {
   private readonly store: ThrottleStore;
   private readonly prefix: string;
+  private readonly memory: MemoryThrottleStore | undefined;
 
   constructor(
     @InjectThrottlerOptions() options: ThrottlerModuleOptions,
@@ -43,25 +48,51 @@ export class ThrottlerGuard extends BaseThrottlerGuard {
     super(options, storage, reflector);
     this.store = holder.store;
     this.prefix = holder.prefix;
+    this.memory = holder.store instanceof MemoryThrottleStore ? holder.store : undefined;
   }
 
   override async onModuleInit(): Promise<void> {
     if (this.palisade.throttle) await super.onModuleInit();
   }
 
-  override async canActivate(context: ExecutionContext): Promise<boolean> {
+  /**
+   * Counts the request in every tier of its route. Returns `true` synchronously when it can (the
+   * in-memory store with static limits); Nest accepts a boolean or a promise from a guard, while
+   * the base class declares only the promise.
+   */
+  override canActivate(context: ExecutionContext): Promise<boolean> {
     const throttle = this.palisade.throttle;
-    if (!throttle || context.getType() !== 'http') return true;
-    if (await this.shouldSkip(context)) return true;
+    if (!throttle || context.getType() !== 'http') return ALLOW;
+    if (this.shouldSkip !== ThrottlerGuard.prototype.shouldSkip) return this.activateAsync(context, true);
+    const plan = this.plans.resolve(context.getHandler() as never, context.getClass());
+    if (plan.tiers.length === 0) return ALLOW;
+    // In memory with static limits, counting is synchronous: no promise per request.
+    if (this.memory && plan.policyHeader !== undefined) {
+      const hits = this.staticHits(plan, this.trackerFor(plan, getRequest(context)));
+      this.afterCount(context, plan, hits, this.memory.incrementManySync(hits));
+      return ALLOW;
+    }
+    return this.activateAsync(context, false);
+  }
+
+  private async activateAsync(context: ExecutionContext, checkSkip: boolean): Promise<boolean> {
+    if (checkSkip && (await this.shouldSkip(context))) return true;
     const plan = this.plans.resolve(context.getHandler() as never, context.getClass());
     if (plan.tiers.length === 0) return true;
-    const request = getRequest(context);
-    const base = this.trackerOf(request);
-    const tracker = plan.discriminator ? `${base}|${this.discriminate(plan, request)}` : base;
-    const hits = await this.hitsFor(plan, tracker, context);
+    const hits = await this.hitsFor(plan, this.trackerFor(plan, getRequest(context)), context);
     const records = await this.count(hits, context);
     this.afterCount(context, plan, hits, records);
     return true;
+  }
+
+  private trackerFor(plan: RoutePlan, request: HttpRequestLike): string {
+    const base = this.trackerOf(request);
+    return plan.discriminator ? `${base}|${this.discriminate(plan, request)}` : base;
+  }
+
+  private staticHits(plan: RoutePlan, tracker: string): ThrottleHit[] {
+    const head = `${this.prefix}{${tracker}}`;
+    return plan.tiers.map((tier) => ({ key: head + tier.suffix, limit: tier.limit as number, ttlMs: tier.ttlMs as number, blockMs: tier.blockMs as number }));
   }
 
   private async count(hits: readonly ThrottleHit[], context: ExecutionContext): Promise<ThrottlerStorageRecord[]> {
@@ -110,8 +141,7 @@ export class ThrottlerGuard extends BaseThrottlerGuard {
   /** Sets the rate-limit headers and throws the 429 when a tier is exceeded. */
   protected afterCount(context: ExecutionContext, plan: RoutePlan, hits: readonly ThrottleHit[], records: readonly ThrottlerStorageRecord[]): void {
     const throttle = this.palisade.throttle;
-    const response = getResponse(context);
-    const adapter = this.adapterHost.httpAdapter;
+    const response = rawResponse(getResponse(context));
     let retryAfter = 0;
     let refusedBy: string | undefined;
     const state: string[] = [];
@@ -128,21 +158,20 @@ export class ThrottlerGuard extends BaseThrottlerGuard {
       if (throttle?.ietfHeaders) state.push(`"${tier?.name}";r=${record.isBlocked ? 0 : remaining};t=${reset}`);
       if (throttle?.legacyHeaders) {
         const suffix = tier?.name === 'default' ? '' : `-${tier?.name}`;
-        adapter.setHeader(response, `X-RateLimit-Limit${suffix}`, String(hit.limit));
-        adapter.setHeader(response, `X-RateLimit-Remaining${suffix}`, String(record.isBlocked ? 0 : remaining));
-        adapter.setHeader(response, `X-RateLimit-Reset${suffix}`, String(reset));
+        response.setHeader(`X-RateLimit-Limit${suffix}`, String(hit.limit));
+        response.setHeader(`X-RateLimit-Remaining${suffix}`, String(record.isBlocked ? 0 : remaining));
+        response.setHeader(`X-RateLimit-Reset${suffix}`, String(reset));
       }
     }
     if (throttle?.ietfHeaders) {
-      adapter.setHeader(
-        response,
+      response.setHeader(
         'RateLimit-Policy',
         plan.policyHeader ?? hits.map((h, i) => `"${plan.tiers[i]?.name}";q=${h.limit};w=${Math.max(1, Math.ceil(h.ttlMs / 1000))}`).join(', '),
       );
-      adapter.setHeader(response, 'RateLimit', state.join(', '));
+      response.setHeader('RateLimit', state.length === 1 ? (state[0] as string) : state.join(', '));
     }
     if (retryAfter > 0) {
-      adapter.setHeader(response, 'Retry-After', String(retryAfter));
+      response.setHeader('Retry-After', String(retryAfter));
       this.events.emit({ type: 'rate.limited', tier: refusedBy ?? 'default' }, getRequest(context));
       throw new ThrottledException();
     }

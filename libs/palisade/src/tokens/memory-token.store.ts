@@ -64,6 +64,11 @@ export class MemoryTokenStore implements TokenStore {
   }
 
   async isAccessTokenRevoked(jti: string): Promise<boolean> {
+    return this.isAccessTokenRevokedSync(jti);
+  }
+
+  /** `isAccessTokenRevoked`, synchronously. */
+  isAccessTokenRevokedSync(jti: string): boolean {
     return this.revoked.get(jti) === true;
   }
 }

@@ -163,6 +163,13 @@ export class TokenService implements TokenRevocationCheck {
     this.events.emit({ type: 'token.revoked', what: 'family' }, request);
   }
 
+  /** `isRevoked` synchronously when the store is in memory; `undefined` otherwise. */
+  isRevokedSync(jti: string): boolean | undefined {
+    const store = this.store;
+    if (!store) return false;
+    return store instanceof MemoryTokenStore ? store.isAccessTokenRevokedSync(jti) : undefined;
+  }
+
   /** True when the access token `jti` was revoked. Applies `tokens.failOpen` when the store is down. */
   async isRevoked(jti: string): Promise<boolean> {
     const store = this.store;
