@@ -1,5 +1,5 @@
 import { Inject, Module, type DynamicModule, type MiddlewareConsumer, type NestModule, type Provider } from '@nestjs/common';
-import { APP_GUARD, APP_INTERCEPTOR, DiscoveryModule } from '@nestjs/core';
+import { APP_GUARD, DiscoveryModule } from '@nestjs/core';
 import { AuthGuard } from './auth/auth.guard.js';
 import { Authenticator } from './auth/authenticator.service.js';
 import { AuthRequirementsResolver } from './auth/auth-requirements.resolver.js';
@@ -117,7 +117,6 @@ export class PalisadeModule extends ConfigurableModuleClass implements NestModul
         { provide: APP_GUARD, useExisting: AuthGuard },
         { provide: APP_GUARD, useExisting: RolesGuard },
         { provide: APP_GUARD, useExisting: ThrottlerGuard },
-        { provide: APP_INTERCEPTOR, useExisting: SecurityHeadersInterceptor },
       );
     }
     return {

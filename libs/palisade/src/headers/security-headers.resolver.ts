@@ -5,7 +5,7 @@ import { PALISADE_OPTIONS } from '../common/palisade.constants.js';
 import type { NormalizedPalisadeOptions } from '../common/palisade-options.normalizer.js';
 import { UsesCspNonceMetadata } from './csp-nonce.decorator.js';
 import type { HeaderSet } from './headers-options.normalizer.js';
-import { SecurityHeadersMetadata } from './security-headers.decorator.js';
+import { SecurityHeadersMetadata } from './security-headers.metadata.js';
 
 /**
  * Compiles the `@SecurityHeaders()` of each route (controller's, then handler's, over the module's
