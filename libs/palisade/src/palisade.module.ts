@@ -91,11 +91,17 @@ export class PalisadeModule extends ConfigurableModuleClass implements NestModul
   configure(consumer: MiddlewareConsumer): void {
     // One middleware in the common case (each costs a hop per request, through middie on Fastify);
     // the request id is written with the headers.
+    // On Express the server-level listener covers every request: no middleware hop for headers.
+    const headers = this.headers.install() ? [] : [SecurityHeadersMiddleware];
     const https = this.options.https.enforce ? [HttpsEnforcementMiddleware] : [];
-    consumer.apply(SecurityHeadersMiddleware, ...https).forRoutes('{*path}');
+    const middleware = [...headers, ...https];
+    if (middleware.length > 0) consumer.apply(...middleware).forRoutes('{*path}');
   }
 
-  constructor(@Inject(PALISADE_OPTIONS) private readonly options: NormalizedPalisadeOptions) {
+  constructor(
+    @Inject(PALISADE_OPTIONS) private readonly options: NormalizedPalisadeOptions,
+    private readonly headers: SecurityHeadersService,
+  ) {
     super();
   }
 

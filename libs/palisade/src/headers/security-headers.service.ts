@@ -70,8 +70,18 @@ export class SecurityHeadersService implements OnModuleInit, OnApplicationShutdo
 
   /** Installs the server-level listener and turns off Express's `X-Powered-By`. */
   onModuleInit(): void {
+    this.install();
+  }
+
+  /**
+   * Installs the server-level listener (once) and turns off Express's `X-Powered-By`. Returns true
+   * when every request of an Express app is covered by it, so no middleware is needed there
+   * (Fastify's `inject()` bypasses the server, so Fastify keeps the middleware).
+   */
+  install(): boolean {
+    if (this.server) return this.coversEverything;
     const adapter = this.adapterHost?.httpAdapter;
-    if (!adapter) return; // an application context without HTTP
+    if (!adapter) return false; // an application context without HTTP
     if (this.options.headers.removeXPoweredBy) {
       const instance = adapter.getInstance?.() as { disable?: (setting: string) => unknown } | undefined;
       if (adapter.getType?.() === 'express' && typeof instance?.disable === 'function') instance.disable('x-powered-by');
@@ -80,8 +90,12 @@ export class SecurityHeadersService implements OnModuleInit, OnApplicationShutdo
     if (server && typeof server.prependListener === 'function') {
       server.prependListener('request', this.listener);
       this.server = server;
+      this.coversEverything = adapter.getType?.() === 'express';
     }
+    return this.coversEverything;
   }
+
+  private coversEverything = false;
 
   /** Removes the server-level listener. */
   onApplicationShutdown(): void {
