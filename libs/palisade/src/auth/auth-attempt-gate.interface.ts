@@ -9,11 +9,6 @@ import type { HttpRequestLike } from '../common/http-context.js';
 export interface AuthAttemptGate {
   /** Throws a 429 when the client is blocked from authenticating. */
   assertAllowed(request: HttpRequestLike, response: object): Promise<void>;
-  /**
-   * Answers `assertAllowed` synchronously when the store can (in memory): `true` when allowed,
-   * `undefined` when only the asynchronous check can tell. Never throws.
-   */
-  allowedSync?(request: HttpRequestLike): boolean | undefined;
   /** Counts a failed authentication; throws a 429 when this failure exceeds the limit. */
   recordFailure(request: HttpRequestLike, response: object): Promise<void>;
 }

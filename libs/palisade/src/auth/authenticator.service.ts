@@ -89,8 +89,12 @@ export class Authenticator {
   /**
    * The fast path of a bearer token verified moments ago: when JWT is the route's first scheme,
    * the exact `Authorization` value is in the verified-token cache (so it parsed strictly before),
-   * it is the only `Authorization` header, and the brute-force gate and the revocation list can
-   * answer synchronously (in memory). Anything else takes the full path.
+   * it is the only `Authorization` header, and the revocation list can answer synchronously (in
+   * memory). Anything else takes the full path.
+   *
+   * The brute-force gate is not consulted for such a token: the gate stops *guessing*, and a token
+   * this instance already verified (unexpired, unrevoked) is not a guess. Every credential that was
+   * not verified before still meets the gate.
    */
   private fromCacheSync(request: HttpRequestLike, requirement: ResolvedAuthRequirement): Principal | undefined {
     const cache = this.tokenCache;
@@ -98,7 +102,6 @@ export class Authenticator {
     if (!cache || requirement.schemes[0] !== 'jwt' || typeof header !== 'string') return undefined;
     const principal = cache.get(header);
     if (!principal || countRawHeader(request, 'authorization') !== 1) return undefined;
-    if (this.gate && this.gate.allowedSync?.(request) !== true) return undefined;
     const jti = principal.claims.jti;
     if (this.revocation && typeof jti === 'string' && this.revocation.isRevokedSync?.(jti) !== false) return undefined;
     return principal;
@@ -115,6 +118,12 @@ export class Authenticator {
   protected async authenticate(request: HttpRequestLike, requirement: ResolvedAuthRequirement, context: ExecutionContext): Promise<Principal | undefined> {
     const { apiKey } = this.options.auth;
     const credentials = presentedCredentials(request, apiKey?.header, apiKey?.maxKeyLength ?? 0);
+    const header = request.headers.authorization;
+    if (this.tokenCache && requirement.schemes[0] === 'jwt' && typeof header === 'string' && countRawHeader(request, 'authorization') === 1) {
+      // A token verified before (not a guess: see fromCacheSync) skips the gate and the verification.
+      const cached = await this.fromCache(header);
+      if (cached) return cached;
+    }
     const presented = credentials.authScheme !== undefined || credentials.authMalformed || credentials.apiKey !== undefined || credentials.apiKeyMalformed;
     // A client blocked for guessing gets 429 before any credential is checked, valid ones included.
     if (presented && this.gate) await this.gate.assertAllowed(request, getResponse(context));

@@ -5,7 +5,6 @@ import type { HttpRequestLike } from '../common/http-context.js';
 import { PALISADE_OPTIONS } from '../common/palisade.constants.js';
 import type { NormalizedPalisadeOptions } from '../common/palisade-options.normalizer.js';
 import { ThrottleStoreHolder } from './throttle-store.provider.js';
-import { MemoryThrottleStore } from './memory-throttle.store.js';
 import { ipTracker } from './throttle-tracker.js';
 import { ThrottledException } from './throttled.exception.js';
 import { ThrottleStoreUnavailableException } from './resilient-throttle.store.js';
@@ -47,14 +46,6 @@ export class AuthFailureLimiter implements AuthAttemptGate {
     if (!this.enabled) return;
     const seconds = await this.unavailableAware(response, () => this.holder.store.blockedFor(this.keyOf(request)));
     if (seconds > 0) this.reject(request, response, seconds);
-  }
-
-  /** Synchronous answer of `assertAllowed` when the counters are in memory (`true`: allowed). */
-  allowedSync(request: HttpRequestLike): boolean | undefined {
-    if (!this.enabled) return true;
-    const store = this.holder.store;
-    if (!(store instanceof MemoryThrottleStore)) return undefined;
-    return store.blockedForSync(this.keyOf(request)) === 0 ? true : undefined;
   }
 
   /** Counts one failed authentication of the client's IP; throws a 429 when it exceeds the limit. */

@@ -38,11 +38,6 @@ export class MemoryThrottleStore implements ThrottleStore {
   }
 
   async blockedFor(key: string): Promise<number> {
-    return this.blockedForSync(key);
-  }
-
-  /** `blockedFor`, synchronously. */
-  blockedForSync(key: string): number {
     const counter = this.counters.get(key);
     return counter ? toSeconds(counter.blockedUntil - this.now()) : 0;
   }
