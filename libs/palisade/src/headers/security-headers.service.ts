@@ -90,9 +90,30 @@ export class SecurityHeadersService implements OnModuleInit, OnApplicationShutdo
     if (server && typeof server.prependListener === 'function') {
       server.prependListener('request', this.listener);
       this.server = server;
-      this.coversEverything = adapter.getType?.() === 'express';
+      const type = adapter.getType?.();
+      if (type === 'express') this.coversEverything = true;
+      else if (type === 'fastify') this.coversEverything = this.hookFastify(adapter.getInstance?.());
     }
     return this.coversEverything;
+  }
+
+  /**
+   * Fastify's `inject()` bypasses the HTTP server; a root `onRequest` hook (cheaper than a Nest
+   * middleware, which Fastify runs through middie) covers it and every route, 404s included.
+   * Registered before Nest registers the routes.
+   */
+  private hookFastify(instance: unknown): boolean {
+    const fastify = instance as
+      { addHook?: (name: string, hook: (request: { raw: IncomingMessage }, reply: { raw: HeaderTarget }, done: () => void) => void) => unknown } | undefined;
+    if (typeof fastify?.addHook !== 'function') return false;
+    fastify.addHook('onRequest', (request, reply, done) => {
+      try {
+        this.applyDefaults(request.raw, reply.raw);
+      } finally {
+        done();
+      }
+    });
+    return true;
   }
 
   private coversEverything = false;
