@@ -1,8 +1,6 @@
-import { Inject, Injectable, type OnApplicationBootstrap } from '@nestjs/common';
-import { DiscoveryService, MetadataScanner, Reflector } from '@nestjs/core';
-import { forEachRoute, routeName, type Handler } from '../common/routes.js';
-import { PALISADE_OPTIONS } from '../common/palisade.constants.js';
-import type { NormalizedPalisadeOptions } from '../common/palisade-options.normalizer.js';
+import { Injectable } from '@nestjs/common';
+import { RouteResolver } from '../common/route-resolver.js';
+import type { Handler } from '../common/routes.js';
 import { assertSchemeConfigured } from './auth-options.normalizer.js';
 import { AuthMetadata, PublicMetadata, RequiresPrincipalMetadata } from './auth.decorator.js';
 import type { AuthScheme } from './principal.interface.js';
@@ -23,29 +21,8 @@ export interface ResolvedAuthRequirement {
  * @internal
  */
 @Injectable()
-export class AuthRequirementsResolver implements OnApplicationBootstrap {
-  private readonly cache = new WeakMap<Handler, ResolvedAuthRequirement>();
-
-  constructor(
-    private readonly reflector: Reflector,
-    @Inject(PALISADE_OPTIONS) private readonly options: NormalizedPalisadeOptions,
-    private readonly discovery: DiscoveryService,
-    private readonly scanner: MetadataScanner,
-  ) {}
-
-  onApplicationBootstrap(): void {
-    forEachRoute(this.discovery, this.scanner, (handler, controller) => this.resolve(handler, controller));
-  }
-
-  resolve(handler: Handler, controller: object): ResolvedAuthRequirement {
-    const cached = this.cache.get(handler);
-    if (cached) return cached;
-    const resolved = this.compute(handler, controller, routeName(handler, controller));
-    this.cache.set(handler, resolved);
-    return resolved;
-  }
-
-  private compute(handler: Handler, controller: object, where: string): ResolvedAuthRequirement {
+export class AuthRequirementsResolver extends RouteResolver<ResolvedAuthRequirement> {
+  protected compute(handler: Handler, controller: object, where: string): ResolvedAuthRequirement {
     const { auth } = this.options;
     const onHandler = this.reflector.get(AuthMetadata, handler);
     const onController = this.reflector.get(AuthMetadata, controller as Handler);

@@ -36,7 +36,7 @@ export class SecurityHeadersInterceptor implements NestInterceptor {
     const raw = rawRequestOf(request);
     const response = rawResponseOf(getResponse(context));
     const set = this.resolver.resolve(context.getHandler() as Handler, context.getClass());
-    if (set !== undefined) this.headers.applyRoute(raw, response, set);
+    if (set) this.headers.applyRoute(raw, response, set);
     else this.headers.applyDefaults(raw, response);
     if (request.user !== undefined && request.user !== null) this.headers.applyAuthenticated(raw, response);
   }

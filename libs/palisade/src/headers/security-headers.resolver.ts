@@ -1,8 +1,6 @@
-import { Inject, Injectable, type OnApplicationBootstrap } from '@nestjs/common';
-import { DiscoveryService, MetadataScanner, Reflector } from '@nestjs/core';
+import { Injectable } from '@nestjs/common';
+import { RouteResolver } from '../common/route-resolver.js';
 import { forEachRoute, routeName, type Handler } from '../common/routes.js';
-import { PALISADE_OPTIONS } from '../common/palisade.constants.js';
-import type { NormalizedPalisadeOptions } from '../common/palisade-options.normalizer.js';
 import { UsesCspNonceMetadata } from './csp-nonce.decorator.js';
 import type { HeaderSet } from './headers-options.normalizer.js';
 import { SecurityHeadersMetadata } from './security-headers.metadata.js';
@@ -14,17 +12,8 @@ import { SecurityHeadersMetadata } from './security-headers.metadata.js';
  * @internal
  */
 @Injectable()
-export class SecurityHeadersResolver implements OnApplicationBootstrap {
-  private readonly cache = new WeakMap<Handler, HeaderSet | null>();
-
-  constructor(
-    private readonly reflector: Reflector,
-    @Inject(PALISADE_OPTIONS) private readonly options: NormalizedPalisadeOptions,
-    private readonly discovery: DiscoveryService,
-    private readonly scanner: MetadataScanner,
-  ) {}
-
-  onApplicationBootstrap(): void {
+export class SecurityHeadersResolver extends RouteResolver<HeaderSet | null> {
+  override onApplicationBootstrap(): void {
     forEachRoute(this.discovery, this.scanner, (handler, controller) => {
       const set = this.resolve(handler, controller) ?? this.options.headers.base;
       if (this.reflector.get(UsesCspNonceMetadata, handler) === true && !set.usesNonce) {
@@ -35,21 +24,11 @@ export class SecurityHeadersResolver implements OnApplicationBootstrap {
     });
   }
 
-  /** The route's own headers, or `undefined` when it has no `@SecurityHeaders()`. */
-  resolve(handler: Handler, controller: object): HeaderSet | undefined {
-    let cached = this.cache.get(handler);
-    if (cached === undefined) {
-      cached = this.compute(handler, controller);
-      this.cache.set(handler, cached);
-    }
-    return cached ?? undefined;
-  }
-
-  private compute(handler: Handler, controller: object): HeaderSet | null {
+  /** The route's own headers, or `null` when it has no `@SecurityHeaders()`. */
+  protected compute(handler: Handler, controller: object, where: string): HeaderSet | null {
     const onController = this.reflector.get(SecurityHeadersMetadata, controller as Handler) ?? [];
     const onHandler = this.reflector.get(SecurityHeadersMetadata, handler) ?? [];
     if (onController.length === 0 && onHandler.length === 0) return null;
-    const where = routeName(handler, controller);
     const layers = [
       ...onController.map((options) => [options, `@SecurityHeaders() on ${(controller as { name?: string }).name ?? 'controller'}`] as const),
       ...onHandler.map((options) => [options, `@SecurityHeaders() on ${where}`] as const),

@@ -1,6 +1,7 @@
-import { Inject, Injectable, type OnApplicationBootstrap } from '@nestjs/common';
+import { Inject, Injectable } from '@nestjs/common';
 import { DiscoveryService, MetadataScanner, ModuleRef, Reflector } from '@nestjs/core';
-import { forEachRoute, routeName, type Handler } from '../common/routes.js';
+import { RouteResolver } from '../common/route-resolver.js';
+import { forEachRoute, type Handler } from '../common/routes.js';
 import { PALISADE_OPTIONS } from '../common/palisade.constants.js';
 import type { NormalizedPalisadeOptions } from '../common/palisade-options.normalizer.js';
 import type { PolicyFunction, PolicyHandler, Policy } from './policy.interface.js';
@@ -36,19 +37,20 @@ function isPolicyClass(policy: Policy): policy is PolicyClass {
  * @internal
  */
 @Injectable()
-export class AuthorizationRequirementsResolver implements OnApplicationBootstrap {
-  private readonly cache = new WeakMap<Handler, ResolvedAuthorization>();
+export class AuthorizationRequirementsResolver extends RouteResolver<ResolvedAuthorization> {
   private readonly policyInstances = new Map<Policy, PolicyFunction>();
 
   constructor(
-    private readonly reflector: Reflector,
-    @Inject(PALISADE_OPTIONS) private readonly options: NormalizedPalisadeOptions,
-    private readonly discovery: DiscoveryService,
-    private readonly scanner: MetadataScanner,
+    reflector: Reflector,
+    @Inject(PALISADE_OPTIONS) options: NormalizedPalisadeOptions,
+    discovery: DiscoveryService,
+    scanner: MetadataScanner,
     private readonly moduleRef: ModuleRef,
-  ) {}
+  ) {
+    super(reflector, options, discovery, scanner);
+  }
 
-  async onApplicationBootstrap(): Promise<void> {
+  override async onApplicationBootstrap(): Promise<void> {
     const routes: [Handler, object, ModuleRef | undefined][] = [];
     forEachRoute(this.discovery, this.scanner, (handler, controller, moduleRef) => routes.push([handler, controller, moduleRef]));
     // Policy classes are resolved once, in the scope of the module that declares the controller.
@@ -62,14 +64,6 @@ export class AuthorizationRequirementsResolver implements OnApplicationBootstrap
     }
     await Promise.all([...classes].map(([policy, moduleRef]) => this.instantiate(policy, moduleRef)));
     for (const [handler, controller] of routes) this.resolve(handler, controller);
-  }
-
-  resolve(handler: Handler, controller: object): ResolvedAuthorization {
-    const cached = this.cache.get(handler);
-    if (cached) return cached;
-    const resolved = this.compute(handler, controller, routeName(handler, controller));
-    this.cache.set(handler, resolved);
-    return resolved;
   }
 
   private async instantiate(policy: PolicyClass, moduleRef: ModuleRef): Promise<void> {
@@ -90,7 +84,7 @@ export class AuthorizationRequirementsResolver implements OnApplicationBootstrap
     this.policyInstances.set(policy, (context) => instance.can(context));
   }
 
-  private compute(handler: Handler, controller: object, where: string): ResolvedAuthorization {
+  protected compute(handler: Handler, controller: object, where: string): ResolvedAuthorization {
     const targets = [controller as Handler, handler];
     const roles = this.options.roles;
     const roleGroups: ReadonlySet<string>[] = [];

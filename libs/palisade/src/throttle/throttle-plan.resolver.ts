@@ -1,9 +1,7 @@
-import { Inject, Injectable, type ExecutionContext, type OnApplicationBootstrap } from '@nestjs/common';
-import { DiscoveryService, MetadataScanner, Reflector } from '@nestjs/core';
+import { Injectable, type ExecutionContext } from '@nestjs/common';
 import { parseDuration } from '../common/duration.js';
-import { PALISADE_OPTIONS } from '../common/palisade.constants.js';
-import type { NormalizedPalisadeOptions } from '../common/palisade-options.normalizer.js';
-import { forEachRoute, routeName, type Handler } from '../common/routes.js';
+import { RouteResolver } from '../common/route-resolver.js';
+import type { Handler } from '../common/routes.js';
 import { ThrottleBy, type ThrottleDiscriminator } from './throttle-by.decorator.js';
 import { SkipAllThrottlersMetadata } from './throttle.decorator.js';
 import { safeKeyPart } from './throttle-tracker.js';
@@ -55,26 +53,9 @@ export function policyItem(name: string, limit: number, ttlMs: number): string {
  * @internal
  */
 @Injectable()
-export class ThrottlePlanResolver implements OnApplicationBootstrap {
-  private readonly cache = new WeakMap<Handler, RoutePlan>();
-
-  constructor(
-    private readonly reflector: Reflector,
-    @Inject(PALISADE_OPTIONS) private readonly options: NormalizedPalisadeOptions,
-    private readonly discovery: DiscoveryService,
-    private readonly scanner: MetadataScanner,
-  ) {}
-
-  onApplicationBootstrap(): void {
-    if (this.options.throttle) forEachRoute(this.discovery, this.scanner, (handler, controller) => this.resolve(handler, controller));
-  }
-
-  resolve(handler: Handler, controller: object): RoutePlan {
-    const cached = this.cache.get(handler);
-    if (cached) return cached;
-    const plan = this.compute(handler, controller as Handler);
-    this.cache.set(handler, plan);
-    return plan;
+export class ThrottlePlanResolver extends RouteResolver<RoutePlan> {
+  override onApplicationBootstrap(): void {
+    if (this.options.throttle) super.onApplicationBootstrap();
   }
 
   /** The handler's own decision first (a named skip, then a bare `@SkipThrottle()`), then the controller's. */
@@ -107,8 +88,8 @@ export class ThrottlePlanResolver implements OnApplicationBootstrap {
     return this.reflector.getAllAndOverride<T | undefined>(key, [handler, controller]);
   }
 
-  private compute(handler: Handler, controller: Handler): RoutePlan {
-    const where = routeName(handler, controller);
+  protected compute(handler: Handler, target: object, where: string): RoutePlan {
+    const controller = target as Handler;
     const route = safeKeyPart(where);
     const tiers: RouteTier[] = [];
     this.checkTierNames(handler, controller, where);

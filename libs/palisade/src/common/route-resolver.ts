@@ -1,0 +1,39 @@
+import { Inject, Injectable, type OnApplicationBootstrap } from '@nestjs/common';
+import { DiscoveryService, MetadataScanner, Reflector } from '@nestjs/core';
+import { PALISADE_OPTIONS } from './palisade.constants.js';
+import type { NormalizedPalisadeOptions } from './palisade-options.normalizer.js';
+import { forEachRoute, routeName, type Handler } from './routes.js';
+
+/**
+ * Reads a capability's route metadata once per handler and caches what it computes from it. Every
+ * controller route is resolved at application bootstrap, so a bad decorator value stops the app at
+ * startup instead of failing the first request; requests only read the cache.
+ * @internal
+ */
+@Injectable()
+export abstract class RouteResolver<T extends object | null> implements OnApplicationBootstrap {
+  private readonly cache = new WeakMap<Handler, T>();
+
+  constructor(
+    protected readonly reflector: Reflector,
+    @Inject(PALISADE_OPTIONS) protected readonly options: NormalizedPalisadeOptions,
+    protected readonly discovery: DiscoveryService,
+    protected readonly scanner: MetadataScanner,
+  ) {}
+
+  onApplicationBootstrap(): void | Promise<void> {
+    forEachRoute(this.discovery, this.scanner, (handler, controller) => this.resolve(handler, controller));
+  }
+
+  /** The route's value, computed on first use and cached. */
+  resolve(handler: Handler, controller: object): T {
+    const cached = this.cache.get(handler);
+    if (cached !== undefined) return cached;
+    const value = this.compute(handler, controller, routeName(handler, controller));
+    this.cache.set(handler, value);
+    return value;
+  }
+
+  /** Computes a route's value from its metadata; throws a precise error on a bad value. */
+  protected abstract compute(handler: Handler, controller: object, where: string): T;
+}
