@@ -20,7 +20,13 @@ import type { AuthScheme, Principal } from './principal.interface.js';
 import { runStrategy } from './strategy.runner.js';
 import { StrategyRegistry } from './strategy.registry.js';
 
-const AUTHENTICATED = Symbol('palisade.authenticated');
+/** Marks a request authenticated as anonymous (an optional route without credentials). */
+const ANONYMOUS = Symbol('palisade.anonymous');
+/**
+ * Every principal this Authenticator attached. "Already authenticated" is `request.user` being one
+ * of them: no extra property on the request object (cheaper than a marker on the hot path).
+ */
+const ATTACHED = new WeakSet<object>();
 
 /** What happened to one scheme's credential on a request that failed authentication. */
 export interface SchemeFailure {
@@ -74,15 +80,21 @@ export class Authenticator {
     const requirement = this.requirementOf(context);
     if (requirement.isPublic) return undefined;
     const request = getRequest(context);
-    if (request[AUTHENTICATED] !== undefined) return (request[AUTHENTICATED] as Principal | null) ?? undefined;
+    const user = request.user;
+    if (typeof user === 'object' && user !== null && ATTACHED.has(user)) return user as Principal;
+    if (request[ANONYMOUS] === true) return undefined;
     const fast = this.fromCacheSync(request, requirement);
     if (fast) return this.attach(request, fast);
     return this.authenticate(request, requirement, context).then((principal) => this.attach(request, principal));
   }
 
   private attach(request: HttpRequestLike, principal: Principal | undefined): Principal | undefined {
-    request[AUTHENTICATED] = principal ?? null;
-    if (principal) request.user = principal;
+    if (principal) {
+      ATTACHED.add(principal);
+      request.user = principal;
+    } else {
+      request[ANONYMOUS] = true;
+    }
     return principal;
   }
 
