@@ -1,5 +1,5 @@
 import 'reflect-metadata';
-import type { INestApplication, ModuleMetadata } from '@nestjs/common';
+import type { INestApplication, LoggerService, ModuleMetadata } from '@nestjs/common';
 import { Test } from '@nestjs/testing';
 import { ExpressAdapter, type NestExpressApplication } from '@nestjs/platform-express';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
@@ -11,15 +11,21 @@ export type AdapterName = (typeof ADAPTERS)[number];
 
 /**
  * Boots a real Nest app from `metadata` on the given adapter, listening on an ephemeral loopback
- * port, and returns it with a supertest agent bound to it.
+ * port, and returns it with a supertest agent bound to it. Silent unless a `logger` is given (it
+ * then records everything, from compilation on).
  */
-export async function bootApp(adapter: AdapterName, metadata: ModuleMetadata): Promise<{ app: INestApplication; http: ReturnType<typeof request> }> {
-  const moduleRef = await Test.createTestingModule(metadata).compile();
+export async function bootApp(
+  adapter: AdapterName,
+  metadata: ModuleMetadata,
+  logger: LoggerService | false = false,
+): Promise<{ app: INestApplication; http: ReturnType<typeof request> }> {
+  const builder = Test.createTestingModule(metadata);
+  const moduleRef = await (logger === false ? builder : builder.setLogger(logger)).compile();
   let app: INestApplication;
   if (adapter === 'fastify') {
-    app = moduleRef.createNestApplication<NestFastifyApplication>(new FastifyAdapter(), { logger: false });
+    app = moduleRef.createNestApplication<NestFastifyApplication>(new FastifyAdapter(), { logger });
   } else {
-    const express = moduleRef.createNestApplication<NestExpressApplication>(new ExpressAdapter(), { logger: false });
+    const express = moduleRef.createNestApplication<NestExpressApplication>(new ExpressAdapter(), { logger });
     express.disable('x-powered-by');
     app = express;
   }

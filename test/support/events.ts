@@ -1,9 +1,6 @@
 import 'reflect-metadata';
 import { inspect } from 'node:util';
 import { Injectable, type INestApplication, type LoggerService, type ModuleMetadata } from '@nestjs/common';
-import { Test } from '@nestjs/testing';
-import { ExpressAdapter, type NestExpressApplication } from '@nestjs/platform-express';
-import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
 import request from 'supertest';
 import { expect, vi } from 'vitest';
 import {
@@ -21,7 +18,7 @@ import { loadConfig } from '../../apps/demo/src/config.js';
 import { MeController } from '../../apps/demo/src/me.controller.js';
 import { UsersModule } from '../../apps/demo/src/users.module.js';
 import { UsersService } from '../../apps/demo/src/users.service.js';
-import type { AdapterName } from './app.js';
+import { bootApp, type AdapterName } from './app.js';
 
 /** The event of `type`, narrowed. */
 export type EventOf<T extends SecurityEventType> = Extract<SecurityEvent, { type: T }>;
@@ -143,24 +140,12 @@ export function captureProcessOutput(): CapturedOutput {
  * Boots a Nest app like `bootApp` (ephemeral loopback port, supertest agent), with `logger` as
  * the application logger from compilation on, so every line Nest or Palisade logs is recorded.
  */
-export async function bootWithLogger(
+export function bootWithLogger(
   adapter: AdapterName,
   metadata: ModuleMetadata,
   logger: LoggerService,
 ): Promise<{ app: INestApplication; http: ReturnType<typeof request> }> {
-  const moduleRef = await Test.createTestingModule(metadata).setLogger(logger).compile();
-  let app: INestApplication;
-  if (adapter === 'fastify') {
-    app = moduleRef.createNestApplication<NestFastifyApplication>(new FastifyAdapter(), { logger });
-  } else {
-    const express = moduleRef.createNestApplication<NestExpressApplication>(new ExpressAdapter(), { logger });
-    express.disable('x-powered-by');
-    app = express;
-  }
-  await app.init();
-  if (adapter === 'fastify') await (app as NestFastifyApplication).getHttpAdapter().getInstance().ready();
-  await app.listen(0, '127.0.0.1');
-  return { app, http: request(app.getHttpServer()) };
+  return bootApp(adapter, metadata, logger);
 }
 
 /** A v4 UUID, as Palisade generates request ids. */

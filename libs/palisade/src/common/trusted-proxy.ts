@@ -8,7 +8,7 @@ import type { HttpRequestLike } from './http-context.js';
  * Which proxies' `X-Forwarded-*` headers are believed, as Express's `trust proxy` setting:
  * a number of hops, or addresses and CIDR ranges (a string, comma-separated, or an array), with
  * the names `'loopback'`, `'linklocal'` and `'uniquelocal'`. Unset: no proxy is trusted and the
- * client is the TCP peer. `true` (trust everyone) is refused: any client could forge its address.
+ * client is the TCP peer. `true` (trust everyone) is refused: every client could then forge its address.
  *
  * @example
  * trustProxy: 'loopback'               // a reverse proxy on the same host
