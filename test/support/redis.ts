@@ -110,16 +110,22 @@ export async function freePort(): Promise<number> {
 export class RedisServer {
   private process: ChildProcess | undefined;
 
-  private constructor(readonly port: number) {}
+  private constructor(
+    readonly port: number,
+    private readonly extraArgs: readonly string[] = [],
+  ) {}
 
   /** `redis://127.0.0.1:<port>`. */
   get url(): string {
     return `redis://127.0.0.1:${this.port}`;
   }
 
-  /** Starts a server on a free port; rejects when `redis-server` is missing or does not start. */
-  static async launch(): Promise<RedisServer> {
-    const server = new RedisServer(await freePort());
+  /**
+   * Starts a server on a free port (with `extraArgs` after the defaults, e.g. `--rename-command`);
+   * rejects when `redis-server` is missing or does not start.
+   */
+  static async launch(extraArgs: readonly string[] = []): Promise<RedisServer> {
+    const server = new RedisServer(await freePort(), extraArgs);
     await server.start();
     return server;
   }
@@ -132,7 +138,7 @@ export class RedisServer {
   /** Starts (again) on the same port and resolves once it accepts connections. */
   async start(): Promise<void> {
     if (this.running) return;
-    const child = spawn('redis-server', ['--port', String(this.port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], {
+    const child = spawn('redis-server', ['--port', String(this.port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', ...this.extraArgs], {
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     this.process = child;

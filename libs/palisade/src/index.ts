@@ -77,7 +77,7 @@ export {
   type IssueAccessTokenOptions,
   type RevocableClaims,
 } from './tokens/token.service.js';
-export type { TokensOptions } from './tokens/tokens-options.interface.js';
+export type { RedisTokenStorage, TokensOptions } from './tokens/tokens-options.interface.js';
 export type { ConsumeResult, RefreshTokenRecord, TokenStore } from './tokens/token-store.interface.js';
 export { MemoryTokenStore } from './tokens/memory-token.store.js';
 export { RedisTokenStore } from './tokens/redis-token.store.js';

@@ -1,4 +1,5 @@
 import type { Redis } from 'ioredis';
+import type { RevocationMirror } from './revocation-mirror.js';
 import type { ConsumeResult, RefreshTokenRecord, TokenStore } from './token-store.interface.js';
 
 // A family is one hash `<prefix>{fam:<id>}` (fields: revoked, exp) plus `<prefix>{fam:<id>}:rt:<digest>`
@@ -42,13 +43,17 @@ type ScriptClient = Redis & {
   palisadeRevokeFamily(k1: string, k2: string): Promise<string[]>;
 };
 
-/** Shared token store on Redis: atomic Lua scripts, one round trip per operation. */
+/**
+ * Shared token store on Redis: atomic Lua scripts, one round trip per operation. With a
+ * {@link RevocationMirror}, a revocation check whose answer is mirrored costs no round trip.
+ */
 export class RedisTokenStore implements TokenStore {
   private readonly client: ScriptClient;
 
   constructor(
     client: Redis,
     private readonly prefix: string,
+    private readonly mirror?: RevocationMirror,
   ) {
     client.defineCommand('palisadeSaveRefresh', { lua: SAVE, numberOfKeys: 3 });
     client.defineCommand('palisadeConsumeRefresh', { lua: CONSUME, numberOfKeys: 2 });
@@ -94,9 +99,21 @@ export class RedisTokenStore implements TokenStore {
   async revokeAccessToken(jti: string, expiresAt: number): Promise<void> {
     const ttl = Math.ceil(expiresAt - Date.now());
     if (ttl > 0) await this.client.set(`${this.prefix}revoked:${jti}`, '1', 'PX', ttl);
+    this.mirror?.forget(jti);
   }
 
   async isAccessTokenRevoked(jti: string): Promise<boolean> {
-    return (await this.client.exists(`${this.prefix}revoked:${jti}`)) === 1;
+    const mirror = this.mirror;
+    const mirrored = mirror?.get(jti);
+    if (mirrored !== undefined) return mirrored;
+    const epoch = mirror?.epoch ?? 0;
+    const revoked = (await this.client.exists(`${this.prefix}revoked:${jti}`)) === 1;
+    mirror?.remember(jti, revoked, epoch);
+    return revoked;
+  }
+
+  /** The mirrored answer for `jti`, or `undefined` when only Redis can tell (no round trip here). */
+  isAccessTokenRevokedSync(jti: string): boolean | undefined {
+    return this.mirror?.get(jti);
   }
 }

@@ -1,5 +1,5 @@
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
-import { Inject, Injectable, Logger, ServiceUnavailableException } from '@nestjs/common';
+import { Inject, Injectable, Logger, ServiceUnavailableException, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
 import jwt from 'jsonwebtoken';
 import { AuthenticationFailedException } from '../auth/authentication.exception.js';
 import type { NormalizedJwtOptions } from '../auth/auth-options.normalizer.js';
@@ -13,6 +13,7 @@ import { MemoryTokenStore } from './memory-token.store.js';
 import { SecurityEvents } from '../events/security-events.service.js';
 import type { HttpRequestLike } from '../common/http-context.js';
 import { RedisTokenStore } from './redis-token.store.js';
+import { RevocationMirror, type MirrorState } from './revocation-mirror.js';
 import type { TokenStore } from './token-store.interface.js';
 import type { NormalizedTokensOptions } from './tokens-options.normalizer.js';
 
@@ -75,7 +76,8 @@ const REFRESH_TOKEN = /^([A-Za-z0-9_-]{22})\.([A-Za-z0-9_-]{43})$/;
  *   refresh token presented twice revokes its whole family and the family's access tokens
  *   (reuse detection, OAuth 2.0 Security BCP). Only digests are stored.
  * - Revocation: `revoke` denies an access token until it would have expired anyway; the JWT scheme
- *   checks the deny-list on every request (one store round trip).
+ *   checks the deny-list on every request (one store round trip; none when the answer is mirrored,
+ *   see `tokens.storage.mirrorRevocations`).
  *
  * @example
  * const pair = await tokens.issueTokens({ id: 'alice', roles: ['admin'] });
@@ -83,12 +85,14 @@ const REFRESH_TOKEN = /^([A-Za-z0-9_-]{22})\.([A-Za-z0-9_-]{43})$/;
  * await tokens.revoke(user.claims); // logout
  */
 @Injectable()
-export class TokenService implements TokenRevocationCheck {
+export class TokenService implements TokenRevocationCheck, OnApplicationBootstrap, OnApplicationShutdown {
   private readonly logger = new Logger('PalisadeTokens');
   private readonly jwt: NormalizedJwtOptions | undefined;
   private readonly lifecycle: NormalizedTokensOptions | undefined;
   private readonly store: TokenStore | undefined;
   private storeDown = false;
+  private readonly mirror: RevocationMirror | undefined;
+  private mirrorRefused = false;
 
   constructor(
     @Inject(PALISADE_OPTIONS) options: NormalizedPalisadeOptions,
@@ -99,9 +103,41 @@ export class TokenService implements TokenRevocationCheck {
     this.lifecycle = options.tokens;
     const storage = options.tokens?.storage;
     if (storage?.kind === 'redis') {
-      this.store = new RedisTokenStore(connections.get(storage.redis, storage.commandTimeoutMs), storage.prefix);
+      const client = connections.get(storage.redis, storage.commandTimeoutMs);
+      this.mirror = storage.mirrorRevocations
+        ? new RevocationMirror(
+            typeof storage.redis === 'string' ? storage.redis : client,
+            `${storage.prefix}revoked:`,
+            options.tokens?.maxMemoryEntries ?? 100_000,
+            1_000,
+            (state, reason) => this.onMirrorState(state, reason),
+          )
+        : undefined;
+      this.store = new RedisTokenStore(client, storage.prefix, this.mirror);
     } else if (options.tokens) {
       this.store = new MemoryTokenStore(options.tokens.maxMemoryEntries);
+    }
+  }
+
+  /** Opens the revocation mirror's connection (it goes live once Redis turned tracking on). */
+  async onApplicationBootstrap(): Promise<void> {
+    await this.mirror?.start();
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    await this.mirror?.close();
+  }
+
+  /** True while revocation checks are answered from the local mirror (see `mirrorRevocations`). */
+  get revocationsMirrored(): boolean {
+    return this.mirror?.isLive ?? false;
+  }
+
+  private onMirrorState(state: MirrorState, reason: unknown): void {
+    if (state === 'off' && reason instanceof Error && !this.mirrorRefused) {
+      // Refused by the server (no CLIENT TRACKING): say it once; checks keep going to Redis.
+      this.mirrorRefused = true;
+      this.logger.warn(`Revocation mirror off: Redis refused client tracking (${reason.message}); every revocation check goes to Redis.`);
     }
   }
 
@@ -163,11 +199,12 @@ export class TokenService implements TokenRevocationCheck {
     this.events.emit({ type: 'token.revoked', what: 'family' }, request);
   }
 
-  /** `isRevoked` synchronously when the store is in memory; `undefined` otherwise. */
+  /** `isRevoked` synchronously when the store is in memory or the answer is mirrored; `undefined` otherwise. */
   isRevokedSync(jti: string): boolean | undefined {
     const store = this.store;
     if (!store) return false;
-    return store instanceof MemoryTokenStore ? store.isAccessTokenRevokedSync(jti) : undefined;
+    if (store instanceof MemoryTokenStore) return store.isAccessTokenRevokedSync(jti);
+    return store instanceof RedisTokenStore ? store.isAccessTokenRevokedSync(jti) : undefined;
   }
 
   /** True when the access token `jti` was revoked. Applies `tokens.failOpen` when the store is down. */

@@ -1,6 +1,26 @@
 import type { Redis } from 'ioredis';
 import type { Duration } from '../common/duration.js';
 
+/** Token storage on Redis (`tokens.storage`). */
+export interface RedisTokenStorage {
+  /** A `redis://` / `rediss://` URL, or an ioredis client you own (Palisade will not close it). */
+  redis: string | Redis;
+  /** Prefix of every key, so several apps can share one Redis. Default `'palisade:'`. */
+  prefix?: string;
+  /** Timeout of each Redis command, in milliseconds or as a duration. Default `'250ms'`. */
+  commandTimeout?: Duration;
+  /**
+   * Mirror the revocation list locally (default `true`): the revocation check of a token seen
+   * before costs no Redis round trip. Exact, not time-based: Redis announces every change of a
+   * revocation key to every instance (server-assisted client-side caching, `CLIENT TRACKING` in
+   * broadcasting mode, on one extra connection per instance), and the mirror forgets that answer.
+   * While that connection is down or misses its heartbeat (1 s) the mirror is off and every check
+   * goes to Redis. Redis 6 or later; a server that refuses `CLIENT TRACKING` leaves it off.
+   * `false` checks Redis on every request.
+   */
+  mirrorRevocations?: boolean;
+}
+
 /**
  * Token lifecycle: refresh tokens with rotation and reuse detection (OAuth 2.0 Security BCP §4.14),
  * and revocation of access tokens before they expire (a `jti` deny-list).
@@ -15,7 +35,7 @@ export interface TokensOptions {
    * Where refresh tokens and revocations live. `'memory'` (default) is per instance; Redis makes a
    * logout or a reuse detection on one instance hold on every instance.
    */
-  storage?: 'memory' | { redis: string | Redis; prefix?: string; commandTimeout?: Duration };
+  storage?: 'memory' | RedisTokenStorage;
   /**
    * What the revocation check does while Redis is unavailable: `false` (default) refuses bearer
    * tokens with 503 — a revoked token must never work; `true` accepts them unchecked (logged).

@@ -6,7 +6,14 @@ import type { TokensOptions } from './tokens-options.interface.js';
 export interface NormalizedTokensOptions {
   readonly refreshTokenTtlMs: number;
   readonly storage:
-    { readonly kind: 'memory' } | { readonly kind: 'redis'; readonly redis: string | Redis; readonly prefix: string; readonly commandTimeoutMs: number };
+    | { readonly kind: 'memory' }
+    | {
+        readonly kind: 'redis';
+        readonly redis: string | Redis;
+        readonly prefix: string;
+        readonly commandTimeoutMs: number;
+        readonly mirrorRevocations: boolean;
+      };
   readonly failOpen: boolean;
   readonly maxMemoryEntries: number;
 }
@@ -29,7 +36,15 @@ export function normalizeTokensOptions(options: TokensOptions | undefined): Norm
       fail('tokens.storage.redis is not a redis:// or rediss:// URL; pass a URL or an ioredis client.');
     const prefix = raw.prefix ?? 'palisade:';
     if (typeof prefix !== 'string' || /[{}\s]/.test(prefix)) fail(`tokens.storage.prefix is ${describe(prefix)}; expected a string without braces or spaces.`);
-    storage = { kind: 'redis', redis: raw.redis, prefix, commandTimeoutMs: parseDuration(raw.commandTimeout ?? '250ms', 'tokens.storage.commandTimeout') };
+    if (raw.mirrorRevocations !== undefined && typeof raw.mirrorRevocations !== 'boolean')
+      fail(`tokens.storage.mirrorRevocations is ${describe(raw.mirrorRevocations)}; expected true or false.`);
+    storage = {
+      kind: 'redis',
+      redis: raw.redis,
+      prefix,
+      commandTimeoutMs: parseDuration(raw.commandTimeout ?? '250ms', 'tokens.storage.commandTimeout'),
+      mirrorRevocations: raw.mirrorRevocations ?? true,
+    };
   }
   if (input.failOpen !== undefined && typeof input.failOpen !== 'boolean') fail(`tokens.failOpen is ${describe(input.failOpen)}; expected true or false.`);
   const maxMemoryEntries = input.maxMemoryEntries ?? 100_000;

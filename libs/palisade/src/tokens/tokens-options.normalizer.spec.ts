@@ -1,0 +1,42 @@
+import { describe, expect, it } from 'vitest';
+import { normalizeTokensOptions } from './tokens-options.normalizer.js';
+
+const REDIS = 'redis://127.0.0.1:6379';
+
+describe('normalizeTokensOptions', () => {
+  it('defaults: memory storage, 30-day families, fail closed, 100k entries', () => {
+    expect(normalizeTokensOptions(undefined)).toEqual({
+      refreshTokenTtlMs: 30 * 24 * 3600_000,
+      storage: { kind: 'memory' },
+      failOpen: false,
+      maxMemoryEntries: 100_000,
+    });
+  });
+
+  it('Redis storage: prefix, command timeout and the revocation mirror default on', () => {
+    expect(normalizeTokensOptions({ storage: { redis: REDIS } }).storage).toEqual({
+      kind: 'redis',
+      redis: REDIS,
+      prefix: 'palisade:',
+      commandTimeoutMs: 250,
+      mirrorRevocations: true,
+    });
+    expect(normalizeTokensOptions({ storage: { redis: REDIS, prefix: 'orders:', commandTimeout: '1s', mirrorRevocations: false } }).storage).toMatchObject({
+      prefix: 'orders:',
+      commandTimeoutMs: 1000,
+      mirrorRevocations: false,
+    });
+  });
+
+  it.each([
+    [{ storage: { redis: REDIS, mirrorRevocations: 'yes' } }, 'tokens.storage.mirrorRevocations is "yes"; expected true or false.'],
+    [{ storage: { redis: 'localhost:6379' } }, 'tokens.storage.redis is not a redis:// or rediss:// URL'],
+    [{ storage: { redis: REDIS, prefix: 'a{b}' } }, 'tokens.storage.prefix is "a{b}"'],
+    [{ storage: 'disk' }, 'tokens.storage is "disk"; expected \'memory\' or { redis }.'],
+    [{ refreshTokenTtl: '10s' }, 'tokens.refreshTokenTtl is 10000 ms; expected at least one minute.'],
+    [{ failOpen: 'no' }, 'tokens.failOpen is "no"; expected true or false.'],
+    [{ maxMemoryEntries: 10 }, 'tokens.maxMemoryEntries is 10; expected an integer of at least 100.'],
+  ])('refuses %j with a message naming the option', (options, message) => {
+    expect(() => normalizeTokensOptions(options as never)).toThrow(message);
+  });
+});

@@ -1,0 +1,184 @@
+/**
+ * The revocation mirror (`tokens.storage.mirrorRevocations`, on by default with Redis): a token
+ * checked once is checked again without a Redis round trip, yet a revocation written by any
+ * instance — or straight into Redis — holds at once, also when the mirror's link was down
+ * meanwhile; a frozen Redis turns the mirror off within its heartbeat (then 503, failing closed);
+ * a Redis without CLIENT TRACKING leaves it off with one warning. Each suite runs a private
+ * `redis-server` whose EXISTS count (`INFO commandstats`) tells which checks reached Redis.
+ */
+import type { INestApplication, LoggerService } from '@nestjs/common';
+import { TokenService } from '@palisade/nest';
+import { Redis } from 'ioredis';
+import type { Response } from 'supertest';
+import { afterAll, beforeAll, describe, expect, it, type TestContext } from 'vitest';
+import { ADAPTERS, bootApp, type AdapterName } from '../support/app.js';
+import { redisPrefix, RedisServer, requireRedisServer } from '../support/redis.js';
+import { expectInvalidToken, getWith, login, logout, TOKEN_STORE_UNAVAILABLE, tokenAppModule, untilTokenStoreAnswers } from '../support/token-app.js';
+
+/** Polls `condition` every 10 ms; throws after `timeoutMs`. */
+async function until(condition: () => boolean | Promise<boolean>, what: string, timeoutMs = 5_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await condition())) {
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+}
+
+/** How many EXISTS commands (revocation checks) the server has run. */
+async function existsCalls(admin: Redis): Promise<number> {
+  const stats = await admin.info('commandstats');
+  const match = /^cmdstat_exists:calls=(\d+)/m.exec(stats);
+  return match ? Number(match[1]) : 0;
+}
+
+function mirrored(app: INestApplication): boolean {
+  return app.get(TokenService).revocationsMirrored;
+}
+
+function expectOk(res: Response): void {
+  expect(res.status).toBe(200);
+  expect(res.body).toMatchObject({ id: 'alice', scheme: 'jwt' });
+}
+
+/** Collects warnings, to check what the app said. */
+class WarningLog implements LoggerService {
+  readonly warnings: string[] = [];
+  log(): void {}
+  error(): void {}
+  warn(message: unknown): void {
+    this.warnings.push(String(message));
+  }
+}
+
+describe.each(ADAPTERS)('revocation mirror, on %s', (adapter: AdapterName) => {
+  const other: AdapterName = adapter === 'express' ? 'fastify' : 'express';
+  let launched: RedisServer | Error | undefined;
+  let admin: Redis | undefined;
+  beforeAll(async () => {
+    try {
+      launched = await RedisServer.launch();
+      admin = new Redis(launched.url, { maxRetriesPerRequest: 1 });
+    } catch (error) {
+      launched = error instanceof Error ? error : new Error(String(error));
+    }
+  });
+  afterAll(async () => {
+    admin?.disconnect();
+    if (launched instanceof RedisServer) await launched.stop();
+  });
+
+  /** An app on the private server (closed after the test), its mirror live, and the admin client. */
+  async function boot(
+    ctx: TestContext,
+    storage: Record<string, unknown> = {},
+    prefix = redisPrefix(),
+  ): Promise<{ app: INestApplication; admin: Redis; prefix: string }> {
+    const server = requireRedisServer(ctx, launched);
+    await server.start();
+    const { app } = await bootApp(adapter, tokenAppModule({ storage: { redis: server.url, prefix, commandTimeout: 200, ...storage } }));
+    ctx.onTestFinished(async () => {
+      server.resume();
+      await app.close();
+    });
+    await untilTokenStoreAnswers(app);
+    if (storage.mirrorRevocations !== false) await until(() => mirrored(app), 'the mirror to go live');
+    return { app, admin: admin as Redis, prefix };
+  }
+
+  it('checks a token seen before without a Redis round trip: one EXISTS, then none for 20 requests', async (ctx) => {
+    const { app, admin } = await boot(ctx);
+    const { access_token: token } = await login(app);
+    const before = await existsCalls(admin);
+    expectOk(await getWith(app, token));
+    expect(await existsCalls(admin)).toBe(before + 1);
+    for (let i = 0; i < 20; i++) expectOk(await getWith(app, token));
+    expect(await existsCalls(admin)).toBe(before + 1);
+  });
+
+  it('mirrorRevocations: false checks Redis on every request', async (ctx) => {
+    const { app, admin } = await boot(ctx, { mirrorRevocations: false });
+    expect(mirrored(app)).toBe(false);
+    const { access_token: token } = await login(app);
+    const before = await existsCalls(admin);
+    for (let i = 0; i < 5; i++) expectOk(await getWith(app, token));
+    expect(await existsCalls(admin)).toBe(before + 5);
+  });
+
+  it(`a logout on another instance (${other}) holds here at once, although the token's answer was mirrored`, async (ctx) => {
+    const { app: here, prefix } = await boot(ctx);
+    const server = requireRedisServer(ctx, launched);
+    const { app: there } = await bootApp(other, tokenAppModule({ storage: { redis: server.url, prefix, commandTimeout: 200 } }));
+    ctx.onTestFinished(() => there.close());
+    await untilTokenStoreAnswers(there);
+    const { access_token: token } = await login(there);
+    expectOk(await getWith(here, token));
+    expectOk(await getWith(here, token)); // answered by the mirror
+    expect((await logout(there, token)).status).toBe(204);
+    expectInvalidToken(await getWith(here, token));
+  });
+
+  it('a revocation written straight into Redis while the link was down is not missed', async (ctx) => {
+    const { app, admin, prefix } = await boot(ctx);
+    const { access_token: token } = await login(app);
+    const jti = (JSON.parse(Buffer.from(token.split('.')[1] as string, 'base64url').toString()) as { jti: string }).jti;
+    expectOk(await getWith(app, token));
+    // Cut the mirror's connection (the only one in subscriber mode), then revoke behind its back.
+    expect(await admin.client('KILL', 'TYPE', 'pubsub')).toBeGreaterThanOrEqual(1);
+    await admin.set(`${prefix}revoked:${jti}`, '1', 'PX', 60_000);
+    expectInvalidToken(await getWith(app, token));
+    // The link comes back by itself and serves answers again.
+    await until(() => mirrored(app), 'the mirror to be live again');
+    const fresh = await login(app);
+    expectOk(await getWith(app, fresh.access_token));
+    const calls = await existsCalls(admin);
+    expectOk(await getWith(app, fresh.access_token));
+    expect(await existsCalls(admin)).toBe(calls);
+    expectInvalidToken(await getWith(app, token));
+  });
+
+  it('a frozen Redis (SIGSTOP) turns the mirror off within its heartbeat: mirrored tokens then fail closed (503)', async (ctx) => {
+    const { app } = await boot(ctx);
+    const server = requireRedisServer(ctx, launched);
+    const { access_token: token } = await login(app);
+    expectOk(await getWith(app, token));
+    server.pause();
+    const started = Date.now();
+    await until(() => !mirrored(app), 'the mirror to drop', 4_000);
+    // Two missed heartbeats at most (1 s each), plus scheduling slack.
+    expect(Date.now() - started).toBeLessThan(3_000);
+    const res = await getWith(app, token).timeout(5_000);
+    expect({ status: res.status, body: res.body as unknown }).toEqual({ status: 503, body: TOKEN_STORE_UNAVAILABLE });
+    server.resume();
+    await until(() => mirrored(app), 'the mirror to be live again');
+    expectOk(await getWith(app, token));
+  });
+});
+
+describe.each(ADAPTERS)('revocation mirror on a Redis without CLIENT TRACKING, on %s', (adapter: AdapterName) => {
+  let launched: RedisServer | Error | undefined;
+  beforeAll(async () => {
+    try {
+      launched = await RedisServer.launch(['--rename-command', 'CLIENT', '']);
+    } catch (error) {
+      launched = error instanceof Error ? error : new Error(String(error));
+    }
+  });
+  afterAll(async () => {
+    if (launched instanceof RedisServer) await launched.stop();
+  });
+
+  it('stays off, warns once, and every check still goes to Redis (a logout holds)', async (ctx) => {
+    const server = requireRedisServer(ctx, launched);
+    const log = new WarningLog();
+    const { app } = await bootApp(adapter, tokenAppModule({ storage: { redis: server.url, prefix: redisPrefix() } }), log);
+    ctx.onTestFinished(() => app.close());
+    await untilTokenStoreAnswers(app);
+    const { access_token: token } = await login(app);
+    expectOk(await getWith(app, token));
+    expectOk(await getWith(app, token));
+    expect(mirrored(app)).toBe(false);
+    expect(log.warnings.filter((w) => w.includes('Revocation mirror off'))).toHaveLength(1);
+    expect((await logout(app, token)).status).toBe(204);
+    expectInvalidToken(await getWith(app, token));
+  });
+});
