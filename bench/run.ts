@@ -39,6 +39,16 @@ interface Target {
   responseHeaders: string[];
 }
 
+/**
+ * The order of one round: adapter by adapter, so the stacks compared with each other run back to
+ * back; every other round in reverse, so no stack always follows the same neighbour.
+ */
+function roundOrder(targets: readonly Target[], round: number): Target[] {
+  const adapters = [...new Set(targets.map((target) => target.adapter))];
+  const ordered = adapters.flatMap((adapter) => targets.filter((target) => target.adapter === adapter));
+  return round % 2 === 1 ? ordered : ordered.reverse();
+}
+
 /** Boots every server (two at a time: a 2-core machine boots faster that way than all at once). */
 async function bootAll(targets: Omit<Target, 'server'>[], options: BenchOptions, servers: ServerProcess[]): Promise<Target[]> {
   const booted: Target[] = [];
@@ -162,15 +172,35 @@ function summarize(target: Target): StackResult {
   return result;
 }
 
+/** The per-round ratios of `key` between two stacks measured in the same rounds. */
+function roundRatios(result: StackResult, other: StackResult, key: 'rps' | 'cpuUsPerRequest'): number[] {
+  return result.rounds.flatMap((sample) => {
+    const peer = other.rounds.find((candidate) => candidate.round === sample.round);
+    const value = peer ? ratio(sample[key], peer[key]) : Number.NaN;
+    return Number.isFinite(value) ? [value] : [];
+  });
+}
+
+/**
+ * Ratios to bare Nest and to the community stack: the median of the ratios within each round.
+ * Stacks of one adapter are measured back to back in every round, so each round's ratio compares
+ * two measurements a few seconds apart; the median then drops the rounds a busy neighbour spoiled.
+ */
 function addRatios(results: StackResult[]): void {
   for (const result of results) {
     const bare = results.find((other) => other.stack === 'bare' && other.adapter === result.adapter);
     const community = results.find((other) => other.stack === 'community' && other.adapter === result.adapter);
     if (bare) {
-      result.vsBare = ratio(result.median.rps, bare.median.rps);
-      result.cpuVsBare = ratio(result.median.cpuUsPerRequest, bare.median.cpuUsPerRequest);
+      const ratios = roundRatios(result, bare, 'rps');
+      result.vsBare = ratios.length > 0 ? median(ratios) : ratio(result.median.rps, bare.median.rps);
+      if (ratios.length > 1 && result.stack !== 'bare') result.vsBareRange = [Math.min(...ratios), Math.max(...ratios)];
+      const cpu = roundRatios(result, bare, 'cpuUsPerRequest');
+      result.cpuVsBare = cpu.length > 0 ? median(cpu) : ratio(result.median.cpuUsPerRequest, bare.median.cpuUsPerRequest);
     }
-    if (community) result.vsCommunity = ratio(result.median.rps, community.median.rps);
+    if (community) {
+      const ratios = roundRatios(result, community, 'rps');
+      result.vsCommunity = ratios.length > 0 ? median(ratios) : ratio(result.median.rps, community.median.rps);
+    }
   }
 }
 
@@ -344,7 +374,7 @@ export async function main(argv: readonly string[], hooks: HarnessHooks = {}): P
       for (const target of targets) soaks.push(await soak(target, options, token));
     } else {
       for (let round = 1; round <= options.rounds; round++) {
-        for (const target of targets) {
+        for (const target of roundOrder(targets, round)) {
           const sample = await measureRound(target, round, options, token);
           target.samples.push(sample);
           const redis =

@@ -9,6 +9,9 @@ export const STACKS = {
   'palisade-redis': { entry: 'palisade-redis.js', label: 'Palisade (Redis)', secured: true, redis: true, env: {} },
   community: { entry: 'community.js', label: 'community (secret string)', secured: true, redis: false, env: {} },
   'community-keyobject': { entry: 'community.js', label: 'community (secret KeyObject)', secured: true, redis: false, env: { BENCH_SECRET_FORM: 'keyobject' } },
+  floor: { entry: 'floor.js', label: 'floor: bare + Palisade headers + 3 no-op guards', secured: false, redis: false, env: {} },
+  'floor-headers': { entry: 'floor.js', label: 'floor: bare + Palisade headers', secured: false, redis: false, env: { BENCH_FLOOR_GUARDS: '0' } },
+  'floor-guards': { entry: 'floor.js', label: 'floor: bare + 3 no-op guards', secured: false, redis: false, env: { BENCH_FLOOR_HEADERS: 'off' } },
 } as const satisfies Record<string, { entry: string; label: string; secured: boolean; redis: boolean; env: Record<string, string> }>;
 
 export type StackName = keyof typeof STACKS;
@@ -38,8 +41,8 @@ const DEFAULTS: Record<BenchMode, Omit<BenchOptions, 'mode' | 'outDir' | 'redisU
   quick: {
     stacks: ['bare', 'palisade', 'palisade-redis', 'community'],
     adapters: ['express', 'fastify'],
-    rounds: 3,
-    durationS: 5,
+    rounds: 5,
+    durationS: 3,
     warmupS: 3,
     connections: 10,
     windowS: 60,

@@ -38,9 +38,14 @@ export interface StackResult {
     redisRoundTripsPerRequest?: number;
     redisServerCommandsPerRequest?: number;
   };
-  /** req/s ÷ bare Nest's req/s on the same adapter. */
+  /**
+   * req/s ÷ bare Nest's req/s on the same adapter: the median, over rounds, of the ratio within
+   * each round (the two measured back to back, so a slower minute of the machine cancels out).
+   */
   vsBare?: number;
-  /** req/s ÷ the community stack's req/s on the same adapter. */
+  /** Lowest and highest per-round ratio to bare Nest (how much the machine moved). */
+  vsBareRange?: [number, number];
+  /** req/s ÷ the community stack's req/s on the same adapter (median of per-round ratios). */
   vsCommunity?: number;
   /** CPU per request ÷ bare Nest's on the same adapter. */
   cpuVsBare?: number;
@@ -114,7 +119,7 @@ export function renderMarkdown(report: BenchReport): string {
     );
   } else {
     lines.push(
-      `- Method: autocannon in its own process, ${settings.connections} connections, ${settings.rounds} interleaved round(s) × ${settings.durationS} s per stack and adapter after ${settings.warmupS} s of warm-up; medians over rounds; server CPU (user + system, all threads) from ${settings.cpuSource} ÷ requests${settings.pausedBetweenRounds ? '; servers not under load are frozen (SIGSTOP)' : ''}`,
+      `- Method: autocannon in its own process, ${settings.connections} connections, ${settings.rounds} interleaved round(s) × ${settings.durationS} s per stack and adapter after ${settings.warmupS} s of warm-up (in each round the stacks of one adapter run back to back, every other round in reverse order); medians over rounds; ratios are the median of the per-round ratios (their range in brackets); server CPU (user + system, all threads) from ${settings.cpuSource} ÷ requests${settings.pausedBetweenRounds ? '; servers not under load are frozen (SIGSTOP)' : ''}`,
     );
   }
   lines.push('');
@@ -131,7 +136,7 @@ export function renderMarkdown(report: BenchReport): string {
         fixed(m.latencyP50Ms, 2),
         fixed(m.latencyP99Ms, 2),
         integer(m.cpuUsPerRequest),
-        result.stack === 'bare' ? '1.00×' : times(result.vsBare),
+        result.stack === 'bare' ? '1.00×' : `${times(result.vsBare)}${result.vsBareRange ? ` (${result.vsBareRange.map((v) => v.toFixed(2)).join('–')})` : ''}`,
         result.stack === 'community' ? '1.00×' : times(result.vsCommunity),
       ];
       if (redis) cells.push(fixed(m.redisRoundTripsPerRequest, 2), fixed(m.redisCommandsPerRequest, 2));
