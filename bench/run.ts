@@ -406,6 +406,11 @@ export async function main(argv: readonly string[], hooks: HarnessHooks = {}): P
         );
       }
     }
+    for (const floor of results.filter((result) => result.stack === 'floor')) {
+      notes.push(
+        `The floor on ${floor.adapter} (bare Nest + the headers Palisade sends + three guards that do nothing) reaches ${floor.vsBare?.toFixed(2) ?? '–'}× bare Nest: the most any stack sending that header set through three guards can reach; the rest of Palisade's distance to bare Nest is its own work.`,
+      );
+    }
     notes.push('Numbers from one machine and one run; anything else running on it (load average above) makes them noisy. Ratios are from the same run.');
     const cpuSource = process.platform === 'linux' && procCpuUs(process.pid) !== undefined ? '/proc/<pid>/stat' : 'process.cpuUsage() over IPC';
     const report: BenchReport = {

@@ -39,7 +39,7 @@ export interface BenchOptions {
 
 const DEFAULTS: Record<BenchMode, Omit<BenchOptions, 'mode' | 'outDir' | 'redisUrl' | 'pause' | 'stacksExplicit'>> = {
   quick: {
-    stacks: ['bare', 'palisade', 'palisade-redis', 'community'],
+    stacks: ['bare', 'floor', 'palisade', 'palisade-redis', 'community'],
     adapters: ['express', 'fastify'],
     rounds: 5,
     durationS: 3,
@@ -54,7 +54,7 @@ const DEFAULTS: Record<BenchMode, Omit<BenchOptions, 'mode' | 'outDir' | 'redisU
 export const USAGE = `Usage: npm run bench [-- options]
 
 Modes:
-  (default)            quick: every stack on Express and Fastify, ${DEFAULTS.quick.rounds} interleaved rounds × ${DEFAULTS.quick.durationS} s (a few minutes)
+  (default)            quick: ${DEFAULTS.quick.stacks.join(', ')} on Express and Fastify, ${DEFAULTS.quick.rounds} interleaved rounds × ${DEFAULTS.quick.durationS} s (a few minutes)
   --soak               ${DEFAULTS.soak.durationS / 60} min against the Palisade memory stack; first vs last minute
   --smoke              a few seconds (bare + Palisade on Express); used by the CI smoke test
 
