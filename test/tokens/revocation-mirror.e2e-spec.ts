@@ -58,6 +58,8 @@ describe.each(ADAPTERS)('revocation mirror, on %s', (adapter: AdapterName) => {
     try {
       launched = await RedisServer.launch();
       admin = new Redis(launched.url, { maxRetriesPerRequest: 1 });
+      // Some tests kill the server: its reconnect attempts must not surface as unhandled errors.
+      admin.on('error', () => undefined);
     } catch (error) {
       launched = error instanceof Error ? error : new Error(String(error));
     }
@@ -133,6 +135,24 @@ describe.each(ADAPTERS)('revocation mirror, on %s', (adapter: AdapterName) => {
     const calls = await existsCalls(admin);
     expectOk(await getWith(app, fresh.access_token));
     expect(await existsCalls(admin)).toBe(calls);
+    expectInvalidToken(await getWith(app, token));
+  });
+
+  it('Redis down at startup: the app starts without waiting for the mirror, which goes live once Redis is up', async (ctx) => {
+    const server = requireRedisServer(ctx, launched);
+    await server.kill();
+    const started = Date.now();
+    const { app } = await bootApp(adapter, tokenAppModule({ storage: { redis: server.url, prefix: redisPrefix(), commandTimeout: 200 } }));
+    ctx.onTestFinished(() => app.close());
+    // Bounded by the store connections' own startup wait (1 s here), not by the mirror.
+    expect(Date.now() - started).toBeLessThan(3_000);
+    expect(mirrored(app)).toBe(false);
+    await server.start();
+    await until(() => mirrored(app), 'the mirror to go live after Redis came up', 8_000);
+    await untilTokenStoreAnswers(app);
+    const { access_token: token } = await login(app);
+    expectOk(await getWith(app, token));
+    expect((await logout(app, token)).status).toBe(204);
     expectInvalidToken(await getWith(app, token));
   });
 

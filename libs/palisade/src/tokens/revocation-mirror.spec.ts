@@ -21,7 +21,7 @@ async function live(ctx: TestContext): Promise<{ redis: Redis; mirror: Revocatio
     await mirror.close();
     await deleteKeysUnder(redis, prefix);
   });
-  await mirror.start();
+  mirror.start();
   await until(() => mirror.isLive, 'the mirror to go live');
   return { redis, mirror, keys };
 }

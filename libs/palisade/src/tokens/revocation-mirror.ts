@@ -36,12 +36,13 @@ export class RevocationMirror {
     maxEntries: number,
     private readonly heartbeatMs: number,
     private readonly onState: (state: MirrorState, reason?: unknown) => void = () => undefined,
+    connectTimeoutMs = 1_000,
   ) {
     this.answers = new LRUCache({ max: maxEntries });
     const own = { autoResubscribe: false, enableOfflineQueue: false, maxRetriesPerRequest: 0, lazyConnect: true } as const;
     this.connection =
       typeof source === 'string'
-        ? new Redis(source, { ...own, retryStrategy: (attempt) => Math.min(100 * 2 ** Math.min(attempt, 5), 2000) })
+        ? new Redis(source, { ...own, connectTimeout: connectTimeoutMs, retryStrategy: (attempt) => Math.min(100 * 2 ** Math.min(attempt, 5), 2000) })
         : source.duplicate(own);
     this.connection.on('error', () => undefined);
     this.connection.on('close', () => this.drop('connection closed'));
@@ -53,13 +54,13 @@ export class RevocationMirror {
     this.heartbeat.unref();
   }
 
-  /** Connects and turns tracking on; resolves when the mirror is live or has given up for now. */
-  async start(): Promise<void> {
-    try {
-      await this.connection.connect();
-    } catch {
-      // Not reachable now: ioredis keeps reconnecting, and 'ready' establishes the link.
-    }
+  /**
+   * Starts connecting and returns at once: the mirror goes live when Redis has turned tracking on
+   * (until then every check goes to Redis), so a slow or absent Redis never delays startup.
+   */
+  start(): void {
+    // Not reachable now: ioredis keeps reconnecting, and 'ready' establishes the link.
+    this.connection.connect().catch(() => undefined);
   }
 
   /** Bumped by every invalidation and every change of the link; see {@link remember}. */

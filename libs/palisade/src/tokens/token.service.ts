@@ -111,6 +111,7 @@ export class TokenService implements TokenRevocationCheck, OnApplicationBootstra
             options.tokens?.maxMemoryEntries ?? 100_000,
             1_000,
             (state, reason) => this.onMirrorState(state, reason),
+            Math.max(1000, storage.commandTimeoutMs * 4),
           )
         : undefined;
       this.store = new RedisTokenStore(client, storage.prefix, this.mirror);
@@ -119,9 +120,9 @@ export class TokenService implements TokenRevocationCheck, OnApplicationBootstra
     }
   }
 
-  /** Opens the revocation mirror's connection (it goes live once Redis turned tracking on). */
-  async onApplicationBootstrap(): Promise<void> {
-    await this.mirror?.start();
+  /** Opens the revocation mirror's connection; it goes live once Redis turned tracking on. */
+  onApplicationBootstrap(): void {
+    this.mirror?.start();
   }
 
   async onApplicationShutdown(): Promise<void> {
