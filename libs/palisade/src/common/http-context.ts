@@ -40,7 +40,8 @@ export function countRawHeader(request: HttpRequestLike, lowerCaseName: string):
   let count = 0;
   for (let i = 0; i < raw.length; i += 2) {
     const name = raw[i];
-    if (name !== undefined && name.length === lowerCaseName.length && name.toLowerCase() === lowerCaseName) count++;
+    // A name sent in lower case (as many clients do) costs no lower-cased copy.
+    if (name !== undefined && name.length === lowerCaseName.length && (name === lowerCaseName || name.toLowerCase() === lowerCaseName)) count++;
   }
   return count;
 }
