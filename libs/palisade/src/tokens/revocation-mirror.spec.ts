@@ -1,7 +1,9 @@
-import type { Redis } from 'ioredis';
+import { Redis } from 'ioredis';
 import { describe, expect, it, type TestContext } from 'vitest';
 import { deleteKeysUnder, REDIS_URL, redisPrefix, requireRedis } from '../../../../test/support/redis.js';
 import { RevocationMirror } from './revocation-mirror.js';
+
+const TIMINGS = { heartbeatMs: 500, connectTimeoutMs: 1_000 };
 
 async function until(condition: () => boolean, what: string, timeoutMs = 3_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
@@ -16,9 +18,9 @@ async function live(ctx: TestContext): Promise<{ redis: Redis; mirror: Revocatio
   const redis = await requireRedis(ctx);
   const prefix = redisPrefix();
   const keys = `${prefix}revoked:`;
-  const mirror = new RevocationMirror(REDIS_URL, keys, 100, 1_000);
+  const mirror = new RevocationMirror(REDIS_URL, keys, 100, TIMINGS);
   ctx.onTestFinished(async () => {
-    await mirror.close();
+    mirror.close();
     await deleteKeysUnder(redis, prefix);
   });
   mirror.start();
@@ -47,21 +49,49 @@ describe('RevocationMirror (shared Redis, random key prefix)', () => {
     expect(mirror.get('c')).toBeUndefined();
   });
 
-  it('ignores keys outside its prefix, and forgets an answer at once for a write of its own', async (ctx) => {
-    const { redis, mirror, keys } = await live(ctx);
-    mirror.remember('d', false, mirror.epoch);
-    await redis.set(`${keys.replace('revoked:', 'other:')}d`, '1', 'PX', 60_000);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-    expect(mirror.get('d')).toBe(false);
-    mirror.forget('d');
-    expect(mirror.get('d')).toBeUndefined();
+  it('does not cache an answer whose read began while it was being set up (before its subscription existed)', async (ctx) => {
+    await requireRedis(ctx);
+    const mirror = new RevocationMirror(REDIS_URL, `${redisPrefix()}revoked:`, 100, TIMINGS);
+    ctx.onTestFinished(() => mirror.close());
+    mirror.start();
+    // The epoch a revocation check would have read at each turn of the event loop until live.
+    let epochWhileSettingUp = mirror.epoch;
+    while (!mirror.isLive) {
+      epochWhileSettingUp = mirror.epoch;
+      await new Promise((resolve) => setImmediate(resolve));
+    }
+    mirror.remember('f', false, epochWhileSettingUp);
+    expect(mirror.get('f')).toBeUndefined();
+    mirror.remember('f', false, mirror.epoch);
+    expect(mirror.get('f')).toBe(false);
+  });
+
+  it("tracks the keys as Redis names them when the application's client has a keyPrefix", async (ctx) => {
+    const redis = await requireRedis(ctx);
+    const appPrefix = `${redisPrefix()}app:`;
+    const client = new Redis(REDIS_URL, { keyPrefix: appPrefix, lazyConnect: true });
+    await client.connect();
+    const mirror = new RevocationMirror(client, 'palisade:revoked:', 100, TIMINGS);
+    ctx.onTestFinished(async () => {
+      mirror.close();
+      client.disconnect();
+      await deleteKeysUnder(redis, appPrefix);
+    });
+    mirror.start();
+    await until(() => mirror.isLive, 'the mirror to go live');
+    mirror.remember('g', false, mirror.epoch);
+    expect(mirror.get('g')).toBe(false);
+    // Written through the prefixed client, as the token store does: Redis sees `<appPrefix>palisade:revoked:g`.
+    await client.set('palisade:revoked:g', '1', 'PX', 60_000);
+    await until(() => mirror.get('g') === undefined, 'the invalidation of g');
+    expect(await client.exists('palisade:revoked:g')).toBe(1);
   });
 
   it('answers nothing once closed', async (ctx) => {
     const { mirror } = await live(ctx);
     mirror.remember('e', true, mirror.epoch);
     expect(mirror.get('e')).toBe(true);
-    await mirror.close();
+    mirror.close();
     expect(mirror.isLive).toBe(false);
     expect(mirror.get('e')).toBeUndefined();
   });

@@ -1,4 +1,4 @@
-import { Redis, ReplyError } from 'ioredis';
+import { Redis, ReplyError, type RedisOptions } from 'ioredis';
 import { LRUCache } from 'lru-cache';
 
 /** The channel Redis publishes tracking invalidations on for RESP2 clients (redirect mode). */
@@ -7,6 +7,14 @@ const INVALIDATE = '__redis__:invalidate';
 /** What the mirror reports about its link to Redis. @internal */
 export type MirrorState = 'live' | 'off';
 
+/** Timings of the mirror's link. @internal */
+export interface MirrorTimings {
+  /** How often the link is pinged. */
+  readonly heartbeatMs: number;
+  /** Connect timeout of the mirror's own connection. */
+  readonly connectTimeoutMs: number;
+}
+
 /**
  * A local copy of the answers to "is this `jti` revoked?", kept exact by Redis server-assisted
  * client-side caching: one dedicated connection turns on `CLIENT TRACKING` in broadcasting mode
@@ -14,43 +22,65 @@ export type MirrorState = 'live' | 'off';
  * Redis then announces every write, expiry or deletion of a revocation key — from any instance —
  * and the mirror forgets that answer, so a cached answer is never one Redis has since changed.
  *
- * An answer is used only while the link is live; it is cached only when no invalidation arrived
- * between the read and its reply (an epoch counter), so a revocation racing the read is never
- * lost. When the link drops (its connection closes, or it misses a heartbeat) every answer is
- * forgotten and each check goes to Redis again until the link is back. A Redis that refuses
- * `CLIENT TRACKING` (before 6.0, or a managed service without it) just leaves the mirror off.
+ * Safety rules, each closing a way a stale "not revoked" could survive:
+ * - answers are served only while the link is live, and only while its last heartbeat reply is
+ *   recent (a silent link stops serving within 2.5 heartbeats, before the drop that follows);
+ * - an answer is cached only when nothing bumped the epoch between its read and its reply: every
+ *   announcement, every change of the link and going live bump it, so a read that raced an
+ *   announcement, or began before the subscription existed, is not kept;
+ * - every answer is forgotten whenever the link drops (connection closed, heartbeat missed).
+ *
+ * A Redis that refuses `CLIENT TRACKING` (before 6.0, or a managed service without it) leaves the
+ * mirror off; each check then goes to Redis. Not for Redis Cluster (tracking is per node).
  * @internal
  */
 export class RevocationMirror {
   private readonly answers: LRUCache<string, boolean>;
   private readonly connection: Redis;
   private readonly heartbeat: NodeJS.Timeout;
+  /** The tracked key prefix as Redis sees it (the client's own `keyPrefix` included). */
+  private readonly trackedPrefix: string;
+  private readonly staleAfterMs: number;
   private live = false;
   private closed = false;
   private awaitingPong = false;
+  private lastPongAt = 0;
   private epochValue = 0;
 
   constructor(
     source: string | Redis,
-    private readonly keyPrefix: string,
+    keyPrefix: string,
     maxEntries: number,
-    private readonly heartbeatMs: number,
+    private readonly timings: MirrorTimings,
     private readonly onState: (state: MirrorState, reason?: unknown) => void = () => undefined,
-    connectTimeoutMs = 1_000,
   ) {
     this.answers = new LRUCache({ max: maxEntries });
-    const own = { autoResubscribe: false, enableOfflineQueue: false, maxRetriesPerRequest: 0, lazyConnect: true } as const;
-    this.connection =
-      typeof source === 'string'
-        ? new Redis(source, { ...own, connectTimeout: connectTimeoutMs, retryStrategy: (attempt) => Math.min(100 * 2 ** Math.min(attempt, 5), 2000) })
-        : source.duplicate(own);
+    this.staleAfterMs = timings.heartbeatMs * 2.5;
+    const own: RedisOptions = {
+      autoResubscribe: false,
+      enableOfflineQueue: false,
+      maxRetriesPerRequest: 0,
+      lazyConnect: true,
+      // Its own timing, whatever the application's client uses: the heartbeat judges silence.
+      commandTimeout: undefined,
+      connectTimeout: timings.connectTimeoutMs,
+      retryStrategy: (attempt) => Math.min(100 * 2 ** Math.min(attempt, 5), 2000),
+    };
+    if (typeof source === 'string') {
+      this.connection = new Redis(source, own);
+      this.trackedPrefix = keyPrefix;
+    } else {
+      this.connection = source.duplicate(own);
+      // ioredis prepends the client's keyPrefix to every key; Redis announces the full names.
+      this.trackedPrefix = `${source.options.keyPrefix ?? ''}${keyPrefix}`;
+    }
     this.connection.on('error', () => undefined);
     this.connection.on('close', () => this.drop('connection closed'));
     this.connection.on('ready', () => void this.establish());
     this.connection.on('messageBuffer', (channel: Buffer, message: unknown) => {
       if (channel.toString() === INVALIDATE) this.invalidated(message);
     });
-    this.heartbeat = setInterval(() => this.beat(), heartbeatMs);
+    this.heartbeat = setInterval(() => this.beat(), timings.heartbeatMs);
     this.heartbeat.unref();
   }
 
@@ -68,9 +98,10 @@ export class RevocationMirror {
     return this.epochValue;
   }
 
-  /** The mirrored answer for `jti`, or `undefined` when there is none or the link is not live. */
+  /** The mirrored answer for `jti`, or `undefined` when there is none or the link is not trusted now. */
   get(jti: string): boolean | undefined {
-    return this.live ? this.answers.get(jti) : undefined;
+    if (!this.live || Date.now() - this.lastPongAt > this.staleAfterMs) return undefined;
+    return this.answers.get(jti);
   }
 
   /** Records Redis's answer for `jti`, read when the epoch was `epochAtRead`. */
@@ -89,31 +120,45 @@ export class RevocationMirror {
     return this.live;
   }
 
-  async close(): Promise<void> {
+  /** Stops for good; never waits for Redis (a subscriber has nothing to flush). */
+  close(): void {
     this.closed = true;
     clearInterval(this.heartbeat);
     this.drop(undefined);
-    if (this.connection.status === 'end') return;
-    await this.connection.quit().catch(() => this.connection.disconnect());
+    this.connection.disconnect();
   }
 
   private async establish(): Promise<void> {
     this.drop(undefined);
     const epoch = this.epochValue;
+    // A link that stays silent while being set up is started over (the heartbeat only runs live).
+    const watchdog = setTimeout(() => {
+      if (!this.closed && !this.live && epoch === this.epochValue) this.connection.disconnect(true);
+    }, this.timings.heartbeatMs * 4);
+    watchdog.unref();
     try {
       const id = (await this.connection.client('ID')) as number;
-      await this.connection.call('CLIENT', 'TRACKING', 'ON', 'REDIRECT', String(id), 'BCAST', 'PREFIX', this.keyPrefix);
+      await this.connection.call('CLIENT', 'TRACKING', 'ON', 'REDIRECT', String(id), 'BCAST', 'PREFIX', this.trackedPrefix);
       await this.connection.subscribe(INVALIDATE);
     } catch (error) {
-      // A reply error is the server refusing tracking; anything else is the connection, which
-      // reconnects and tries again.
-      if (error instanceof ReplyError) this.onState('off', error);
+      if (error instanceof ReplyError) {
+        // The server refused (no CLIENT TRACKING, an ACL): stay off; checks go to Redis.
+        this.onState('off', error);
+      } else if (!this.closed && epoch === this.epochValue) {
+        // The connection failed midway: start over on a new one.
+        this.connection.disconnect(true);
+      }
       return;
+    } finally {
+      clearTimeout(watchdog);
     }
     // Nothing changed the link meanwhile (a close would have bumped the epoch).
     if (this.closed || epoch !== this.epochValue || this.connection.status !== 'ready') return;
-    this.live = true;
+    // Reads that began before the subscription existed may have missed an announcement.
+    this.epochValue++;
+    this.lastPongAt = Date.now();
     this.awaitingPong = false;
+    this.live = true;
     this.onState('live');
   }
 
@@ -126,7 +171,7 @@ export class RevocationMirror {
     }
     for (const key of message) {
       const name = String(key);
-      if (name.startsWith(this.keyPrefix)) this.answers.delete(name.slice(this.keyPrefix.length));
+      if (name.startsWith(this.trackedPrefix)) this.answers.delete(name.slice(this.trackedPrefix.length));
     }
   }
 
@@ -143,6 +188,7 @@ export class RevocationMirror {
     this.connection.ping().then(
       () => {
         this.awaitingPong = false;
+        this.lastPongAt = Date.now();
       },
       () => undefined,
     );

@@ -14,9 +14,10 @@ export interface RedisTokenStorage {
    * before costs no Redis round trip. Exact, not time-based: Redis announces every change of a
    * revocation key to every instance (server-assisted client-side caching, `CLIENT TRACKING` in
    * broadcasting mode, on one extra connection per instance), and the mirror forgets that answer.
-   * While that connection is down or misses its heartbeat (1 s) the mirror is off and every check
-   * goes to Redis. Redis 6 or later; a server that refuses `CLIENT TRACKING` leaves it off.
-   * `false` checks Redis on every request.
+   * Answers are served only while that connection answers its heartbeat (every 500 ms, at most
+   * 1.25 s old); while it is down or silent the mirror is off and every check goes to Redis.
+   * Redis 6 or later; a server that refuses `CLIENT TRACKING` leaves it off; not used with a
+   * Redis Cluster client (tracking is per node). `false` checks Redis on every request.
    */
   mirrorRevocations?: boolean;
 }
