@@ -6,12 +6,13 @@
  * a Redis without CLIENT TRACKING leaves it off with one warning. Each suite runs a private
  * `redis-server` whose EXISTS count (`INFO commandstats`) tells which checks reached Redis.
  */
-import type { INestApplication, LoggerService } from '@nestjs/common';
+import type { INestApplication } from '@nestjs/common';
 import { TokenService } from '@palisade/nest';
 import { Redis } from 'ioredis';
 import type { Response } from 'supertest';
 import { afterAll, beforeAll, describe, expect, it, type TestContext } from 'vitest';
 import { ADAPTERS, bootApp, type AdapterName } from '../support/app.js';
+import { RecordingLogger } from '../support/recording-logger.js';
 import { redisPrefix, RedisServer, requireRedisServer } from '../support/redis.js';
 import { expectInvalidToken, getWith, login, logout, TOKEN_STORE_UNAVAILABLE, tokenAppModule, untilTokenStoreAnswers } from '../support/token-app.js';
 
@@ -42,16 +43,6 @@ function mirrored(app: INestApplication): boolean {
 function expectOk(res: Response): void {
   expect(res.status).toBe(200);
   expect(res.body).toMatchObject({ id: 'alice', scheme: 'jwt' });
-}
-
-/** Collects warnings, to check what the app said. */
-class WarningLog implements LoggerService {
-  readonly warnings: string[] = [];
-  log(): void {}
-  error(): void {}
-  warn(message: unknown): void {
-    this.warnings.push(String(message));
-  }
 }
 
 describe.each(ADAPTERS)('revocation mirror, on %s', (adapter: AdapterName) => {
@@ -230,7 +221,7 @@ describe.each(ADAPTERS)('revocation mirror on a Redis without CLIENT TRACKING, o
 
   it('stays off, warns once, and every check still goes to Redis (a logout holds)', async (ctx) => {
     const server = requireRedisServer(ctx, launched);
-    const log = new WarningLog();
+    const log = new RecordingLogger();
     const { app } = await bootApp(adapter, tokenAppModule({ storage: { redis: server.url, prefix: redisPrefix() } }), log);
     ctx.onTestFinished(() => app.close());
     await untilTokenStoreAnswers(app);
@@ -238,7 +229,7 @@ describe.each(ADAPTERS)('revocation mirror on a Redis without CLIENT TRACKING, o
     expectOk(await getWith(app, token));
     expectOk(await getWith(app, token));
     expect(mirrored(app)).toBe(false);
-    expect(log.warnings.filter((w) => w.includes('Revocation mirror off'))).toHaveLength(1);
+    expect(log.lines.filter((line) => line.level === 'warn' && line.message.includes('Revocation mirror off'))).toHaveLength(1);
     expect((await logout(app, token)).status).toBe(204);
     expectInvalidToken(await getWith(app, token));
   });

@@ -2,6 +2,7 @@ import { Logger, type LoggerService } from '@nestjs/common';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { LogSink } from './log.sink.js';
 import type { SecurityEvent } from './security-event.interface.js';
+import { RecordingLogger } from '../../../../test/support/recording-logger.js';
 
 /** A clock the test moves by hand (the sink reads time only through it). */
 function manualClock(start = 1_700_000_000_000): { now: () => number; advance: (ms: number) => void } {
@@ -9,28 +10,9 @@ function manualClock(start = 1_700_000_000_000): { now: () => number; advance: (
   return { now: () => t, advance: (ms) => (t += ms) };
 }
 
-interface Line {
-  level: 'log' | 'warn' | 'error';
-  message: string;
-  context: unknown;
-}
-
-/** Records what Nest's `Logger` instances write (installed as the static logger). */
-class Recorder implements LoggerService {
-  readonly lines: Line[] = [];
-  log(message: string, ...rest: unknown[]): void {
-    this.lines.push({ level: 'log', message, context: rest.at(-1) });
-  }
-  warn(message: string, ...rest: unknown[]): void {
-    this.lines.push({ level: 'warn', message, context: rest.at(-1) });
-  }
-  error(message: string, ...rest: unknown[]): void {
-    this.lines.push({ level: 'error', message, context: rest.at(-1) });
-  }
-  /** The lines parsed as JSON. */
-  parsed(): Record<string, unknown>[] {
-    return this.lines.map((line) => JSON.parse(line.message) as Record<string, unknown>);
-  }
+/** The recorded lines parsed as JSON. */
+function parsed(recorder: RecordingLogger): Record<string, unknown>[] {
+  return recorder.lines.map((line) => JSON.parse(line.message) as Record<string, unknown>);
 }
 
 const failure = (n: number): SecurityEvent => ({
@@ -41,20 +23,19 @@ const failure = (n: number): SecurityEvent => ({
   requestId: `req-${n}`,
 });
 
-const dropped = (recorder: Recorder): number[] =>
-  recorder
-    .parsed()
+const dropped = (recorder: RecordingLogger): number[] =>
+  parsed(recorder)
     .filter((line) => line.type === 'log.dropped')
     .map((line) => line.dropped as number);
 
 describe('LogSink (token bucket, injected clock)', () => {
-  let recorder: Recorder;
+  let recorder: RecordingLogger;
   const staticLogger = Logger as unknown as { staticInstanceRef: LoggerService | undefined };
   let previous: LoggerService | undefined;
 
   beforeEach(() => {
     previous = staticLogger.staticInstanceRef;
-    recorder = new Recorder();
+    recorder = new RecordingLogger();
     Logger.overrideLogger(recorder);
   });
 
@@ -75,14 +56,14 @@ describe('LogSink (token bucket, injected clock)', () => {
       ['warn', 'PalisadeSecurity'],
       ['error', 'PalisadeSecurity'],
     ]);
-    expect(recorder.parsed()).toEqual(events);
+    expect(parsed(recorder)).toEqual(events);
   });
 
   it('writes at most maxPerSecond lines for a burst in one instant, however large', () => {
     const sink = new LogSink(5, manualClock().now);
     for (let i = 0; i < 10_000; i++) sink.handle(failure(i));
     expect(recorder.lines).toHaveLength(5);
-    expect(recorder.parsed().map((line) => line.requestId)).toEqual(['req-0', 'req-1', 'req-2', 'req-3', 'req-4']);
+    expect(parsed(recorder).map((line) => line.requestId)).toEqual(['req-0', 'req-1', 'req-2', 'req-3', 'req-4']);
   });
 
   it("once it refills, writes a 'log.dropped' summary with the exact count (warn, with the time), then the event", () => {
@@ -112,7 +93,7 @@ describe('LogSink (token bucket, injected clock)', () => {
     clock.advance(50); // 2 tokens
     sink.handle(failure(16));
     expect(recorder.lines).toHaveLength(12);
-    expect(recorder.parsed().slice(10)).toEqual([{ type: 'log.dropped', time: new Date(clock.now()).toISOString(), dropped: 6 }, failure(16)]);
+    expect(parsed(recorder).slice(10)).toEqual([{ type: 'log.dropped', time: new Date(clock.now()).toISOString(), dropped: 6 }, failure(16)]);
   });
 
   it('caps the bucket at maxPerSecond: a long idle period does not buy a larger burst', () => {
@@ -139,7 +120,7 @@ describe('LogSink (token bucket, injected clock)', () => {
     // Flush the last dropped run, then: written events + reported drops = every event.
     clock.advance(1_000);
     sink.handle(failure(sent++));
-    const written = recorder.parsed().filter((line) => line.type === 'authentication.failed').length;
+    const written = parsed(recorder).filter((line) => line.type === 'authentication.failed').length;
     expect(written + dropped(recorder).reduce((a, b) => a + b, 0)).toBe(sent);
   });
 

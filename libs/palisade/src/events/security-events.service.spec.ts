@@ -7,28 +7,13 @@ import { normalizeOptions } from '../common/palisade-options.normalizer.js';
 import type { SecurityEvent, SecurityEventHandler } from './security-event.interface.js';
 import { SecurityEventSink } from './security-event-sink.decorator.js';
 import { SecurityEvents } from './security-events.service.js';
+import { RecordingLogger, type LogLine } from '../../../../test/support/recording-logger.js';
 
-interface Line {
-  level: 'log' | 'warn' | 'error';
-  message: string;
-  context: unknown;
-}
-
-/** Records what Nest's `Logger` instances write (installed as the static logger). */
-class Recorder implements LoggerService {
-  readonly lines: Line[] = [];
-  log(message: string, ...rest: unknown[]): void {
-    this.lines.push({ level: 'log', message, context: rest.at(-1) });
-  }
-  warn(message: string, ...rest: unknown[]): void {
-    this.lines.push({ level: 'warn', message, context: rest.at(-1) });
-  }
-  error(message: string, ...rest: unknown[]): void {
-    this.lines.push({ level: 'error', message, context: rest.at(-1) });
-  }
-  sinkFailures(): Line[] {
-    return this.lines.filter((line) => line.message.startsWith('A security event sink failed'));
-  }
+/** What the service reported about failing sinks: level, message and context of each line. */
+function sinkFailures(recorder: RecordingLogger): Pick<LogLine, 'level' | 'message' | 'context'>[] {
+  return recorder.lines
+    .filter((line) => line.message.startsWith('A security event sink failed'))
+    .map(({ level, message, context }) => ({ level, message, context }));
 }
 
 @SecurityEventSink()
@@ -83,13 +68,13 @@ const request = () => ({ headers: {}, method: 'GET', url: '/me?x=1', socket: { r
 const flush = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
 
 describe('SecurityEvents', () => {
-  let recorder: Recorder;
+  let recorder: RecordingLogger;
   const staticLogger = Logger as unknown as { staticInstanceRef: LoggerService | undefined };
   let previous: LoggerService | undefined;
 
   beforeEach(() => {
     previous = staticLogger.staticInstanceRef;
-    recorder = new Recorder();
+    recorder = new RecordingLogger();
     Logger.overrideLogger(recorder);
   });
 
@@ -140,7 +125,7 @@ describe('SecurityEvents', () => {
       const events = eventsWith([throwing]);
       for (let i = 0; i < 25; i++) events.emit(failure);
       expect(throwing.calls).toBe(25);
-      expect(recorder.sinkFailures()).toEqual([
+      expect(sinkFailures(recorder)).toEqual([
         {
           level: 'error',
           message: 'A security event sink failed (sink down (call 1)); further failures of this sink are not reported.',
@@ -153,7 +138,7 @@ describe('SecurityEvents', () => {
       const events = eventsWith([new Throwing(), new Throwing(), new Collecting()]);
       events.emit(failure);
       events.emit(failure);
-      expect(recorder.sinkFailures()).toHaveLength(2);
+      expect(sinkFailures(recorder)).toHaveLength(2);
     });
 
     it('keeps receiving events (it is not removed)', () => {
@@ -174,7 +159,7 @@ describe('SecurityEvents', () => {
       expect(after.events).toHaveLength(5);
       await flush();
       expect(rejecting.calls).toBe(5);
-      expect(recorder.sinkFailures()).toEqual([
+      expect(sinkFailures(recorder)).toEqual([
         { level: 'error', message: 'A security event sink failed (queue full); further failures of this sink are not reported.', context: 'PalisadeSecurity' },
       ]);
     });
