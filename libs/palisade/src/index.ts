@@ -87,6 +87,7 @@ export { SecurityHeadersInterceptor } from './headers/security-headers.intercept
 export { SecurityHeadersService } from './headers/security-headers.service.js';
 export { SecurityHeaders } from './headers/security-headers.decorator.js';
 export { CspNonce } from './headers/csp-nonce.decorator.js';
+export { PROTECTIVE_HEADERS } from './headers/headers-options.normalizer.js';
 export {
   CSP_NONCE,
   CSP_PRESETS,

@@ -67,7 +67,8 @@ interface HeaderScope {
   readonly disabled: ReadonlySet<ProtectiveHeader>;
 }
 
-const PROTECTIVE_HEADERS: readonly ProtectiveHeader[] = [
+/** Every header `dangerouslyDisable` accepts, in the order Palisade writes them. */
+export const PROTECTIVE_HEADERS: readonly ProtectiveHeader[] = [
   'Content-Security-Policy',
   'Strict-Transport-Security',
   'X-Content-Type-Options',
