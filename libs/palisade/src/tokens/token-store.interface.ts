@@ -33,4 +33,9 @@ export interface TokenStore {
   revokeAccessToken(jti: string, expiresAt: number): Promise<void>;
   /** True when the access token was revoked. One round trip. */
   isAccessTokenRevoked(jti: string): Promise<boolean>;
+  /**
+   * The same answer without waiting, when the store has it at hand (in memory, or mirrored);
+   * `undefined` sends the check to `isAccessTokenRevoked`. Lets a guard answer synchronously.
+   */
+  isAccessTokenRevokedSync?(jti: string): boolean | undefined;
 }

@@ -209,8 +209,7 @@ export class TokenService implements TokenRevocationCheck, OnApplicationBootstra
   isRevokedSync(jti: string): boolean | undefined {
     const store = this.store;
     if (!store) return false;
-    if (store instanceof MemoryTokenStore) return store.isAccessTokenRevokedSync(jti);
-    return store instanceof RedisTokenStore ? store.isAccessTokenRevokedSync(jti) : undefined;
+    return store.isAccessTokenRevokedSync?.(jti);
   }
 
   /** True when the access token `jti` was revoked. Applies `tokens.failOpen` when the store is down. */
