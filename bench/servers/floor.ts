@@ -9,20 +9,13 @@
 // (`floor-guards`), to tell the two apart.
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { Controller, Get, Injectable, Module, type CanActivate, type ExecutionContext } from '@nestjs/common';
+import { Injectable, Module, type CanActivate, type ExecutionContext } from '@nestjs/common';
 import { APP_GUARD, NestFactory } from '@nestjs/core';
 import { SecurityHeadersService } from '@palisade/nest';
-import { BENCH_THROTTLE_LIMIT, BENCH_THROTTLE_TTL_MS, reportsBody } from './bench.constants.js';
+import { BENCH_THROTTLE_LIMIT, BENCH_THROTTLE_TTL_MS } from './bench.constants.js';
 import { PalisadeBenchModule, palisadeBenchOptions } from './palisade.app.js';
+import { ReportsController } from './reports.controller.js';
 import { adapterFromArgs, runServer, startBenchServer } from './server.bootstrap.js';
-
-@Controller('reports')
-class ReportsController {
-  @Get()
-  list(): ReturnType<typeof reportsBody> {
-    return reportsBody();
-  }
-}
 
 /** A guard that does nothing but what every guard does: get called, read the request, answer. */
 @Injectable()
