@@ -1,8 +1,9 @@
 // Stack (e), diagnostic: the floor under any stack that sends Palisade's default headers through
 // Nest guards. Bare Nest plus (1) the exact response headers Palisade's memory stack sends on the
-// route under test — read from Palisade itself at startup, written by a server `request` listener
-// with one `setHeader` each, a fresh UUID as X-Request-Id, the rate-limit headers as the throttler
-// writes them — and (2) three global guards that only read the `Authorization` header. No
+// route under test — read from Palisade itself at startup, written where Palisade writes them (on
+// Express by a server `request` listener with one `setHeader` each, on Fastify into the reply's own
+// headers from an `onRequest` hook), a fresh UUID as X-Request-Id, the rate-limit headers as the
+// throttler writes them — and (2) three global guards that only read the `Authorization` header. No
 // authentication, roles or counting happen: what separates this stack from bare Nest is the cost of
 // the headers and of the guard mechanism, and what separates Palisade from it is Palisade's own work.
 // BENCH_FLOOR_GUARDS=0 drops the guards (`floor-headers`), BENCH_FLOOR_HEADERS=off the headers
@@ -11,6 +12,8 @@ import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { Injectable, Module, type CanActivate, type ExecutionContext } from '@nestjs/common';
 import { APP_GUARD, NestFactory } from '@nestjs/core';
+import type { NestExpressApplication } from '@nestjs/platform-express';
+import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { SecurityHeadersService } from '@palisade/nest';
 import { BENCH_THROTTLE_LIMIT, BENCH_THROTTLE_TTL_MS } from './bench.constants.js';
 import { PalisadeBenchModule, palisadeBenchOptions } from './palisade.app.js';
@@ -57,8 +60,18 @@ runServer(async () => {
   const write = (_request: IncomingMessage, response: ServerResponse): void => {
     for (const [name, value] of headers) response.setHeader(name, name === 'X-Request-Id' ? randomUUID() : value);
   };
-  const onServer = (app: { getHttpServer(): { prependListener(event: 'request', listener: typeof write): unknown } }): void => {
+  const onExpress = (app: NestExpressApplication): void => {
     app.getHttpServer().prependListener('request', write);
   };
-  await startBenchServer('floor', FloorModule, adapterFromArgs(), { express: onServer, fastify: onServer });
+  // As Palisade does on Fastify: into the reply's own headers, which Fastify sends in one writeHead.
+  const onFastify = (app: NestFastifyApplication): void => {
+    app
+      .getHttpAdapter()
+      .getInstance()
+      .addHook('onRequest', (_request, reply, done) => {
+        for (const [name, value] of headers) reply.header(name, name === 'X-Request-Id' ? randomUUID() : value);
+        done();
+      });
+  };
+  await startBenchServer('floor', FloorModule, adapterFromArgs(), { express: onExpress, fastify: onFastify });
 });

@@ -1,4 +1,19 @@
-import { Controller, Get, HttpException, Injectable, Post, Redirect, UseGuards, type CanActivate } from '@nestjs/common';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import {
+  Controller,
+  Get,
+  HttpException,
+  Injectable,
+  Module,
+  Post,
+  Redirect,
+  Res,
+  UseGuards,
+  type CanActivate,
+  type MiddlewareConsumer,
+  type NestMiddleware,
+  type NestModule,
+} from '@nestjs/common';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { describe, expect, it } from 'vitest';
 import { CurrentUser, PalisadeModule, Public, Roles, type Principal } from '@palisade/nest';
@@ -48,13 +63,44 @@ class ScenarioController {
   @Get('items/:id') @Public() item() {
     return { ok: true };
   }
+
+  /** Writes the Node.js response itself (a hijacked reply on Fastify). */
+  @Get('raw') @Public() raw(@Res() response: ServerResponse | { hijack(): void; raw: ServerResponse }) {
+    let raw: ServerResponse;
+    if ('hijack' in response) {
+      response.hijack();
+      raw = response.raw;
+    } else raw = response;
+    raw.writeHead(200, { 'Content-Type': 'text/plain' });
+    raw.end('raw');
+  }
+
+  @Get('ended-by-middleware') @Public() endedByMiddleware() {
+    return { never: true };
+  }
+}
+
+/** Ends the raw response itself, before any guard or handler (as a health-check middleware would). */
+@Injectable()
+class RawEndMiddleware implements NestMiddleware {
+  use(_request: IncomingMessage, response: ServerResponse): void {
+    response.statusCode = 204;
+    response.end();
+  }
+}
+
+@Module({})
+class RawEndModule implements NestModule {
+  configure(consumer: MiddlewareConsumer): void {
+    consumer.apply(RawEndMiddleware).forRoutes('ended-by-middleware');
+  }
 }
 
 const userToken = (): string => signToken({ sub: 'bob', roles: ['user'] });
 
 describe.each(ADAPTERS)('security headers on every response (%s)', (adapter) => {
   const ctx = useHeadersApp(adapter, () => ({
-    imports: [PalisadeModule.forRoot({ auth: { jwt: { secret: TEST_SECRET } }, global: true })],
+    imports: [PalisadeModule.forRoot({ auth: { jwt: { secret: TEST_SECRET } }, global: true }), RawEndModule],
     controllers: [ScenarioController],
     providers: [TooManyRequestsGuard],
   }));
@@ -141,6 +187,46 @@ describe.each(ADAPTERS)('security headers on every response (%s)', (adapter) => 
     const res = await rawGet(ctx.app, '/items/%', []);
     expect(res.status).toBe(400);
     expect(securityHeadersOf(res.headers)).toEqual(DEFAULT_HEADERS);
+  });
+
+  it('a handler that writes the Node.js response itself (a hijacked reply on Fastify)', async () => {
+    const res = await ctx.http.get('/raw');
+    expect([res.status, res.text]).toEqual([200, 'raw']);
+    expect(securityHeadersOf(res.headers)).toEqual(DEFAULT_HEADERS);
+  });
+
+  it('a middleware that ends the Node.js response before any guard runs', async () => {
+    const res = await ctx.http.get('/ended-by-middleware');
+    expect(res.status).toBe(204);
+    expect(securityHeadersOf(res.headers)).toEqual(DEFAULT_HEADERS);
+  });
+});
+
+// Fastify only: how the headers travel is Palisade's performance contract on Fastify.
+describe('security headers on Fastify travel in the reply', () => {
+  @Controller()
+  class WhereController {
+    /** What is set where, once the guards and the interceptor have run. */
+    @Get('where') @Roles('user') where(@Res({ passthrough: true }) reply: { raw: ServerResponse; getHeaders(): Record<string, unknown> }) {
+      return { raw: reply.raw.getHeaderNames(), reply: Object.keys(reply.getHeaders()).sort() };
+    }
+  }
+
+  const ctx = useHeadersApp('fastify', () => ({
+    imports: [
+      PalisadeModule.forRoot({ auth: { jwt: { secret: TEST_SECRET } }, throttle: { throttlers: [{ name: 'default', limit: 100, ttl: '1m' }] }, global: true }),
+    ],
+    controllers: [WhereController],
+  }));
+
+  it("writes every header into the reply's own headers and nothing on the raw response (Node's one-pass writeHead)", async () => {
+    const res = await ctx.http.get('/where').set('Authorization', `Bearer ${userToken()}`);
+    expect(res.status).toBe(200);
+    expect(res.body.raw).toEqual([]);
+    const sent = Object.keys(securityHeadersOf(res.headers));
+    expect(sent).toContain('x-content-type-options');
+    expect(sent).toContain('cache-control');
+    expect(res.body.reply).toEqual(expect.arrayContaining([...sent, 'x-request-id', 'ratelimit', 'ratelimit-policy']));
   });
 });
 

@@ -46,17 +46,52 @@ export function countRawHeader(request: HttpRequestLike, lowerCaseName: string):
   return count;
 }
 
-/** The part of a Node.js response Palisade sets headers on. @internal */
-export interface RawResponseLike {
+/** Where Palisade writes response headers: a Node.js response, or a Fastify reply's own headers. @internal */
+export interface HeaderTarget {
   setHeader(name: string, value: string): unknown;
+  removeHeader(name: string): unknown;
+  readonly headersSent?: boolean;
+}
+
+/** A Fastify reply, as far as Palisade writes headers on it. */
+interface FastifyReplyLike {
+  readonly raw: { readonly headersSent: boolean };
+  header(name: string, value: string): unknown;
+  removeHeader(name: string): unknown;
 }
 
 /**
- * The Node.js response under an Express response (itself) or a Fastify reply (`raw`). Headers set
- * there are sent by both adapters (Fastify merges them into its `writeHead`), without the adapters'
- * own per-call work.
+ * A Fastify reply's own headers as a `HeaderTarget`. Fastify hands them to Node.js in its single
+ * `writeHead(status, headers)`; as long as nothing was set on the raw response, Node.js serialises
+ * that object as it is. One header set on the raw response instead puts every response on Node's
+ * per-header path (each of Fastify's headers is then `setHeader`'d and merged), which costs more
+ * than all of Palisade's own work per request.
+ */
+class FastifyReplyHeaders implements HeaderTarget {
+  constructor(private readonly reply: FastifyReplyLike) {}
+
+  setHeader(name: string, value: string): void {
+    this.reply.header(name, value);
+  }
+
+  removeHeader(name: string): void {
+    this.reply.removeHeader(name); // from the reply's headers and from the raw response
+  }
+
+  get headersSent(): boolean {
+    return this.reply.raw.headersSent;
+  }
+}
+
+/**
+ * Where to write the headers of `response`: an Express response (a Node.js response) itself, a
+ * Fastify reply's own headers for a Fastify reply.
  * @internal
  */
-export function rawResponse(response: object): RawResponseLike {
-  return ((response as { raw?: RawResponseLike }).raw ?? response) as RawResponseLike;
+export function headerTargetOf(response: object): HeaderTarget {
+  const reply = response as Partial<FastifyReplyLike>;
+  if (reply.raw !== undefined && typeof reply.header === 'function' && typeof reply.removeHeader === 'function') {
+    return new FastifyReplyHeaders(reply as FastifyReplyLike);
+  }
+  return response as HeaderTarget;
 }

@@ -1,9 +1,9 @@
 import { Injectable, type CallHandler, type ExecutionContext, type NestInterceptor } from '@nestjs/common';
 import type { Observable } from 'rxjs';
-import { getRequest, getResponse } from '../common/http-context.js';
+import { getRequest, getResponse, headerTargetOf } from '../common/http-context.js';
 import type { Handler } from '../common/routes.js';
 import { SecurityHeadersResolver } from './security-headers.resolver.js';
-import { rawRequestOf, rawResponseOf, SecurityHeadersService } from './security-headers.service.js';
+import { rawRequestOf, SecurityHeadersService } from './security-headers.service.js';
 
 /**
  * The per-route layer of the security headers: applies the route's `@SecurityHeaders()` (a relaxed
@@ -34,7 +34,7 @@ export class SecurityHeadersInterceptor implements NestInterceptor {
   protected applyRouteHeaders(context: ExecutionContext): void {
     const request = getRequest(context);
     const raw = rawRequestOf(request);
-    const response = rawResponseOf(getResponse(context));
+    const response = headerTargetOf(getResponse(context));
     const set = this.resolver.resolve(context.getHandler() as Handler, context.getClass());
     if (set) this.headers.applyRoute(raw, response, set);
     else this.headers.applyDefaults(raw, response);

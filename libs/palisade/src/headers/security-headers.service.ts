@@ -1,22 +1,24 @@
 import { randomBytes } from 'node:crypto';
-import type { IncomingMessage, Server } from 'node:http';
+import type { IncomingMessage, OutgoingHttpHeaders, Server, ServerResponse } from 'node:http';
 import { Inject, Injectable, type OnApplicationShutdown, type OnModuleInit } from '@nestjs/common';
 import { HttpAdapterHost } from '@nestjs/core';
-import type { HttpRequestLike } from '../common/http-context.js';
+import { headerTargetOf, type HeaderTarget, type HttpRequestLike } from '../common/http-context.js';
 import { PALISADE_OPTIONS } from '../common/palisade.constants.js';
 import type { NormalizedPalisadeOptions } from '../common/palisade-options.normalizer.js';
 import type { HeaderSet } from './headers-options.normalizer.js';
 import { requestIdOf } from '../common/request-id.js';
 
-/** The part of a Node.js `ServerResponse` Palisade writes headers with. @internal */
-export interface HeaderTarget {
-  setHeader(name: string, value: string): unknown;
-  removeHeader(name: string): unknown;
-  readonly headersSent?: boolean;
-}
+export type { HeaderTarget } from '../common/http-context.js';
 
 const APPLIED = Symbol('palisade.securityHeaders');
 const NONCE = Symbol('palisade.cspNonce');
+/** On a raw Fastify response: its request, until `writeHead` has checked the headers went out. */
+const WATCHED = Symbol('palisade.watchedRequest');
+/** On a raw Fastify response: the `writeHead` that Palisade's check hands over to. */
+const WRITE_HEAD = Symbol('palisade.writeHead');
+
+/** A raw response whose `writeHead` Palisade watches (Fastify). */
+type WatchedResponse = ServerResponse & { [WATCHED]?: MarkedRequest; [WRITE_HEAD]?: ServerResponse['writeHead'] };
 
 /** The raw request as Palisade marks it. @internal */
 type MarkedRequest = IncomingMessage & { [APPLIED]?: HeaderSet; [NONCE]?: string; originalUrl?: string };
@@ -39,11 +41,19 @@ export function rawResponseOf(response: object): HeaderTarget {
   return ((response as { raw?: HeaderTarget }).raw ?? response) as HeaderTarget;
 }
 
+/** True when the `writeHead` arguments after the status carry a header object with the request id (Fastify's). */
+function carriesRequestId(reasonOrHeaders: unknown, headers: unknown): boolean {
+  const object = typeof reasonOrHeaders === 'object' && reasonOrHeaders !== null ? reasonOrHeaders : headers;
+  return typeof object === 'object' && object !== null && !Array.isArray(object) && (object as OutgoingHttpHeaders)['x-request-id'] !== undefined;
+}
+
 /**
- * Writes the precomputed security headers. Runs first for every request the HTTP server receives
- * (a `request` listener ahead of Express's or Fastify's), so that responses the framework sends
- * before any Nest code runs — a malformed URL, an unparseable or oversized body — carry them too;
- * `SecurityHeadersMiddleware` covers requests that bypass the server (Fastify's `inject()`), and
+ * Writes the precomputed security headers. On Express it runs first for every request the HTTP
+ * server receives (a `request` listener ahead of Express's), so that responses the framework sends
+ * before any Nest code runs — a malformed URL, an unparseable or oversized body — carry them too.
+ * On Fastify the headers go into each reply's own headers from a root `onRequest` hook, and the same
+ * listener watches the raw response so the responses that bypass the reply carry them too (see
+ * `hookFastify`). `SecurityHeadersMiddleware` covers an adapter where neither can be installed, and
  * `SecurityHeadersInterceptor` applies `@SecurityHeaders()` and marks authenticated responses.
  *
  * Per request it only reads precomputed values: the scope's fixed headers, HSTS when the request
@@ -55,13 +65,34 @@ export function rawResponseOf(response: object): HeaderTarget {
 @Injectable()
 export class SecurityHeadersService implements OnModuleInit, OnApplicationShutdown {
   private server: Server | undefined;
-  private readonly listener = (request: IncomingMessage, response: HeaderTarget): void => {
+  /** True on Fastify: the headers go into each reply's own headers, and raw responses are watched. */
+  private fastify = false;
+  private readonly listener = (request: IncomingMessage, response: ServerResponse): void => {
     try {
-      this.applyDefaults(request, response);
+      if (this.fastify) this.watch(request, response);
+      else this.applyDefaults(request, response);
     } catch {
       // Never let a header failure escape into the HTTP server; the middleware tries again.
     }
   };
+
+  /**
+   * The `writeHead` of a watched Fastify response (one function for all of them): makes sure the
+   * headers go out, then hands over to the response's own `writeHead`.
+   */
+  private readonly watchedWriteHead = ((service: SecurityHeadersService) =>
+    function writeHead(this: WatchedResponse, ...args: unknown[]): unknown {
+      const request = this[WATCHED];
+      if (request !== undefined) {
+        this[WATCHED] = undefined;
+        try {
+          service.ensureWritten(request, this, args[1], args[2]);
+        } catch {
+          // Never let a header failure break the response.
+        }
+      }
+      return Reflect.apply(this[WRITE_HEAD] as ServerResponse['writeHead'], this, args);
+    })(this);
 
   constructor(
     @Inject(PALISADE_OPTIONS) private readonly options: NormalizedPalisadeOptions,
@@ -88,32 +119,61 @@ export class SecurityHeadersService implements OnModuleInit, OnApplicationShutdo
     }
     const server = adapter.getHttpServer?.() as Server | undefined;
     if (server && typeof server.prependListener === 'function') {
-      server.prependListener('request', this.listener);
-      this.server = server;
       const type = adapter.getType?.();
       if (type === 'express') this.coversEverything = true;
-      else if (type === 'fastify') this.coversEverything = this.hookFastify(adapter.getInstance?.());
+      else if (type === 'fastify') this.coversEverything = this.fastify = this.hookFastify(adapter.getInstance?.());
+      server.prependListener('request', this.listener);
+      this.server = server;
     }
     return this.coversEverything;
   }
 
   /**
-   * Fastify's `inject()` bypasses the HTTP server; a root `onRequest` hook (cheaper than a Nest
-   * middleware, which Fastify runs through middie) covers it and every route, 404s included.
-   * Registered before Nest registers the routes.
+   * On Fastify the headers go into the reply's own headers, from a root `onRequest` hook (it covers
+   * `inject()`, which bypasses the HTTP server, and every route, 404s included; registered before
+   * Nest registers the routes). Fastify sends them with its one `writeHead(status, headers)`, which
+   * Node.js serialises as it is — nothing is set on the raw response, whose per-header path costs
+   * more than all of Palisade's own work per request.
+   *
+   * The raw response is watched (its `writeHead`, in the manner of the `on-headers` package), so the
+   * headers still go out on the responses that bypass the reply: those Fastify writes before any
+   * hook runs (a malformed URL, a route parameter over `maxParamLength`, 503 while closing) and
+   * those a middleware or a hijacked reply ends on the raw response.
    */
   private hookFastify(instance: unknown): boolean {
     const fastify = instance as
-      { addHook?: (name: string, hook: (request: { raw: IncomingMessage }, reply: { raw: HeaderTarget }, done: () => void) => void) => unknown } | undefined;
+      { addHook?: (name: string, hook: (request: { raw: IncomingMessage }, reply: { raw: ServerResponse }, done: () => void) => void) => unknown } | undefined;
     if (typeof fastify?.addHook !== 'function') return false;
     fastify.addHook('onRequest', (request, reply, done) => {
       try {
-        this.applyDefaults(request.raw, reply.raw);
+        this.watch(request.raw, reply.raw);
+        this.applyDefaults(request.raw, headerTargetOf(reply));
       } finally {
         done();
       }
     });
     return true;
+  }
+
+  /** Watches the `writeHead` of a raw Fastify response (once). */
+  private watch(request: IncomingMessage, response: WatchedResponse): void {
+    if (response.writeHead === this.watchedWriteHead) return;
+    response[WATCHED] = request as MarkedRequest;
+    response[WRITE_HEAD] = response.writeHead;
+    response.writeHead = this.watchedWriteHead as ServerResponse['writeHead'];
+  }
+
+  /**
+   * Called as a watched response writes its head: writes the headers on the raw response when the
+   * request never reached the `onRequest` hook, or when they went into a reply whose headers are not
+   * being sent (they carry the request id; a response that has none bypassed the reply).
+   */
+  private ensureWritten(request: MarkedRequest, response: ServerResponse, reasonOrHeaders: unknown, headers: unknown): void {
+    const set = request[APPLIED];
+    if (set === undefined) return this.applyDefaults(request, response);
+    if (carriesRequestId(reasonOrHeaders, headers) || response.hasHeader('X-Request-Id')) return;
+    response.setHeader('X-Request-Id', requestIdOf(request as unknown as HttpRequestLike, this.options.proxy));
+    this.write(request, response, set, this.carriesCredentials(request));
   }
 
   private coversEverything = false;

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { Inject, Injectable, type ExecutionContext } from '@nestjs/common';
 import { HttpAdapterHost, Reflector } from '@nestjs/core';
 import { InjectThrottlerOptions, InjectThrottlerStorage, ThrottlerGuard as BaseThrottlerGuard, type ThrottlerModuleOptions } from '@nestjs/throttler';
-import { getRequest, getResponse, rawResponse, type HttpRequestLike } from '../common/http-context.js';
+import { getRequest, getResponse, headerTargetOf, type HttpRequestLike } from '../common/http-context.js';
 import { PALISADE_OPTIONS } from '../common/palisade.constants.js';
 import type { NormalizedPalisadeOptions } from '../common/palisade-options.normalizer.js';
 import { ThrottlePlanResolver, resolveValue, type RoutePlan } from './throttle-plan.resolver.js';
@@ -141,7 +141,7 @@ export class ThrottlerGuard extends BaseThrottlerGuard {
   /** Sets the rate-limit headers and throws the 429 when a tier is exceeded. */
   protected afterCount(context: ExecutionContext, plan: RoutePlan, hits: readonly ThrottleHit[], records: readonly ThrottlerStorageRecord[]): void {
     const throttle = this.palisade.throttle;
-    const response = rawResponse(getResponse(context));
+    const response = headerTargetOf(getResponse(context));
     let retryAfter = 0;
     let refusedBy: string | undefined;
     const state: string[] = [];
