@@ -1,4 +1,4 @@
-import type { IncomingHttpHeaders, IncomingMessage } from 'node:http';
+import { IncomingMessage, ServerResponse, type IncomingHttpHeaders } from 'node:http';
 import type { ExecutionContext } from '@nestjs/common';
 
 /**
@@ -35,7 +35,9 @@ export function getResponse(context: ExecutionContext): object {
  * @internal
  */
 export function countRawHeader(request: HttpRequestLike, lowerCaseName: string): number {
-  const raw = request.raw?.rawHeaders ?? request.rawHeaders;
+  // `instanceof` first: probing an Express request for a `raw` it does not have is a lookup along
+  // its prototype chain that V8 cannot cache (see the README's benchmark section).
+  const raw = (request instanceof IncomingMessage ? request.rawHeaders : request.raw?.rawHeaders) ?? request.rawHeaders;
   if (!raw) return request.headers[lowerCaseName] === undefined ? 0 : 1;
   let count = 0;
   for (let i = 0; i < raw.length; i += 2) {
@@ -89,6 +91,7 @@ class FastifyReplyHeaders implements HeaderTarget {
  * @internal
  */
 export function headerTargetOf(response: object): HeaderTarget {
+  if (response instanceof ServerResponse) return response; // Express (no probe for `raw`, as in countRawHeader)
   const reply = response as Partial<FastifyReplyLike>;
   if (reply.raw !== undefined && typeof reply.header === 'function' && typeof reply.removeHeader === 'function') {
     return new FastifyReplyHeaders(reply as FastifyReplyLike);

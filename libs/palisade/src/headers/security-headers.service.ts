@@ -70,7 +70,13 @@ export class SecurityHeadersService implements OnModuleInit, OnApplicationShutdo
   private readonly listener = (request: IncomingMessage, response: ServerResponse): void => {
     try {
       if (this.fastify) this.watch(request, response);
-      else this.applyDefaults(request, response);
+      else {
+        // Express re-parents the request (Object.setPrototypeOf) after this listener; from then on
+        // V8 gives every property added to it a hidden class of its own, which cost about 2 µs per
+        // request for `user`. Declared here, attaching the principal is a plain field write.
+        (request as { user?: unknown }).user ??= undefined;
+        this.applyDefaults(request, response);
+      }
     } catch {
       // Never let a header failure escape into the HTTP server; the middleware tries again.
     }
