@@ -78,7 +78,22 @@ class ScenarioController {
   @Get('ended-by-middleware') @Public() endedByMiddleware() {
     return { never: true };
   }
+
+  @Get('write-head-wrapped') @Public() writeHeadWrapped() {
+    return { ok: true };
+  }
+
+  @Get('own-csp') @Public() ownCsp() {
+    return { ok: true };
+  }
+
+  @Get('own-csp-ended') @Public() ownCspEnded() {
+    return { never: true };
+  }
 }
+
+/** The policy a middleware sets itself (a documentation page's, say). */
+const MIDDLEWARE_CSP = "default-src 'self'";
 
 /** Ends the raw response itself, before any guard or handler (as a health-check middleware would). */
 @Injectable()
@@ -89,10 +104,45 @@ class RawEndMiddleware implements NestMiddleware {
   }
 }
 
+/** Wraps `writeHead` the way the `on-headers` package does (morgan, compression, response-time). */
+@Injectable()
+class WriteHeadWrappingMiddleware implements NestMiddleware {
+  use(_request: IncomingMessage, response: ServerResponse, next: () => void): void {
+    const writeHead = response.writeHead;
+    response.writeHead = function (this: ServerResponse, ...args: unknown[]) {
+      this.setHeader('X-Wrapped', 'yes');
+      return Reflect.apply(writeHead, this, args) as ServerResponse;
+    } as ServerResponse['writeHead'];
+    next();
+  }
+}
+
+/** Sets its own Content-Security-Policy on the Node.js response, then lets the route answer. */
+@Injectable()
+class OwnCspMiddleware implements NestMiddleware {
+  use(_request: IncomingMessage, response: ServerResponse, next: () => void): void {
+    response.setHeader('Content-Security-Policy', MIDDLEWARE_CSP);
+    next();
+  }
+}
+
+/** Sets its own Content-Security-Policy and ends the Node.js response itself. */
+@Injectable()
+class OwnCspEndMiddleware implements NestMiddleware {
+  use(_request: IncomingMessage, response: ServerResponse): void {
+    response.setHeader('Content-Security-Policy', MIDDLEWARE_CSP);
+    response.statusCode = 204;
+    response.end();
+  }
+}
+
 @Module({})
 class RawEndModule implements NestModule {
   configure(consumer: MiddlewareConsumer): void {
     consumer.apply(RawEndMiddleware).forRoutes('ended-by-middleware');
+    consumer.apply(WriteHeadWrappingMiddleware).forRoutes('write-head-wrapped');
+    consumer.apply(OwnCspMiddleware).forRoutes('own-csp');
+    consumer.apply(OwnCspEndMiddleware).forRoutes('own-csp-ended');
   }
 }
 
@@ -199,6 +249,45 @@ describe.each(ADAPTERS)('security headers on every response (%s)', (adapter) => 
     const res = await ctx.http.get('/ended-by-middleware');
     expect(res.status).toBe(204);
     expect(securityHeadersOf(res.headers)).toEqual(DEFAULT_HEADERS);
+  });
+
+  it('a middleware that wraps writeHead (as on-headers does): both run, once', async () => {
+    const res = await ctx.http.get('/write-head-wrapped');
+    expect([res.status, res.body]).toEqual([200, { ok: true }]);
+    expect(securityHeadersOf(res.headers)).toEqual({ ...DEFAULT_HEADERS, 'x-wrapped': 'yes' });
+  });
+
+  it("a middleware's own value wins over the default, when the route answers and when it ends the response itself", async () => {
+    const answered = await ctx.http.get('/own-csp');
+    const ended = await ctx.http.get('/own-csp-ended');
+    expect([answered.status, ended.status]).toEqual([200, 204]);
+    for (const res of [answered, ended]) {
+      expect(securityHeadersOf(res.headers)).toEqual({ ...DEFAULT_HEADERS, 'content-security-policy': MIDDLEWARE_CSP });
+    }
+  });
+});
+
+// Fastify only: an onRequest hook registered before Palisade's (as @fastify/helmet registers one).
+describe('security headers on Fastify after an earlier onRequest hook', () => {
+  const ctx = useHeadersApp(
+    'fastify',
+    () => ({ imports: [PalisadeModule.forRoot({ auth: { jwt: { secret: TEST_SECRET } }, global: true })], controllers: [ScenarioController] }),
+    {
+      configure: (app) =>
+        (app as NestFastifyApplication)
+          .getHttpAdapter()
+          .getInstance()
+          .addHook('onRequest', (_request, reply, done) => {
+            reply.header('X-Frame-Options', 'SAMEORIGIN');
+            done();
+          }),
+    },
+  );
+
+  it("keeps the earlier hook's value and adds the rest", async () => {
+    const res = await ctx.http.get('/open');
+    expect(res.status).toBe(200);
+    expect(securityHeadersOf(res.headers)).toEqual({ ...DEFAULT_HEADERS, 'x-frame-options': 'SAMEORIGIN' });
   });
 });
 

@@ -41,6 +41,39 @@ export function rawResponseOf(response: object): HeaderTarget {
   return ((response as { raw?: HeaderTarget }).raw ?? response) as HeaderTarget;
 }
 
+/** A Fastify reply, as far as the `onRequest` hook uses it. */
+interface FastifyReplyLike {
+  readonly raw: ServerResponse;
+  getHeaders(): object;
+  hasHeader(name: string): boolean;
+}
+
+/** True when `headers` has at least one entry. */
+function hasAny(headers: object): boolean {
+  for (const _ in headers) return true;
+  return false;
+}
+
+/** Writes only the headers `existing` does not have yet: what the application set first wins. */
+class KeepExisting implements HeaderTarget {
+  constructor(
+    private readonly target: HeaderTarget,
+    private readonly existing: { hasHeader(name: string): boolean },
+  ) {}
+
+  setHeader(name: string, value: string): void {
+    if (!this.existing.hasHeader(name)) this.target.setHeader(name, value);
+  }
+
+  removeHeader(name: string): void {
+    this.target.removeHeader(name);
+  }
+
+  get headersSent(): boolean | undefined {
+    return this.target.headersSent;
+  }
+}
+
 /** True when the `writeHead` arguments after the status carry a header object with the request id (Fastify's). */
 function carriesRequestId(reasonOrHeaders: unknown, headers: unknown): boolean {
   const object = typeof reasonOrHeaders === 'object' && reasonOrHeaders !== null ? reasonOrHeaders : headers;
@@ -97,7 +130,15 @@ export class SecurityHeadersService implements OnModuleInit, OnApplicationShutdo
           // Never let a header failure break the response.
         }
       }
-      return Reflect.apply(this[WRITE_HEAD] as ServerResponse['writeHead'], this, args);
+      const original = this[WRITE_HEAD] ?? (Object.getPrototypeOf(this) as ServerResponse).writeHead;
+      try {
+        return Reflect.apply(original, this, args);
+      } catch (error) {
+        // Fastify answers a failed writeHead (an invalid header value) with a bare writeHead(500):
+        // check that one too.
+        if (request !== undefined && !this.headersSent) this[WATCHED] = request;
+        throw error;
+      }
     })(this);
 
   constructor(
@@ -148,12 +189,14 @@ export class SecurityHeadersService implements OnModuleInit, OnApplicationShutdo
    */
   private hookFastify(instance: unknown): boolean {
     const fastify = instance as
-      { addHook?: (name: string, hook: (request: { raw: IncomingMessage }, reply: { raw: ServerResponse }, done: () => void) => void) => unknown } | undefined;
+      { addHook?: (name: string, hook: (request: { raw: IncomingMessage }, reply: FastifyReplyLike, done: () => void) => void) => unknown } | undefined;
     if (typeof fastify?.addHook !== 'function') return false;
     fastify.addHook('onRequest', (request, reply, done) => {
       try {
         this.watch(request.raw, reply.raw);
-        this.applyDefaults(request.raw, headerTargetOf(reply));
+        // What ran before this hook (a middleware, an earlier hook, @fastify/helmet) keeps its values.
+        const target = headerTargetOf(reply);
+        this.applyDefaults(request.raw, hasAny(reply.getHeaders()) ? new KeepExisting(target, reply) : target);
       } finally {
         done();
       }
@@ -163,7 +206,8 @@ export class SecurityHeadersService implements OnModuleInit, OnApplicationShutdo
 
   /** Watches the `writeHead` of a raw Fastify response (once). */
   private watch(request: IncomingMessage, response: WatchedResponse): void {
-    if (response.writeHead === this.watchedWriteHead) return;
+    // Watched by the server listener already (a middleware may have wrapped writeHead since).
+    if (response[WRITE_HEAD] !== undefined) return;
     response[WATCHED] = request as MarkedRequest;
     response[WRITE_HEAD] = response.writeHead;
     response.writeHead = this.watchedWriteHead as ServerResponse['writeHead'];
@@ -175,11 +219,13 @@ export class SecurityHeadersService implements OnModuleInit, OnApplicationShutdo
    * being sent (they carry the request id; a response that has none bypassed the reply).
    */
   private ensureWritten(request: MarkedRequest, response: ServerResponse, reasonOrHeaders: unknown, headers: unknown): void {
+    // Values the application set on the raw response (a middleware, a hijacked reply) are kept.
+    const target = new KeepExisting(response, response);
     const set = request[APPLIED];
-    if (set === undefined) return this.applyDefaults(request, response);
+    if (set === undefined) return this.applyDefaults(request, target);
     if (carriesRequestId(reasonOrHeaders, headers) || response.hasHeader('X-Request-Id')) return;
-    response.setHeader('X-Request-Id', requestIdOf(request as unknown as HttpRequestLike, this.options.proxy));
-    this.write(request, response, set, this.carriesCredentials(request));
+    target.setHeader('X-Request-Id', requestIdOf(request as unknown as HttpRequestLike, this.options.proxy));
+    this.write(request, target, set, this.carriesCredentials(request));
   }
 
   private coversEverything = false;
