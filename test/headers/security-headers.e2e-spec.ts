@@ -90,6 +90,15 @@ class ScenarioController {
   @Get('own-csp-ended') @Public() ownCspEnded() {
     return { never: true };
   }
+
+  /** A header value Node.js refuses when the head is written (Fastify) or set (Express). */
+  @Get('bad-header') @Public() badHeader(
+    @Res({ passthrough: true }) response: ServerResponse | { raw: ServerResponse; header(name: string, value: string): void },
+  ) {
+    if ('raw' in response) response.header('X-Bad', 'a\nb');
+    else response.setHeader('X-Bad', 'a\nb');
+    return { never: true };
+  }
 }
 
 /** The policy a middleware sets itself (a documentation page's, say). */
@@ -255,6 +264,12 @@ describe.each(ADAPTERS)('security headers on every response (%s)', (adapter) => 
     const res = await ctx.http.get('/write-head-wrapped');
     expect([res.status, res.body]).toEqual([200, { ok: true }]);
     expect(securityHeadersOf(res.headers)).toEqual({ ...DEFAULT_HEADERS, 'x-wrapped': 'yes' });
+  });
+
+  it('500 when the response itself carries a header value Node.js refuses (Fastify then retries writeHead bare)', async () => {
+    const res = await ctx.http.get('/bad-header');
+    expect(res.status).toBe(500);
+    expect(securityHeadersOf(res.headers)).toEqual(DEFAULT_HEADERS);
   });
 
   it("a middleware's own value wins over the default, when the route answers and when it ends the response itself", async () => {
