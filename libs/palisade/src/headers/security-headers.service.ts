@@ -220,10 +220,10 @@ export class SecurityHeadersService implements OnModuleInit, OnApplicationShutdo
    */
   private ensureWritten(request: MarkedRequest, response: ServerResponse, reasonOrHeaders: unknown, headers: unknown): void {
     // Values the application set on the raw response (a middleware, a hijacked reply) are kept.
-    const target = new KeepExisting(response, response);
     const set = request[APPLIED];
-    if (set === undefined) return this.applyDefaults(request, target);
+    if (set === undefined) return this.applyDefaults(request, new KeepExisting(response, response));
     if (carriesRequestId(reasonOrHeaders, headers) || response.hasHeader('X-Request-Id')) return;
+    const target = new KeepExisting(response, response);
     target.setHeader('X-Request-Id', requestIdOf(request as unknown as HttpRequestLike, this.options.proxy));
     this.write(request, target, set, this.carriesCredentials(request));
   }
