@@ -29,15 +29,30 @@ export function getResponse(context: ExecutionContext): object {
 }
 
 /**
+ * The Node.js request of an Express request (itself) or of a Fastify request (`raw`). `instanceof`
+ * first: probing an Express request for a `raw` it does not have is a lookup along its prototype
+ * chain that V8 cannot cache (see the README's benchmark section).
+ * @internal
+ */
+export function nodeRequestOf(request: HttpRequestLike | IncomingMessage): IncomingMessage {
+  if (request instanceof IncomingMessage) return request;
+  return ((request as HttpRequestLike).raw ?? request) as IncomingMessage;
+}
+
+/** The Node.js response of an Express response (itself) or of a Fastify reply (`raw`). @internal */
+export function nodeResponseOf(response: object): ServerResponse {
+  if (response instanceof ServerResponse) return response;
+  return ((response as { raw?: ServerResponse }).raw ?? response) as ServerResponse;
+}
+
+/**
  * How many times a header occurs in the request as received. Node keeps only the first
  * `Authorization` header and joins repeated custom headers with `, `, so repetition is only
  * visible in `rawHeaders`.
  * @internal
  */
 export function countRawHeader(request: HttpRequestLike, lowerCaseName: string): number {
-  // `instanceof` first: probing an Express request for a `raw` it does not have is a lookup along
-  // its prototype chain that V8 cannot cache (see the README's benchmark section).
-  const raw = (request instanceof IncomingMessage ? request.rawHeaders : request.raw?.rawHeaders) ?? request.rawHeaders;
+  const raw = nodeRequestOf(request).rawHeaders ?? request.rawHeaders;
   if (!raw) return request.headers[lowerCaseName] === undefined ? 0 : 1;
   let count = 0;
   for (let i = 0; i < raw.length; i += 2) {
@@ -55,11 +70,13 @@ export interface HeaderTarget {
   readonly headersSent?: boolean;
 }
 
-/** A Fastify reply, as far as Palisade writes headers on it. */
-interface FastifyReplyLike {
-  readonly raw: { readonly headersSent: boolean };
+/** A Fastify reply, as far as Palisade writes headers on it. @internal */
+export interface FastifyReplyLike {
+  readonly raw: ServerResponse;
   header(name: string, value: string): unknown;
   removeHeader(name: string): unknown;
+  hasHeader(name: string): boolean;
+  getHeaders(): object;
 }
 
 /**

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type { HttpRequestLike } from './http-context.js';
+import { nodeRequestOf, type HttpRequestLike } from './http-context.js';
 import type { TrustedProxy } from './trusted-proxy.js';
 
 const REQUEST_ID = Symbol('palisade.requestId');
@@ -14,7 +14,7 @@ const ACCEPTABLE = /^[A-Za-z0-9._:@/+=-]{1,128}$/;
 export function requestIdOf(request: HttpRequestLike, proxy: TrustedProxy): string {
   // Cache on the Node request, which Express requests are and Fastify requests wrap, so the
   // middleware (which sees the raw request on Fastify) and the guards agree.
-  const holder = (request.raw ?? request) as unknown as Record<symbol, unknown>;
+  const holder = nodeRequestOf(request) as unknown as Record<symbol, unknown>;
   const cached = holder[REQUEST_ID];
   if (typeof cached === 'string') return cached;
   const header = request.headers['x-request-id'];

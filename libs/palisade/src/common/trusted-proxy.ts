@@ -1,8 +1,7 @@
-import type { IncomingMessage } from 'node:http';
 import type { TLSSocket } from 'node:tls';
 import proxyaddr from 'proxy-addr';
 import { describe } from './duration.js';
-import type { HttpRequestLike } from './http-context.js';
+import { nodeRequestOf, type HttpRequestLike } from './http-context.js';
 
 /**
  * Which proxies' `X-Forwarded-*` headers are believed, as Express's `trust proxy` setting:
@@ -45,10 +44,6 @@ export function compileTrustProxy(setting: unknown, path = 'trustProxy'): TrustF
   }
 }
 
-function rawRequest(request: HttpRequestLike): IncomingMessage {
-  return (request.raw ?? request) as IncomingMessage;
-}
-
 /** Strips the IPv4-mapped IPv6 prefix so `::ffff:1.2.3.4` and `1.2.3.4` are one client. @internal */
 export function normalizeAddress(address: string): string {
   return address.startsWith('::ffff:') && address.includes('.') ? address.slice(7) : address;
@@ -70,7 +65,7 @@ export class TrustedProxy {
 
   /** The client's address: the TCP peer, or the nearest untrusted address in `X-Forwarded-For`. */
   clientIp(request: HttpRequestLike): string {
-    const raw = rawRequest(request);
+    const raw = nodeRequestOf(request);
     const peer = raw.socket?.remoteAddress ?? '';
     if (!this.trust || request.headers['x-forwarded-for'] === undefined) return normalizeAddress(peer);
     return normalizeAddress(proxyaddr(raw, this.trust));
@@ -79,13 +74,13 @@ export class TrustedProxy {
   /** True when the TCP peer itself is a trusted proxy. */
   peerTrusted(request: HttpRequestLike): boolean {
     if (!this.trust) return false;
-    const peer = rawRequest(request).socket?.remoteAddress;
+    const peer = nodeRequestOf(request).socket?.remoteAddress;
     return peer !== undefined && this.trust(peer, 0);
   }
 
   /** `https` when the connection is TLS, or a trusted proxy says so in `X-Forwarded-Proto`; else `http`. */
   protocol(request: HttpRequestLike): 'http' | 'https' {
-    const raw = rawRequest(request);
+    const raw = nodeRequestOf(request);
     if ((raw.socket as TLSSocket | undefined)?.encrypted === true) return 'https';
     if (!this.peerTrusted(request)) return 'http';
     const header = request.headers['x-forwarded-proto'];

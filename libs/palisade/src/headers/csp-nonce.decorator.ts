@@ -1,13 +1,13 @@
 import { createParamDecorator, type ExecutionContext } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
-import { getRequest } from '../common/http-context.js';
-import { cspNonceOf, rawRequestOf } from './security-headers.service.js';
+import { getRequest, nodeRequestOf } from '../common/http-context.js';
+import { cspNonceOf } from './security-headers.service.js';
 
 /** @internal Set on a handler that takes a `@CspNonce()` parameter. */
 export const UsesCspNonceMetadata = Reflector.createDecorator<boolean>({ transform: () => true });
 
 const nonceParameter = createParamDecorator((_data: unknown, context: ExecutionContext): string => {
-  const nonce = cspNonceOf(rawRequestOf(getRequest(context)));
+  const nonce = cspNonceOf(nodeRequestOf(getRequest(context)));
   if (nonce === undefined) {
     // Checked at bootstrap for the route's own policy; reached only when a `headers.paths`
     // prefix without CSP_NONCE covers the route.

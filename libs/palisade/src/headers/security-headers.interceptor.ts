@@ -1,9 +1,9 @@
 import { Injectable, type CallHandler, type ExecutionContext, type NestInterceptor } from '@nestjs/common';
 import type { Observable } from 'rxjs';
-import { getRequest, getResponse, headerTargetOf } from '../common/http-context.js';
+import { getRequest, getResponse, headerTargetOf, nodeRequestOf } from '../common/http-context.js';
 import type { Handler } from '../common/routes.js';
 import { SecurityHeadersResolver } from './security-headers.resolver.js';
-import { rawRequestOf, SecurityHeadersService } from './security-headers.service.js';
+import { SecurityHeadersService } from './security-headers.service.js';
 
 /**
  * The per-route layer of the security headers: applies the route's `@SecurityHeaders()` (a relaxed
@@ -33,7 +33,7 @@ export class SecurityHeadersInterceptor implements NestInterceptor {
   /** Writes the route's headers before the handler runs. Override to add per-request headers. */
   protected applyRouteHeaders(context: ExecutionContext): void {
     const request = getRequest(context);
-    const raw = rawRequestOf(request);
+    const raw = nodeRequestOf(request);
     const response = headerTargetOf(getResponse(context));
     const set = this.resolver.resolve(context.getHandler() as Handler, context.getClass());
     if (set) this.headers.applyRoute(raw, response, set);

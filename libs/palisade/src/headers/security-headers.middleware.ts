@@ -1,6 +1,7 @@
 import type { IncomingMessage } from 'node:http';
 import { Injectable, type NestMiddleware } from '@nestjs/common';
-import { rawRequestOf, rawResponseOf, SecurityHeadersService } from './security-headers.service.js';
+import { nodeRequestOf, nodeResponseOf } from '../common/http-context.js';
+import { SecurityHeadersService } from './security-headers.service.js';
 
 /**
  * Applies the module's security headers in Nest's middleware chain, for every route (Palisade
@@ -15,8 +16,8 @@ export class SecurityHeadersMiddleware implements NestMiddleware {
 
   /** Writes the headers unless the server listener already did, then continues. */
   use(request: IncomingMessage, response: object, next: (error?: unknown) => void): void {
-    const raw = rawResponseOf(response);
-    this.headers.applyDefaults(rawRequestOf(request), raw);
+    const raw = nodeResponseOf(response);
+    this.headers.applyDefaults(nodeRequestOf(request), raw);
     this.headers.removePoweredBy(raw);
     next();
   }

@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import type { IncomingMessage, OutgoingHttpHeaders, Server, ServerResponse } from 'node:http';
 import { Inject, Injectable, type OnApplicationShutdown, type OnModuleInit } from '@nestjs/common';
 import { HttpAdapterHost } from '@nestjs/core';
-import { headerTargetOf, type HeaderTarget, type HttpRequestLike } from '../common/http-context.js';
+import { headerTargetOf, type FastifyReplyLike, type HeaderTarget, type HttpRequestLike } from '../common/http-context.js';
 import { PALISADE_OPTIONS } from '../common/palisade.constants.js';
 import type { NormalizedPalisadeOptions } from '../common/palisade-options.normalizer.js';
 import type { HeaderSet } from './headers-options.normalizer.js';
@@ -26,26 +26,9 @@ type MarkedRequest = IncomingMessage & { [APPLIED]?: HeaderSet; [NONCE]?: string
 /** Bytes of randomness in a CSP nonce (128 bits, as CSP3 recommends). */
 const NONCE_BYTES = 16;
 
-/** The Node.js request under an Express request (itself) or a Fastify request (`raw`). @internal */
-export function rawRequestOf(request: HttpRequestLike | IncomingMessage): IncomingMessage {
-  return ((request as HttpRequestLike).raw ?? request) as IncomingMessage;
-}
-
 /** The CSP nonce of a raw request, or `undefined` when its policy has none. @internal */
 export function cspNonceOf(request: IncomingMessage): string | undefined {
   return (request as MarkedRequest)[NONCE];
-}
-
-/** The Node.js response under an Express response (itself) or a Fastify reply (`raw`). @internal */
-export function rawResponseOf(response: object): HeaderTarget {
-  return ((response as { raw?: HeaderTarget }).raw ?? response) as HeaderTarget;
-}
-
-/** A Fastify reply, as far as the `onRequest` hook uses it. */
-interface FastifyReplyLike {
-  readonly raw: ServerResponse;
-  getHeaders(): object;
-  hasHeader(name: string): boolean;
 }
 
 /** True when `headers` has at least one entry. */

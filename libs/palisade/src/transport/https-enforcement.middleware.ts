@@ -1,6 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { Inject, Injectable, type NestMiddleware } from '@nestjs/common';
-import type { HttpRequestLike } from '../common/http-context.js';
+import { nodeRequestOf, nodeResponseOf, type HttpRequestLike } from '../common/http-context.js';
 import { PALISADE_OPTIONS } from '../common/palisade.constants.js';
 import type { NormalizedPalisadeOptions } from '../common/palisade-options.normalizer.js';
 import { HttpsRequiredException } from './https-required.exception.js';
@@ -24,11 +24,11 @@ export class HttpsEnforcementMiddleware implements NestMiddleware {
 
   /** Passes, redirects or refuses the request (see the class). */
   use(request: IncomingMessage, response: object, next: (error?: unknown) => void): void {
-    const raw = ((request as unknown as HttpRequestLike).raw ?? request) as RawRequest;
+    const raw = nodeRequestOf(request) as RawRequest;
     if (!this.options.https.enforce || this.isHttps(raw) || this.isExcluded(raw)) return next();
     const location = this.options.https.redirect && SAFE_METHODS.has(raw.method ?? '') ? redirectLocation(raw, this.options.https) : undefined;
     if (location === undefined) return this.onRefused(raw);
-    this.redirect(((response as { raw?: ServerResponse }).raw ?? response) as ServerResponse, location);
+    this.redirect(nodeResponseOf(response), location);
   }
 
   /** True when the request came over HTTPS. */
