@@ -342,14 +342,15 @@ describe('security headers through fastify.inject()', () => {
     providers: [TooManyRequestsGuard],
   }));
 
-  it('covers fastify.inject(), which bypasses the HTTP server', async () => {
+  it('covers fastify.inject(), which bypasses the HTTP server, hijacked replies included', async () => {
     const fastify = (ctx.app as NestFastifyApplication).getHttpAdapter().getInstance();
-    const urls = ['/open', '/me', '/nothing'];
+    const urls = ['/open', '/me', '/nothing', '/raw'];
     const replies = await Promise.all(urls.map((url) => fastify.inject({ method: 'GET', url })));
     expect(replies.map((res) => [res.statusCode, securityHeadersOf(res.headers)])).toEqual([
       [200, DEFAULT_HEADERS],
       [401, DEFAULT_HEADERS],
       [404, DEFAULT_HEADERS],
+      [200, DEFAULT_HEADERS], // a hijacked reply: watched by the hook, since inject() has no server listener
     ]);
   });
 });
