@@ -1,4 +1,17 @@
-import { Controller, Get, UseGuards, type INestApplication, type ModuleMetadata } from '@nestjs/common';
+import {
+  Controller,
+  Get,
+  Injectable,
+  Module,
+  UseGuards,
+  type CanActivate,
+  type ExecutionContext,
+  type INestApplication,
+  type MiddlewareConsumer,
+  type ModuleMetadata,
+  type NestMiddleware,
+  type NestModule,
+} from '@nestjs/common';
 import { APP_GUARD } from '@nestjs/core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AuthGuard, CurrentUser, PalisadeModule, Roles, RolesGuard, type Principal } from '@palisade/nest';
@@ -27,6 +40,42 @@ class ReversedGuardsController {
 class PlainController {
   @Get() @Roles('admin') admin(@CurrentUser() user: Principal) {
     return { id: user.id, scheme: user.scheme };
+  }
+}
+
+/** What other code puts on `request.user`: an admin that no scheme authenticated. */
+const FORGED_USER = { id: 'mallory', scheme: 'jwt', roles: ['admin'], scopes: [], claims: {} };
+
+/** A guard between AuthGuard and RolesGuard that replaces the principal on `request.user`. */
+@Injectable()
+class ReplaceUserGuard implements CanActivate {
+  canActivate(context: ExecutionContext): boolean {
+    context.switchToHttp().getRequest<{ user?: unknown }>().user = { ...FORGED_USER };
+    return true;
+  }
+}
+
+@Controller('admin')
+@UseGuards(AuthGuard, ReplaceUserGuard, RolesGuard)
+class ReplacedUserController {
+  @Get() @Roles('admin') admin() {
+    return { ok: true };
+  }
+}
+
+/** A middleware that sets `request.user` before any guard runs (as a session library might). */
+@Injectable()
+class ForgeUserMiddleware implements NestMiddleware {
+  use(request: { user?: unknown }, _response: unknown, next: () => void): void {
+    request.user = { ...FORGED_USER };
+    next();
+  }
+}
+
+@Module({ controllers: [PlainController] })
+class ForgedUserModule implements NestModule {
+  configure(consumer: MiddlewareConsumer): void {
+    consumer.apply(ForgeUserMiddleware).forRoutes('{*path}');
   }
 }
 
@@ -120,6 +169,50 @@ describe.each(ADAPTERS)('RolesGuard, whatever the guard order, on %s', (adapter)
           .set('Authorization', bearer({ roles: ['user'] })),
         DENIED.role,
       );
+    });
+  });
+});
+
+describe.each(ADAPTERS)('RolesGuard judges the principal Palisade authenticated, not whatever request.user holds, on %s', (adapter) => {
+  describe('a guard between AuthGuard and RolesGuard replaces request.user with an admin', () => {
+    const http = useSetup(adapter, () => ({ imports: [palisade(false)], controllers: [ReplacedUserController] }));
+
+    it('a valid token without the role still gets 403', async () => {
+      expectForbidden(
+        await http()
+          .get('/admin')
+          .set('Authorization', bearer({ sub: 'bob', roles: ['user'] })),
+        DENIED.role,
+      );
+    });
+
+    it('a valid token with the role gets 200', async () => {
+      const res = await http()
+        .get('/admin')
+        .set('Authorization', bearer({ sub: 'alice', roles: ['admin'] }));
+      expect(res.status).toBe(200);
+    });
+  });
+
+  describe('a middleware sets request.user before the guards (global guards)', () => {
+    const http = useSetup(adapter, () => ({ imports: [palisade(true), ForgedUserModule] }));
+
+    it('a request without credentials gets 401, not the forged admin', async () => {
+      expectUnauthorized(await http().get('/admin'), MESSAGE.required, CHALLENGE.bearer);
+    });
+
+    it('a valid token without the role gets 403, and the principal attached is the one the token names', async () => {
+      expectForbidden(
+        await http()
+          .get('/admin')
+          .set('Authorization', bearer({ sub: 'bob', roles: ['user'] })),
+        DENIED.role,
+      );
+      const res = await http()
+        .get('/admin')
+        .set('Authorization', bearer({ sub: 'alice', roles: ['admin'] }));
+      expect(res.status).toBe(200);
+      expect(res.body).toEqual({ id: 'alice', scheme: 'jwt' });
     });
   });
 });

@@ -6,7 +6,8 @@ import { cachedCredentials } from './credentials.js';
 import { VerifiedTokenCache } from './verified-token.cache.js';
 import { TOKEN_REVOCATION_CHECK, type TokenRevocationCheck } from './token-revocation.interface.js';
 import { HttpAdapterHost } from '@nestjs/core';
-import { countRawHeader, getRequest, getResponse, type HttpRequestLike } from '../common/http-context.js';
+import { getRequest, getResponse, type HttpRequestLike } from '../common/http-context.js';
+import { authorizationCountOf, requestStateOf, type RequestState } from '../common/request-state.js';
 import { PALISADE_OPTIONS } from '../common/palisade.constants.js';
 import type { NormalizedPalisadeOptions } from '../common/palisade-options.normalizer.js';
 import type { SchemeChallenges } from './auth-options.normalizer.js';
@@ -19,14 +20,6 @@ import { createPrincipal } from './principal.factory.js';
 import type { AuthScheme, Principal } from './principal.interface.js';
 import { runStrategy } from './strategy.runner.js';
 import { StrategyRegistry } from './strategy.registry.js';
-
-/** Marks a request authenticated as anonymous (an optional route without credentials). */
-const ANONYMOUS = Symbol('palisade.anonymous');
-/**
- * Every principal this Authenticator attached. "Already authenticated" is `request.user` being one
- * of them: no extra property on the request object (cheaper than a marker on the hot path).
- */
-const ATTACHED = new WeakSet<object>();
 
 /** What happened to one scheme's credential on a request that failed authentication. */
 export interface SchemeFailure {
@@ -80,20 +73,21 @@ export class Authenticator {
     const requirement = this.requirementOf(context);
     if (requirement.isPublic) return undefined;
     const request = getRequest(context);
-    const user = request.user;
-    if (typeof user === 'object' && user !== null && ATTACHED.has(user)) return user as Principal;
-    if (request[ANONYMOUS] === true) return undefined;
-    const fast = this.fromCacheSync(request, requirement);
-    if (fast) return this.attach(request, fast);
-    return this.authenticate(request, requirement, context).then((principal) => this.attach(request, principal));
+    // Already authenticated: what Palisade attached, not whatever `request.user` holds now.
+    const state = requestStateOf(request);
+    if (state.principal !== undefined) return state.principal as Principal;
+    if (state.anonymous) return undefined;
+    const fast = this.fromCacheSync(request, state, requirement);
+    if (fast) return this.attach(request, state, fast);
+    return this.authenticate(request, requirement, context).then((principal) => this.attach(request, state, principal));
   }
 
-  private attach(request: HttpRequestLike, principal: Principal | undefined): Principal | undefined {
+  private attach(request: HttpRequestLike, state: RequestState, principal: Principal | undefined): Principal | undefined {
     if (principal) {
-      ATTACHED.add(principal);
+      state.principal = principal;
       request.user = principal;
     } else {
-      request[ANONYMOUS] = true;
+      state.anonymous = true;
     }
     return principal;
   }
@@ -108,12 +102,12 @@ export class Authenticator {
    * this instance already verified (unexpired, unrevoked) is not a guess. Every credential that was
    * not verified before still meets the gate.
    */
-  private fromCacheSync(request: HttpRequestLike, requirement: ResolvedAuthRequirement): Principal | undefined {
+  private fromCacheSync(request: HttpRequestLike, state: RequestState, requirement: ResolvedAuthRequirement): Principal | undefined {
     const cache = this.tokenCache;
     const header = request.headers.authorization;
     if (!cache || requirement.schemes[0] !== 'jwt' || typeof header !== 'string') return undefined;
     const principal = cache.get(header);
-    if (!principal || countRawHeader(request, 'authorization') !== 1) return undefined;
+    if (!principal || authorizationCountOf(request, state) !== 1) return undefined;
     const jti = principal.claims.jti;
     if (this.revocation && typeof jti === 'string' && this.revocation.isRevokedSync?.(jti) !== false) return undefined;
     return principal;
@@ -129,9 +123,10 @@ export class Authenticator {
    */
   protected async authenticate(request: HttpRequestLike, requirement: ResolvedAuthRequirement, context: ExecutionContext): Promise<Principal | undefined> {
     const { apiKey } = this.options.auth;
-    const credentials = presentedCredentials(request, apiKey?.header, apiKey?.maxKeyLength ?? 0);
+    const state = requestStateOf(request);
+    const credentials = presentedCredentials(request, apiKey?.header, apiKey?.maxKeyLength ?? 0, state);
     const header = request.headers.authorization;
-    if (this.tokenCache && requirement.schemes[0] === 'jwt' && typeof header === 'string' && countRawHeader(request, 'authorization') === 1) {
+    if (this.tokenCache && requirement.schemes[0] === 'jwt' && typeof header === 'string' && authorizationCountOf(request, state) === 1) {
       // A token verified before (not a guess: see fromCacheSync) skips the gate and the verification.
       const cached = await this.fromCache(header);
       if (cached) return cached;

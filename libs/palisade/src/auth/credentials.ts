@@ -1,4 +1,5 @@
 import { countRawHeader, type HttpRequestLike } from '../common/http-context.js';
+import { authorizationCountOf, requestStateOf, type RequestState } from '../common/request-state.js';
 
 /** How a scheme's credential appears in a request. @internal */
 export const enum Presence {
@@ -21,21 +22,20 @@ export interface PresentedCredentials {
   readonly apiKeyMalformed: boolean;
 }
 
-const CREDENTIALS = Symbol('palisade.credentials');
 const MAX_AUTHORIZATION_LENGTH = 65_536;
 /** `credentials = auth-scheme 1*SP token68` (RFC 9110 §11.4, RFC 6750 §2.1): exactly one credential. */
 const AUTHORIZATION = /^([!#$%&'*+.^_`|~0-9A-Za-z-]+) +([A-Za-z0-9\-._~+/]+=*)$/;
 /** Visible ASCII only: a key with spaces, controls or non-ASCII bytes is never valid. */
 const API_KEY = /^[\x21-\x7e]+$/;
 
-function parse(request: HttpRequestLike, apiKeyHeader: string | undefined, maxApiKeyLength: number): PresentedCredentials {
+function parse(request: HttpRequestLike, state: RequestState, apiKeyHeader: string | undefined, maxApiKeyLength: number): PresentedCredentials {
   let authScheme: string | undefined;
   let authCredential: string | undefined;
   let authMalformed = false;
   const authorization = request.headers.authorization;
   if (authorization !== undefined) {
     const match =
-      typeof authorization === 'string' && authorization.length <= MAX_AUTHORIZATION_LENGTH && countRawHeader(request, 'authorization') === 1
+      typeof authorization === 'string' && authorization.length <= MAX_AUTHORIZATION_LENGTH && authorizationCountOf(request, state) === 1
         ? AUTHORIZATION.exec(authorization)
         : null;
     if (match) {
@@ -65,17 +65,22 @@ function parse(request: HttpRequestLike, apiKeyHeader: string | undefined, maxAp
  * refused) and caches the result on the request.
  * @internal
  */
-export function presentedCredentials(request: HttpRequestLike, apiKeyHeader: string | undefined, maxApiKeyLength: number): PresentedCredentials {
-  const cached = request[CREDENTIALS] as PresentedCredentials | undefined;
+export function presentedCredentials(
+  request: HttpRequestLike,
+  apiKeyHeader: string | undefined,
+  maxApiKeyLength: number,
+  state: RequestState = requestStateOf(request),
+): PresentedCredentials {
+  const cached = state.credentials as PresentedCredentials | undefined;
   if (cached) return cached;
-  const parsed = parse(request, apiKeyHeader, maxApiKeyLength);
-  request[CREDENTIALS] = parsed;
+  const parsed = parse(request, state, apiKeyHeader, maxApiKeyLength);
+  state.credentials = parsed;
   return parsed;
 }
 
 /** @internal Cached credentials; only valid after `presentedCredentials` ran for this request. */
 export function cachedCredentials(request: HttpRequestLike): PresentedCredentials | undefined {
-  return request[CREDENTIALS] as PresentedCredentials | undefined;
+  return requestStateOf(request).credentials as PresentedCredentials | undefined;
 }
 
 /** @internal */

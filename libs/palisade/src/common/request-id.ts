@@ -1,8 +1,8 @@
 import { randomUUID } from 'node:crypto';
-import { nodeRequestOf, type HttpRequestLike } from './http-context.js';
+import type { HttpRequestLike } from './http-context.js';
+import { requestStateOf, type RequestState } from './request-state.js';
 import type { TrustedProxy } from './trusted-proxy.js';
 
-const REQUEST_ID = Symbol('palisade.requestId');
 const ACCEPTABLE = /^[A-Za-z0-9._:@/+=-]{1,128}$/;
 
 /**
@@ -11,14 +11,13 @@ const ACCEPTABLE = /^[A-Za-z0-9._:@/+=-]{1,128}$/;
  * cannot forge or collide with another request's events.
  * @internal
  */
-export function requestIdOf(request: HttpRequestLike, proxy: TrustedProxy): string {
-  // Cache on the Node request, which Express requests are and Fastify requests wrap, so the
-  // middleware (which sees the raw request on Fastify) and the guards agree.
-  const holder = nodeRequestOf(request) as unknown as Record<symbol, unknown>;
-  const cached = holder[REQUEST_ID];
-  if (typeof cached === 'string') return cached;
+export function requestIdOf(request: HttpRequestLike, proxy: TrustedProxy, state: RequestState = requestStateOf(request)): string {
+  // Kept in the request's state (on the Node request, which Express requests are and Fastify
+  // requests wrap), so the middleware (which sees the raw request on Fastify) and the guards agree.
+  const cached = state.requestId;
+  if (cached !== undefined) return cached;
   const header = request.headers['x-request-id'];
   const id = typeof header === 'string' && ACCEPTABLE.test(header) && proxy.peerTrusted(request) ? header : randomUUID();
-  holder[REQUEST_ID] = id;
+  state.requestId = id;
   return id;
 }

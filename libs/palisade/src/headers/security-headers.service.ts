@@ -7,28 +7,29 @@ import { PALISADE_OPTIONS } from '../common/palisade.constants.js';
 import type { NormalizedPalisadeOptions } from '../common/palisade-options.normalizer.js';
 import type { HeaderSet } from './headers-options.normalizer.js';
 import { requestIdOf } from '../common/request-id.js';
+import { prepareNodeRequest, stateOfNodeRequest, type RequestState } from '../common/request-state.js';
 
 export type { HeaderTarget } from '../common/http-context.js';
 
-const APPLIED = Symbol('palisade.securityHeaders');
-const NONCE = Symbol('palisade.cspNonce');
 /** On a raw Fastify response: its request, until `writeHead` has checked the headers went out. */
 const WATCHED = Symbol('palisade.watchedRequest');
 /** On a raw Fastify response: the `writeHead` that Palisade's check hands over to. */
 const WRITE_HEAD = Symbol('palisade.writeHead');
 
 /** A raw response whose `writeHead` Palisade watches (Fastify). */
-type WatchedResponse = ServerResponse & { [WATCHED]?: MarkedRequest; [WRITE_HEAD]?: ServerResponse['writeHead'] };
-
-/** The raw request as Palisade marks it. @internal */
-type MarkedRequest = IncomingMessage & { [APPLIED]?: HeaderSet; [NONCE]?: string; originalUrl?: string };
+type WatchedResponse = ServerResponse & { [WATCHED]?: IncomingMessage; [WRITE_HEAD]?: ServerResponse['writeHead'] };
 
 /** Bytes of randomness in a CSP nonce (128 bits, as CSP3 recommends). */
 const NONCE_BYTES = 16;
 
 /** The CSP nonce of a raw request, or `undefined` when its policy has none. @internal */
 export function cspNonceOf(request: IncomingMessage): string | undefined {
-  return (request as MarkedRequest)[NONCE];
+  return stateOfNodeRequest(request).nonce;
+}
+
+/** The header set applied to the request's response, if any yet. */
+function appliedSet(state: RequestState): HeaderSet | undefined {
+  return state.headerSet as HeaderSet | undefined;
 }
 
 /** True when `headers` has at least one entry. */
@@ -87,10 +88,9 @@ export class SecurityHeadersService implements OnModuleInit, OnApplicationShutdo
     try {
       if (this.fastify) this.watch(request, response);
       else {
-        // Express re-parents the request (Object.setPrototypeOf) after this listener; from then on
-        // V8 gives every property added to it a hidden class of its own, which cost about 2 µs per
-        // request for `user`. Declared here, attaching the principal is a plain field write.
-        (request as { user?: unknown }).user ??= undefined;
+        // Express re-parents the request (Object.setPrototypeOf) after this listener: what Palisade
+        // keeps per request is prepared here, while property accesses on the request are still cheap.
+        prepareNodeRequest(request);
         this.applyDefaults(request, response);
       }
     } catch {
@@ -191,7 +191,7 @@ export class SecurityHeadersService implements OnModuleInit, OnApplicationShutdo
   private watch(request: IncomingMessage, response: WatchedResponse): void {
     // Watched by the server listener already (a middleware may have wrapped writeHead since).
     if (response[WRITE_HEAD] !== undefined) return;
-    response[WATCHED] = request as MarkedRequest;
+    response[WATCHED] = request;
     response[WRITE_HEAD] = response.writeHead;
     response.writeHead = this.watchedWriteHead as ServerResponse['writeHead'];
   }
@@ -201,14 +201,15 @@ export class SecurityHeadersService implements OnModuleInit, OnApplicationShutdo
    * request never reached the `onRequest` hook, or when they went into a reply whose headers are not
    * being sent (they carry the request id; a response that has none bypassed the reply).
    */
-  private ensureWritten(request: MarkedRequest, response: ServerResponse, reasonOrHeaders: unknown, headers: unknown): void {
+  private ensureWritten(request: IncomingMessage, response: ServerResponse, reasonOrHeaders: unknown, headers: unknown): void {
     // Values the application set on the raw response (a middleware, a hijacked reply) are kept.
-    const set = request[APPLIED];
+    const state = stateOfNodeRequest(request);
+    const set = appliedSet(state);
     if (set === undefined) return this.applyDefaults(request, new KeepExisting(response, response));
     if (carriesRequestId(reasonOrHeaders, headers) || response.hasHeader('X-Request-Id')) return;
     const target = new KeepExisting(response, response);
-    target.setHeader('X-Request-Id', requestIdOf(request as unknown as HttpRequestLike, this.options.proxy));
-    this.write(request, target, set, this.carriesCredentials(request));
+    target.setHeader('X-Request-Id', requestIdOf(request as unknown as HttpRequestLike, this.options.proxy, state));
+    this.write(request, state, target, set, this.carriesCredentials(request));
   }
 
   private coversEverything = false;
@@ -224,13 +225,13 @@ export class SecurityHeadersService implements OnModuleInit, OnApplicationShutdo
    * per request; later calls return at once.
    */
   applyDefaults(request: IncomingMessage, response: HeaderTarget): void {
-    const marked = request as MarkedRequest;
-    if (marked[APPLIED] !== undefined || response.headersSent === true) return;
-    const set = this.scopeOf(marked);
-    marked[APPLIED] = set;
+    const state = stateOfNodeRequest(request);
+    if (state.headerSet !== undefined || response.headersSent === true) return;
+    const set = this.scopeOf(request);
+    state.headerSet = set;
     // The request id rides along, so even responses the framework sends itself carry it.
-    response.setHeader('X-Request-Id', requestIdOf(marked as unknown as HttpRequestLike, this.options.proxy));
-    this.write(marked, response, set, this.carriesCredentials(marked));
+    response.setHeader('X-Request-Id', requestIdOf(request as unknown as HttpRequestLike, this.options.proxy, state));
+    this.write(request, state, response, set, this.carriesCredentials(request));
   }
 
   /**
@@ -238,16 +239,16 @@ export class SecurityHeadersService implements OnModuleInit, OnApplicationShutdo
    * and removes the headers the route does not send.
    */
   applyRoute(request: IncomingMessage, response: HeaderTarget, set: HeaderSet): void {
-    const marked = request as MarkedRequest;
     if (response.headersSent === true) return;
-    marked[APPLIED] = set;
+    const state = stateOfNodeRequest(request);
+    state.headerSet = set;
     for (const name of set.absent) response.removeHeader(name);
-    this.write(marked, response, set, this.carriesCredentials(marked));
+    this.write(request, state, response, set, this.carriesCredentials(request));
   }
 
   /** Marks the response of an authenticated request as such (`Cache-Control`). */
   applyAuthenticated(request: IncomingMessage, response: HeaderTarget): void {
-    const set = (request as MarkedRequest)[APPLIED] ?? this.options.headers.base;
+    const set = appliedSet(stateOfNodeRequest(request)) ?? this.options.headers.base;
     if (set.cacheControl !== undefined && response.headersSent !== true) response.setHeader('Cache-Control', set.cacheControl);
   }
 
@@ -277,10 +278,10 @@ export class SecurityHeadersService implements OnModuleInit, OnApplicationShutdo
     return randomBytes(NONCE_BYTES).toString('base64');
   }
 
-  private scopeOf(request: MarkedRequest): HeaderSet {
+  private scopeOf(request: IncomingMessage): HeaderSet {
     const { paths, base } = this.options.headers;
     if (paths.length === 0) return base;
-    const url = request.originalUrl ?? request.url ?? '/';
+    const url = (request as { originalUrl?: string }).originalUrl ?? request.url ?? '/';
     const query = url.indexOf('?');
     const path = query < 0 ? url : url.slice(0, query);
     for (const { prefix, set } of paths) {
@@ -289,11 +290,11 @@ export class SecurityHeadersService implements OnModuleInit, OnApplicationShutdo
     return base;
   }
 
-  private write(request: MarkedRequest, response: HeaderTarget, set: HeaderSet, credentialed: boolean): void {
+  private write(request: IncomingMessage, state: RequestState, response: HeaderTarget, set: HeaderSet, credentialed: boolean): void {
     for (const [name, value] of set.fixed) response.setHeader(name, value);
     if (set.hsts !== undefined && this.isHttps(request)) response.setHeader('Strict-Transport-Security', set.hsts);
     if (set.usesNonce) {
-      const nonce = (request[NONCE] ??= this.createNonce());
+      const nonce = (state.nonce ??= this.createNonce());
       const source = `'nonce-${nonce}'`;
       for (const policy of set.policies) response.setHeader(policy.header, policy.parts.join(source));
     }

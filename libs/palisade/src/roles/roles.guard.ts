@@ -10,6 +10,12 @@ import { SecurityEvents } from '../events/security-events.service.js';
 import { AuthorizationRequirementsResolver, type ResolvedAuthorization } from './authorization-requirements.resolver.js';
 import type { PolicyContext } from './policy.interface.js';
 
+/** True when one of `roles` is in `group` (a plain loop: no closure per request). */
+function holdsAny(roles: readonly string[], group: ReadonlySet<string>): boolean {
+  for (let i = 0; i < roles.length; i++) if (group.has(roles[i] as string)) return true;
+  return false;
+}
+
 /** Which requirement denied a call. */
 export type DenialReason = 'role' | 'scope' | 'policy';
 
@@ -55,7 +61,7 @@ export class RolesGuard implements CanActivate {
 
   private checkRolesAndScopes(principal: Principal, authorization: ResolvedAuthorization, context: ExecutionContext): void {
     for (const group of authorization.roleGroups) {
-      if (!principal.roles.some((role) => group.has(role))) this.onDenied(context, 'role', authorization, principal);
+      if (!holdsAny(principal.roles, group)) this.onDenied(context, 'role', authorization, principal);
     }
     for (const scope of authorization.scopes) {
       if (!principal.scopes.includes(scope)) this.onDenied(context, 'scope', authorization, principal);

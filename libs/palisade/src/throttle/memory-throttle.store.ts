@@ -44,7 +44,9 @@ export class MemoryThrottleStore implements ThrottleStore {
 
   /** `incrementMany`, synchronously. */
   incrementManySync(hits: readonly ThrottleHit[]): ThrottlerStorageRecord[] {
-    return hits.map((hit) => this.hit(hit));
+    const records: ThrottlerStorageRecord[] = [];
+    for (const hit of hits) records.push(this.hit(hit));
+    return records;
   }
 
   /** Synchronous core, shared with the Redis store's fallback. */

@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { normalizeIp } from '@nestjs/throttler';
 import type { Principal } from '../auth/principal.interface.js';
 import type { HttpRequestLike } from '../common/http-context.js';
+import { requestStateOf } from '../common/request-state.js';
 import type { TrustedProxy } from '../common/trusted-proxy.js';
 
 const SAFE = /^[A-Za-z0-9_.@:-]{1,128}$/;
@@ -17,9 +18,12 @@ export function ipTracker(request: HttpRequestLike, proxy: TrustedProxy): string
   return `ip:${safeKeyPart(ip.includes(':') ? normalizeIp(ip, 64) : ip)}`;
 }
 
-/** Who a request counts against: the authenticated principal, else the client IP. @internal */
+/**
+ * Who a request counts against: the authenticated principal (Palisade's, else one another guard put
+ * on `request.user`), else the client IP. @internal
+ */
 export function requestTracker(request: HttpRequestLike, proxy: TrustedProxy): string {
-  const user = request.user as Principal | undefined;
+  const user = (requestStateOf(request).principal ?? request.user) as Principal | undefined;
   if (user && typeof user.id === 'string') return `u:${safeKeyPart(user.id)}`;
   return ipTracker(request, proxy);
 }

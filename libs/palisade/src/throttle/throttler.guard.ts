@@ -92,7 +92,10 @@ export class ThrottlerGuard extends BaseThrottlerGuard {
 
   private staticHits(plan: RoutePlan, tracker: string): ThrottleHit[] {
     const head = `${this.prefix}{${tracker}}`;
-    return plan.tiers.map((tier) => ({ key: head + tier.suffix, limit: tier.limit as number, ttlMs: tier.ttlMs as number, blockMs: tier.blockMs as number }));
+    const hits: ThrottleHit[] = [];
+    for (const tier of plan.tiers)
+      hits.push({ key: head + tier.suffix, limit: tier.limit as number, ttlMs: tier.ttlMs as number, blockMs: tier.blockMs as number });
+    return hits;
   }
 
   private async count(hits: readonly ThrottleHit[], context: ExecutionContext): Promise<ThrottlerStorageRecord[]> {
@@ -144,7 +147,7 @@ export class ThrottlerGuard extends BaseThrottlerGuard {
     const response = headerTargetOf(getResponse(context));
     let retryAfter = 0;
     let refusedBy: string | undefined;
-    const state: string[] = [];
+    let state = '';
     for (let i = 0; i < records.length; i++) {
       const record = records[i] as ThrottlerStorageRecord;
       const hit = hits[i] as ThrottleHit;
@@ -153,13 +156,13 @@ export class ThrottlerGuard extends BaseThrottlerGuard {
         retryAfter = Math.max(retryAfter, record.timeToBlockExpire, 1);
         refusedBy ??= tier?.name;
       }
-      const remaining = Math.max(0, hit.limit - record.totalHits);
+      const remaining = record.isBlocked ? 0 : Math.max(0, hit.limit - record.totalHits);
       const reset = record.isBlocked ? Math.max(record.timeToBlockExpire, 1) : record.timeToExpire;
-      if (throttle?.ietfHeaders) state.push(`"${tier?.name}";r=${record.isBlocked ? 0 : remaining};t=${reset}`);
+      if (throttle?.ietfHeaders) state += `${i === 0 ? '' : ', '}"${tier?.name}";r=${remaining};t=${reset}`;
       if (throttle?.legacyHeaders) {
         const suffix = tier?.name === 'default' ? '' : `-${tier?.name}`;
         response.setHeader(`X-RateLimit-Limit${suffix}`, String(hit.limit));
-        response.setHeader(`X-RateLimit-Remaining${suffix}`, String(record.isBlocked ? 0 : remaining));
+        response.setHeader(`X-RateLimit-Remaining${suffix}`, String(remaining));
         response.setHeader(`X-RateLimit-Reset${suffix}`, String(reset));
       }
     }
@@ -168,7 +171,7 @@ export class ThrottlerGuard extends BaseThrottlerGuard {
         'RateLimit-Policy',
         plan.policyHeader ?? hits.map((h, i) => `"${plan.tiers[i]?.name}";q=${h.limit};w=${Math.max(1, Math.ceil(h.ttlMs / 1000))}`).join(', '),
       );
-      response.setHeader('RateLimit', state.length === 1 ? (state[0] as string) : state.join(', '));
+      response.setHeader('RateLimit', state);
     }
     if (retryAfter > 0) {
       response.setHeader('Retry-After', String(retryAfter));
