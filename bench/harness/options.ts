@@ -5,6 +5,13 @@ import { REPO_ROOT } from './environment.js';
 /** The stacks the harness can boot, each a server entry under bench/dist/servers. */
 export const STACKS = {
   bare: { entry: 'bare.js', label: 'bare Nest', secured: false, redis: false, env: {} },
+  'bare-shaped': {
+    entry: 'bare.js',
+    label: 'bare Nest + stable request shapes',
+    secured: false,
+    redis: false,
+    env: { BENCH_SHAPES: '1' },
+  },
   palisade: { entry: 'palisade.js', label: 'Palisade (memory)', secured: true, redis: false, env: {} },
   'palisade-redis': { entry: 'palisade-redis.js', label: 'Palisade (Redis)', secured: true, redis: true, env: {} },
   community: { entry: 'community.js', label: 'community (secret string)', secured: true, redis: false, env: {} },
@@ -12,7 +19,24 @@ export const STACKS = {
   floor: { entry: 'floor.js', label: 'floor: bare + Palisade headers + 3 no-op guards', secured: false, redis: false, env: {} },
   'floor-headers': { entry: 'floor.js', label: 'floor: bare + Palisade headers', secured: false, redis: false, env: { BENCH_FLOOR_GUARDS: '0' } },
   'floor-guards': { entry: 'floor.js', label: 'floor: bare + 3 no-op guards', secured: false, redis: false, env: { BENCH_FLOOR_HEADERS: 'off' } },
-} as const satisfies Record<string, { entry: string; label: string; secured: boolean; redis: boolean; env: Record<string, string> }>;
+} as const satisfies Record<
+  string,
+  {
+    entry: string;
+    label: string;
+    secured: boolean;
+    redis: boolean;
+    env: Record<string, string>;
+  }
+>;
+
+/** Stacks that mean something on one adapter only (the others run on every adapter). */
+const ONLY_ON: Partial<Record<StackName, readonly BenchAdapter[]>> = { 'bare-shaped': ['express'] };
+
+/** True when `stack` runs on `adapter`. */
+export function runsOn(stack: StackName, adapter: BenchAdapter): boolean {
+  return ONLY_ON[stack]?.includes(adapter) ?? true;
+}
 
 export type StackName = keyof typeof STACKS;
 export type BenchMode = 'quick' | 'soak' | 'smoke';
@@ -39,7 +63,7 @@ export interface BenchOptions {
 
 const DEFAULTS: Record<BenchMode, Omit<BenchOptions, 'mode' | 'outDir' | 'redisUrl' | 'pause' | 'stacksExplicit'>> = {
   quick: {
-    stacks: ['bare', 'floor', 'palisade', 'palisade-redis', 'community'],
+    stacks: ['bare', 'bare-shaped', 'floor', 'palisade', 'palisade-redis', 'community'],
     adapters: ['express', 'fastify'],
     rounds: 5,
     durationS: 3,

@@ -7,6 +7,7 @@ export { PalisadeModule } from './palisade.module.js';
 export type { PalisadeModuleExtras, PalisadeModuleOptions } from './common/palisade-options.interface.js';
 export type { Duration, DurationUnit } from './common/duration.js';
 export { parseDuration } from './common/duration.js';
+export { ExpressObjectShapes } from './common/request-shapes.js';
 export type { TrustProxySetting } from './common/trusted-proxy.js';
 
 export { AuthGuard } from './auth/auth.guard.js';

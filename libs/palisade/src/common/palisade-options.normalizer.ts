@@ -27,9 +27,11 @@ export interface NormalizedPalisadeOptions {
   readonly headers: NormalizedHeadersOptions;
   /** HTTPS enforcement. */
   readonly https: NormalizedHttpsOptions;
+  /** Declare Express's per-request fields before Express re-parents the objects. */
+  readonly stableRequestShapes: boolean;
 }
 
-const KNOWN_KEYS: ReadonlySet<string> = new Set(['auth', 'roles', 'trustProxy', 'throttle', 'tokens', 'headers', 'https', 'events']);
+const KNOWN_KEYS: ReadonlySet<string> = new Set(['auth', 'roles', 'trustProxy', 'throttle', 'tokens', 'headers', 'https', 'events', 'stableRequestShapes']);
 
 /**
  * Validates every option once at startup and precomputes what requests need.
@@ -45,7 +47,10 @@ export function normalizeOptions(options: PalisadeModuleOptions | undefined): No
       throw new Error(`PalisadeModule: unknown option '${key}'; known options: ${[...KNOWN_KEYS].join(', ')}.`);
     }
   }
-  const { auth, roles, trustProxy, throttle, tokens, headers, https, events } = input as PalisadeModuleOptions;
+  const { auth, roles, trustProxy, throttle, tokens, headers, https, events, stableRequestShapes } = input as PalisadeModuleOptions;
+  if (stableRequestShapes !== undefined && typeof stableRequestShapes !== 'boolean') {
+    throw new Error(`PalisadeModule: stableRequestShapes is ${describe(stableRequestShapes)}; expected true or false.`);
+  }
   const normalizedAuth = normalizeAuthOptions(auth);
   // Responses to requests that carry credentials are authenticated responses (Cache-Control).
   const credentialHeaders = ['authorization', 'cookie', ...(normalizedAuth.apiKey ? [normalizedAuth.apiKey.header] : [])];
@@ -61,6 +66,7 @@ export function normalizeOptions(options: PalisadeModuleOptions | undefined): No
     tokens: normalizedTokens,
     headers: normalizeHeadersOptions(headers, credentialHeaders),
     https: normalizeHttpsOptions(https),
+    stableRequestShapes: stableRequestShapes ?? true,
   };
 }
 

@@ -8,6 +8,7 @@ import type { NormalizedPalisadeOptions } from '../common/palisade-options.norma
 import type { HeaderSet } from './headers-options.normalizer.js';
 import { requestIdOf } from '../common/request-id.js';
 import { prepareNodeRequest, stateOfNodeRequest, type RequestState } from '../common/request-state.js';
+import { ExpressObjectShapes } from '../common/request-shapes.js';
 
 export type { HeaderTarget } from '../common/http-context.js';
 
@@ -84,6 +85,8 @@ export class SecurityHeadersService implements OnModuleInit, OnApplicationShutdo
   private server: Server | undefined;
   /** True on Fastify: the headers go into each reply's own headers, and raw responses are watched. */
   private fastify = false;
+  /** On Express (unless `stableRequestShapes: false`): the fields declared before Express re-parents. */
+  private shapes: ExpressObjectShapes | undefined;
   private readonly listener = (request: IncomingMessage, response: ServerResponse): void => {
     try {
       if (this.fastify) this.watch(request, response);
@@ -92,6 +95,7 @@ export class SecurityHeadersService implements OnModuleInit, OnApplicationShutdo
         // keeps per request is prepared here, while property accesses on the request are still cheap.
         prepareNodeRequest(request);
         this.applyDefaults(request, response);
+        this.shapes?.declare(request, response);
       }
     } catch {
       // Never let a header failure escape into the HTTP server; the middleware tries again.
@@ -150,8 +154,10 @@ export class SecurityHeadersService implements OnModuleInit, OnApplicationShutdo
     const server = adapter.getHttpServer?.() as Server | undefined;
     if (server && typeof server.prependListener === 'function') {
       const type = adapter.getType?.();
-      if (type === 'express') this.coversEverything = true;
-      else if (type === 'fastify') this.coversEverything = this.fastify = this.hookFastify(adapter.getInstance?.());
+      if (type === 'express') {
+        this.coversEverything = true;
+        if (this.options.stableRequestShapes) this.shapes = new ExpressObjectShapes();
+      } else if (type === 'fastify') this.coversEverything = this.fastify = this.hookFastify(adapter.getInstance?.());
       server.prependListener('request', this.listener);
       this.server = server;
     }

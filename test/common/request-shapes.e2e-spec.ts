@@ -1,0 +1,99 @@
+import {
+  Body,
+  Controller,
+  Get,
+  Injectable,
+  Module,
+  Post,
+  Req,
+  Res,
+  type INestApplication,
+  type MiddlewareConsumer,
+  type NestMiddleware,
+  type NestModule,
+} from '@nestjs/common';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { PalisadeModule, Public } from '@palisade/nest';
+import { bootApp } from '../support/app.js';
+
+type ExpressRequest = Record<string, unknown> & { get(name: string): string | undefined; query: Record<string, unknown>; ip?: string };
+
+/** Reports, as the router is about to run, which fields are already own properties of the request. */
+@Injectable()
+class OwnFieldsMiddleware implements NestMiddleware {
+  use(request: ExpressRequest, _response: unknown, next: () => void): void {
+    request.ownAtMiddleware = ['route', 'tenant'].filter((name) => Object.hasOwn(request, name));
+    if (request.get('x-tenant') !== undefined) request.tenant = request.get('x-tenant');
+    next();
+  }
+}
+
+@Controller('shape')
+@Public()
+class ShapeController {
+  @Get('echo')
+  echo(@Req() request: ExpressRequest, @Res({ passthrough: true }) response: { locals: Record<string, unknown> }) {
+    response.locals.seen = true;
+    return {
+      query: request.query.x,
+      host: request.get('host') !== undefined,
+      ip: typeof request.ip,
+      tenant: request.tenant ?? null,
+      ownAtMiddleware: request.ownAtMiddleware,
+      locals: response.locals.seen,
+    };
+  }
+
+  @Post('body')
+  body(@Body() body: unknown) {
+    return { body };
+  }
+}
+
+@Module({ controllers: [ShapeController] })
+class ShapeModule implements NestModule {
+  configure(consumer: MiddlewareConsumer): void {
+    consumer.apply(OwnFieldsMiddleware).forRoutes('{*path}');
+  }
+}
+
+describe.each([true, false])('stableRequestShapes: %s on Express', (enabled) => {
+  let app: INestApplication;
+  let http: Awaited<ReturnType<typeof bootApp>>['http'];
+
+  beforeAll(async () => {
+    ({ app, http } = await bootApp('express', { imports: [PalisadeModule.forRoot({ stableRequestShapes: enabled }), ShapeModule] }));
+    // The first requests teach the fields Express, its router, body-parser and the middleware add.
+    for (let i = 0; i < 3; i++) await http.get('/shape/echo?x=1').set('X-Tenant', 'acme').expect(200);
+  });
+  afterAll(async () => {
+    await app?.close();
+  });
+
+  it(`${enabled ? 'declares' : 'does not declare'} the learned fields before Express sees the request (own properties at the middleware)`, async () => {
+    const res = await http.get('/shape/echo?x=2');
+    expect(res.status).toBe(200);
+    expect(res.body.ownAtMiddleware).toEqual(enabled ? ['route', 'tenant'] : []);
+  });
+
+  it("keeps Express's request API: the query getter, req.get(), req.ip, res.locals, a field a middleware sets only sometimes", async () => {
+    const plain = await http.get('/shape/echo?x=3');
+    expect(plain.body).toMatchObject({ query: '3', host: true, ip: 'string', tenant: null, locals: true });
+    const tenant = await http.get('/shape/echo?x=4').set('X-Tenant', 'globex');
+    expect(tenant.body).toMatchObject({ query: '4', tenant: 'globex' });
+  });
+
+  it('keeps body parsing, malformed bodies and 404s as they were', async () => {
+    expect((await http.post('/shape/body').send({ a: 1 })).body).toEqual({ body: { a: 1 } });
+    expect((await http.post('/shape/body').set('Content-Type', 'application/json').send('{"a":')).status).toBe(400);
+    expect((await http.get('/shape/missing')).status).toBe(404);
+  });
+});
+
+describe('stableRequestShapes', () => {
+  it('refuses a value that is not a boolean at startup', async () => {
+    await expect(bootApp('express', { imports: [PalisadeModule.forRoot({ stableRequestShapes: 'yes' as unknown as boolean })] })).rejects.toThrow(
+      'PalisadeModule: stableRequestShapes is',
+    );
+  });
+});
