@@ -82,6 +82,8 @@ export interface TargetResult {
   target: string;
   measured: string;
   met: boolean | null;
+  /** A figure reported beside the targets, with no threshold of its own. */
+  informational?: boolean;
 }
 
 export interface BenchReport {
@@ -157,7 +159,9 @@ export function renderMarkdown(report: BenchReport): string {
   if (report.targets.length > 0) {
     lines.push('| target | measured | met |', '| --- | --- | :-: |');
     for (const target of report.targets)
-      lines.push(`| ${target.target} | ${target.measured} | ${target.met === null ? 'not measured' : target.met ? 'yes' : 'no'} |`);
+      lines.push(
+        `| ${target.target} | ${target.measured} | ${target.informational ? '–' : target.met === null ? 'not measured' : target.met ? 'yes' : 'no'} |`,
+      );
     lines.push('');
   }
   for (const note of report.notes) lines.push(`- ${note}`);

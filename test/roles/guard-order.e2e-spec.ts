@@ -58,8 +58,8 @@ class ReplaceUserGuard implements CanActivate {
 @Controller('admin')
 @UseGuards(AuthGuard, ReplaceUserGuard, RolesGuard)
 class ReplacedUserController {
-  @Get() @Roles('admin') admin() {
-    return { ok: true };
+  @Get() @Roles('admin') admin(@CurrentUser() user: Principal) {
+    return { id: user.id };
   }
 }
 
@@ -186,11 +186,12 @@ describe.each(ADAPTERS)('RolesGuard judges the principal Palisade authenticated,
       );
     });
 
-    it('a valid token with the role gets 200', async () => {
+    it('a valid token with the role gets 200, and the handler sees the principal the guards judged', async () => {
       const res = await http()
         .get('/admin')
         .set('Authorization', bearer({ sub: 'alice', roles: ['admin'] }));
       expect(res.status).toBe(200);
+      expect(res.body).toEqual({ id: 'alice' });
     });
   });
 

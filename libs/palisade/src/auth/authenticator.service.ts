@@ -73,9 +73,13 @@ export class Authenticator {
     const requirement = this.requirementOf(context);
     if (requirement.isPublic) return undefined;
     const request = getRequest(context);
-    // Already authenticated: what Palisade attached, not whatever `request.user` holds now.
+    // Already authenticated: what Palisade attached, not whatever `request.user` holds now (and
+    // `request.user` gets it back, so the handler sees the principal the guards judged).
     const state = requestStateOf(request);
-    if (state.principal !== undefined) return state.principal as Principal;
+    if (state.principal !== undefined) {
+      if (request.user !== state.principal) request.user = state.principal;
+      return state.principal as Principal;
+    }
     if (state.anonymous) return undefined;
     const fast = this.fromCacheSync(request, state, requirement);
     if (fast) return this.attach(request, state, fast);

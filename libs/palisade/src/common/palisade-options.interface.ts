@@ -40,15 +40,18 @@ export interface PalisadeModuleOptions {
   https?: HttpsOptions;
   /**
    * Express only: declare, before Express sees each request, the fields Express, its router, its
-   * body parsers and the application add to every request and response (learned from the first
-   * requests), so that V8 keeps all requests on one hidden class. Express re-parents every request
-   * and response; each field added after that otherwise gives the object a hidden class of its own,
-   * which makes every later field access (Express's, Nest's, Palisade's) an uncached look-up. In the
-   * benchmark this cut Express's CPU per request by about two thirds (README, Benchmark).
+   * body parsers and the application add to requests and responses (any field seen on one of the
+   * first 64 requests), so that V8 keeps all requests on one hidden class. Express re-parents every
+   * request and response; each field added after that otherwise gives the object a hidden class of
+   * its own, which makes every later field access (Express's, Nest's, Palisade's) an uncached
+   * look-up. In the benchmark this cut Express's CPU per request by about two thirds (README,
+   * "Express: stable request shapes").
    *
-   * Every declared field reads what it read before (`undefined`, or the value Node's prototypes
-   * give it); only `'field' in req` / `Object.hasOwn(req, 'field')` turn true earlier. Turn it off if
-   * your code tells an absent field from an `undefined` one. Default: `true`.
+   * Every declared field reads what it read before (`undefined`, or the value Node's prototypes give
+   * it); methods, accessors and fields of Express's prototypes are never declared. What changes is
+   * that the field is an own property earlier: `'field' in req` and `Object.hasOwn(req, 'field')`
+   * are true, and `Object.keys(req)`, spreads and `util.inspect` list it, before the code that sets
+   * it ran. Turn it off if your code depends on that. Default: `true`.
    */
   stableRequestShapes?: boolean;
 }

@@ -69,6 +69,17 @@ describe('ShapeLearner', () => {
     expect((next.get as () => string)()).toBe('method');
   });
 
+  it('leaves alone a method a middleware overrides per object, and anything of Object.prototype', () => {
+    const learner = new ShapeLearner(NodeObject.prototype);
+    Object.defineProperty(NodeObject.prototype, 'writeHead', { value: () => 'node', writable: true, configurable: true });
+    frameworkRequest(learner, (o) => {
+      o.writeHead = () => 'wrapped';
+      o.toString = () => 'own';
+      o.added = true;
+    });
+    expect(learner.declared).toEqual(['added']);
+  });
+
   it('keeps a value the object already had when it is declared again', () => {
     const learner = new ShapeLearner(NodeObject.prototype);
     frameworkRequest(learner, (o) => {

@@ -9,9 +9,10 @@ type Key = string | symbol;
 type Fields = Record<Key, unknown>;
 
 /**
- * Learns the own fields the framework and the application add to every object of one kind (the
- * Node.js request, or the response) after Palisade's server listener ran, and declares them on the
- * next objects, in a fixed order, before the framework sees them.
+ * Learns the own fields the framework and the application add to objects of one kind (the Node.js
+ * request, or the response) after Palisade's server listener ran — any field seen on one of the
+ * first 64 objects, route-specific ones included — and declares them on the next objects, in a
+ * fixed order, before the framework sees them.
  *
  * Why: Express re-parents every request and response (`Object.setPrototypeOf`). From then on V8
  * gives each field added to that object a hidden class of the object's own, so no two requests
@@ -23,9 +24,11 @@ type Fields = Record<Key, unknown>;
  * A field is declared with the value it reads at that moment, so every read returns what it would
  * have returned: `undefined` for a field no prototype defines, the inherited value for a data field
  * of Node's own prototypes (`statusCode` = 200). Fields the framework's prototypes define (Express's
- * `req.query` getter, `req.get()`), accessors and read-only fields are never declared. What differs
- * is only that such a field is an own property earlier: `'body' in req` is true before body-parser
- * ran (it then sets `req.body = undefined` itself). `stableRequestShapes: false` turns this off.
+ * `req.query` getter, `req.get()`), methods, accessors, read-only fields and anything of
+ * `Object.prototype` are never declared. What differs is that such a field is an own property
+ * earlier: `'body' in req` is true before body-parser ran (it then sets `req.body = undefined`
+ * itself), and `Object.keys(req)`, spreads and `util.inspect` list it. `stableRequestShapes: false`
+ * turns this off.
  * @internal
  */
 export class ShapeLearner {
@@ -83,8 +86,10 @@ export class ShapeLearner {
     for (let proto: object | null = Object.getPrototypeOf(target) as object | null; proto !== null; proto = Object.getPrototypeOf(proto) as object | null) {
       const descriptor = Object.getOwnPropertyDescriptor(proto, key);
       if (descriptor === undefined) continue;
-      const nodeOwned = proto === this.nodePrototype || Object.prototype.isPrototypeOf.call(proto, this.nodePrototype);
-      return nodeOwned && 'value' in descriptor && descriptor.writable === true;
+      // Methods are left alone (an own copy would hide a later patch of the prototype, as APM
+      // agents do), and so is anything of Object.prototype.
+      const nodeOwned = proto !== Object.prototype && (proto === this.nodePrototype || Object.prototype.isPrototypeOf.call(proto, this.nodePrototype));
+      return nodeOwned && 'value' in descriptor && descriptor.writable === true && typeof descriptor.value !== 'function';
     }
     return true;
   }
@@ -112,7 +117,7 @@ export class ExpressObjectShapes {
   /**
    * Declares the learned fields on a request and its response; call it before Express sees them (a
    * `request` listener prepended to the HTTP server). While learning (the first 64 requests), it
-   * also watches the response's `finish` to learn what was added.
+   * also watches the response's `close` to learn what was added.
    */
   declare(request: IncomingMessage, response: ServerResponse): void {
     this.request.declare(request);
@@ -120,9 +125,13 @@ export class ExpressObjectShapes {
     if (this.request.learning || this.response.learning) {
       const requestBefore = this.request.snapshot(request);
       const responseBefore = this.response.snapshot(response);
-      response.once('finish', () => {
-        this.request.observe(request, requestBefore);
-        this.response.observe(response, responseBefore);
+      response.once('close', () => {
+        try {
+          this.request.observe(request, requestBefore);
+          this.response.observe(response, responseBefore);
+        } catch {
+          // Learning is an optimisation: never let it disturb a response.
+        }
       });
     }
   }
