@@ -17,7 +17,7 @@ const SYMBOL = Symbol('router.tracing.matchedRoute');
 
 /** One request's life: created by Node, then re-parented and filled by the framework. */
 function frameworkRequest(learner: ShapeLearner, fill: (o: Record<string | symbol, unknown>) => void): Record<string | symbol, unknown> {
-  const object = new NodeObject() as Record<string | symbol, unknown>;
+  const object = new NodeObject() as unknown as Record<string | symbol, unknown>;
   learner.declare(object);
   const before = learner.snapshot(object);
   Object.setPrototypeOf(object, FRAMEWORK);
@@ -43,7 +43,7 @@ describe('ShapeLearner', () => {
   it('declares them on the next object before the framework sees it, each with the value it read', () => {
     const learner = new ShapeLearner(NodeObject.prototype);
     frameworkRequest(learner, EXPRESS_LIKE);
-    const next = new NodeObject() as Record<string | symbol, unknown>;
+    const next = new NodeObject() as unknown as Record<string | symbol, unknown>;
     learner.declare(next);
     expect(Reflect.ownKeys(next)).toEqual(['createdBy', 'baseUrl', 'params', 'statusCode', SYMBOL]);
     expect(next.baseUrl).toBeUndefined();
@@ -62,7 +62,7 @@ describe('ShapeLearner', () => {
       o.added = true;
     });
     expect(learner.declared).toEqual(['added']);
-    const next = new NodeObject() as Record<string | symbol, unknown>;
+    const next = new NodeObject() as unknown as Record<string | symbol, unknown>;
     learner.declare(next);
     Object.setPrototypeOf(next, FRAMEWORK);
     expect(next.query).toBe('framework');
@@ -85,7 +85,7 @@ describe('ShapeLearner', () => {
     frameworkRequest(learner, (o) => {
       o.tenant = 't-1';
     });
-    const next = new NodeObject() as Record<string | symbol, unknown>;
+    const next = new NodeObject() as unknown as Record<string | symbol, unknown>;
     next.tenant = 't-2';
     learner.declare(next);
     expect(next.tenant).toBe('t-2');
