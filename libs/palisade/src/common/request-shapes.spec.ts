@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ShapeLearner } from './request-shapes.js';
+import { ownKeysOf, ShapeLearner } from './request-shapes.js';
 
 /** A stand-in for Node's prototype chain and a framework prototype re-parented over it. */
 class NodeObject {
@@ -19,7 +19,7 @@ const SYMBOL = Symbol('router.tracing.matchedRoute');
 function frameworkRequest(learner: ShapeLearner, fill: (o: Record<string | symbol, unknown>) => void): Record<string | symbol, unknown> {
   const object = new NodeObject() as unknown as Record<string | symbol, unknown>;
   learner.declare(object);
-  const before = learner.snapshot(object);
+  const before = ownKeysOf(object);
   Object.setPrototypeOf(object, FRAMEWORK);
   fill(object);
   learner.observe(object, before);

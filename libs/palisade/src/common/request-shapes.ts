@@ -8,6 +8,11 @@ const MAX_FIELDS = 32;
 type Key = string | symbol;
 type Fields = Record<Key, unknown>;
 
+/** The own keys of `target` now (taken when Palisade's listener is done with it). @internal */
+export function ownKeysOf(target: object): ReadonlySet<Key> {
+  return new Set<Key>(Reflect.ownKeys(target));
+}
+
 /**
  * Learns the own fields the framework and the application add to objects of one kind (the Node.js
  * request, or the response) after Palisade's server listener ran — any field seen on one of the
@@ -61,11 +66,6 @@ export class ShapeLearner {
     }
   }
 
-  /** The own keys of `target` now (taken when Palisade's listener is done with it). */
-  snapshot(target: object): ReadonlySet<Key> {
-    return new Set<Key>(Reflect.ownKeys(target));
-  }
-
   /** Learns, from an object the framework is done with, the fields added since `before`. */
   observe(target: object, before: ReadonlySet<Key>): void {
     if (!this.learning) return;
@@ -109,11 +109,6 @@ export class ExpressObjectShapes {
   private readonly request = new ShapeLearner(IncomingMessage.prototype);
   private readonly response = new ShapeLearner(ServerResponse.prototype);
 
-  /** The fields declared on every request and on every response so far, in order. */
-  get declaredFields(): { readonly request: readonly (string | symbol)[]; readonly response: readonly (string | symbol)[] } {
-    return { request: this.request.declared, response: this.response.declared };
-  }
-
   /**
    * Declares the learned fields on a request and its response; call it before Express sees them (a
    * `request` listener prepended to the HTTP server). While learning (the first 64 requests), it
@@ -123,8 +118,8 @@ export class ExpressObjectShapes {
     this.request.declare(request);
     this.response.declare(response);
     if (this.request.learning || this.response.learning) {
-      const requestBefore = this.request.snapshot(request);
-      const responseBefore = this.response.snapshot(response);
+      const requestBefore = ownKeysOf(request);
+      const responseBefore = ownKeysOf(response);
       response.once('close', () => {
         try {
           this.request.observe(request, requestBefore);

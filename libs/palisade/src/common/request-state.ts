@@ -47,7 +47,9 @@ export function requestStateOf(request: HttpRequestLike | IncomingMessage): Requ
 
 /** How many `Authorization` headers the request carried as received, counted once per request. @internal */
 export function authorizationCountOf(request: HttpRequestLike, state: RequestState = requestStateOf(request)): number {
-  if (state.authorizationCount < 0) state.authorizationCount = countRawHeader(request, 'authorization');
+  if (state.authorizationCount < 0) {
+    state.authorizationCount = request.headers.authorization === undefined ? 0 : countRawHeader(request, 'authorization');
+  }
   return state.authorizationCount;
 }
 
@@ -61,9 +63,7 @@ export function authorizationCountOf(request: HttpRequestLike, state: RequestSta
  */
 export function prepareNodeRequest(request: IncomingMessage): RequestState {
   const state = stateOfNodeRequest(request);
-  if (state.authorizationCount < 0) {
-    state.authorizationCount = request.headers.authorization === undefined ? 0 : countRawHeader(request as unknown as HttpRequestLike, 'authorization');
-  }
+  authorizationCountOf(request as unknown as HttpRequestLike, state);
   (request as { user?: unknown }).user ??= undefined;
   return state;
 }
