@@ -97,3 +97,49 @@ describe('stableRequestShapes', () => {
     );
   });
 });
+
+@Controller('fshape')
+@Public()
+class FastifyShapeController {
+  @Get()
+  echo(@Req() request: { raw: ExpressRequest }) {
+    return { tenant: request.raw.tenant ?? null, ownAtMiddleware: request.raw.ownAtMiddleware };
+  }
+}
+
+/** On Fastify, Nest middleware sees the Node.js request, which Fastify never re-parents. */
+@Injectable()
+class RawOwnFieldsMiddleware implements NestMiddleware {
+  use(request: Record<string, unknown> & { headers: Record<string, unknown> }, _response: unknown, next: () => void): void {
+    request.ownAtMiddleware = ['tenant'].filter((name) => Object.hasOwn(request, name));
+    if (request.headers['x-tenant'] !== undefined) request.tenant = request.headers['x-tenant'];
+    next();
+  }
+}
+
+@Module({ controllers: [FastifyShapeController] })
+class FastifyShapeModule implements NestModule {
+  configure(consumer: MiddlewareConsumer): void {
+    consumer.apply(RawOwnFieldsMiddleware).forRoutes('{*path}');
+  }
+}
+
+describe('stableRequestShapes on Fastify', () => {
+  let app: INestApplication;
+  let http: Awaited<ReturnType<typeof bootApp>>['http'];
+
+  beforeAll(async () => {
+    ({ app, http } = await bootApp('fastify', { imports: [PalisadeModule.forRoot({ stableRequestShapes: true }), FastifyShapeModule] }));
+    for (let i = 0; i < 3; i++) await http.get('/fshape').set('X-Tenant', 'acme').expect(200);
+  });
+  afterAll(async () => {
+    await app?.close();
+  });
+
+  it('is accepted and declares nothing: Fastify does not re-parent requests', async () => {
+    const res = await http.get('/fshape');
+    expect(res.status).toBe(200);
+    expect(res.body).toEqual({ tenant: null, ownAtMiddleware: [] });
+    expect((await http.get('/fshape').set('X-Tenant', 'globex')).body).toEqual({ tenant: 'globex', ownAtMiddleware: [] });
+  });
+});
