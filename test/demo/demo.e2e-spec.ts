@@ -2,6 +2,7 @@
  * The demo API's contract (DESIGN.md, "Demo API contract"), checked against the built demo started
  * as a real process (`node apps/demo/dist/main.js`, PORT=0) on each adapter, over real HTTP.
  */
+import { randomUUID } from 'node:crypto';
 import { Agent } from 'node:http';
 import jwt from 'jsonwebtoken';
 import request, { type Response } from 'supertest';
@@ -49,10 +50,13 @@ afterAll(async () => {
   }
 });
 
-/** A token minted outside the demo with jsonwebtoken, as another service sharing JWT_SECRET would. */
+/**
+ * A token minted outside the demo with jsonwebtoken, as another service sharing JWT_SECRET would,
+ * with the contract's claims (a fresh `jti` unless `claims` says otherwise).
+ */
 function mintToken(claims: Record<string, unknown>, options: { secret?: string; issuer?: string; audience?: string } = {}): string {
   const { secret = JWT_SECRET, issuer = DEFAULT_ISSUER, audience = DEFAULT_AUDIENCE } = options;
-  return signToken({ sub: 'carol', roles: ['user'], scope: 'reports:read', ...claims }, { secret, issuer, audience });
+  return signToken({ sub: 'carol', roles: ['user'], scope: 'reports:read', jti: randomUUID(), ...claims }, { secret, issuer, audience });
 }
 
 const CAROL = { id: 'carol', scheme: 'jwt', roles: ['user'], scopes: ['reports:read'] };
@@ -206,6 +210,7 @@ describe.each(ADAPTERS)('demo API on %s (a real process)', (adapter: AdapterName
       ['the wrong issuer', () => mintToken({}, { issuer: 'https://evil.example' })],
       ['another secret', () => mintToken({}, { secret: 'another-secret-0123456789abcdef-0123456789abcdef' })],
       ['an expired exp', () => mintToken({ iat: Math.floor(Date.now() / 1000) - 600, exp: Math.floor(Date.now() / 1000) - 300 })],
+      ['no jti (it could not be revoked: a logout would not hold)', () => mintToken({ jti: undefined })],
     ])('rejects the same token with %s: JSON 401 with an invalid_token challenge', async (_case, token) => {
       const res = await run.api.get('/me').set('Authorization', `Bearer ${token()}`);
       expect(res).toBeJsonError(401, run.demo);

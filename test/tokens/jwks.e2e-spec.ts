@@ -116,7 +116,7 @@ describe.each(ADAPTERS)('JWKS issuers on %s', (adapter: AdapterName) => {
   });
 
   it('the local secret keeps working next to the JWKS issuer', async () => {
-    const local = signToken({ sub: 'local-user', iss: LOCAL_ISSUER, aud: AUDIENCE, roles: ['admin'] });
+    const local = signToken({ sub: 'local-user', iss: LOCAL_ISSUER, aud: AUDIENCE, roles: ['admin'], jti: 'local-1' });
     const res = await get(local);
     expect(res.status).toBe(200);
     expect(res.body).toMatchObject({ id: 'local-user', roles: ['admin'] });
@@ -229,6 +229,20 @@ describe.each(ADAPTERS)('JWKS issuers on %s', (adapter: AdapterName) => {
     expect((await get(token)).status).toBe(200);
     expect((await logout(ctx.app, token)).status).toBe(204);
     expectUnauthorized(await get(token), MESSAGE.invalid, CHALLENGE.bearerInvalid);
+  });
+
+  it('a JWKS-verified token without a jti is accepted (identity providers may set none), but its logout is a 400, not a 204 that revokes nothing', async () => {
+    const token = await signWith(keys.RS256, claims());
+    expect((await get(token)).status).toBe(200);
+    const out = await logout(ctx.app, token);
+    expect(out.status).toBe(400);
+    expect(out.body).toEqual({
+      statusCode: 400,
+      error: 'Bad Request',
+      message: 'This credential cannot be revoked: it is not an access token with a jti claim',
+    });
+    // The answer says what is true: the token still works.
+    expect((await get(token)).status).toBe(200);
   });
 });
 

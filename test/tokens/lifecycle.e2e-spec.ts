@@ -172,6 +172,28 @@ describe.each(ADAPTERS)('token lifecycle through TokenService on %s', (adapter) 
       expect((await getWith(app, other.access_token)).status).toBe(200);
     });
 
+    it('with revocation on, a token of the local key without a usable jti is refused (it could not be revoked); with one it works', async (ctx) => {
+      const app = await booted.ready(ctx);
+      const now = nowSeconds();
+      const claims = { sub: 'kim', iss: TOKEN_ISSUER, aud: TOKEN_AUDIENCE, iat: now, exp: now + 60 };
+      for (const jti of [undefined, 12345, '', 'j'.repeat(257), ['a']]) {
+        expectInvalidToken(await getWith(app, signToken(jti === undefined ? claims : { ...claims, jti })));
+      }
+      // Control: the same claims with a jti are accepted, and its logout holds.
+      const token = signToken({ ...claims, jti: randomUUID() });
+      expect((await getWith(app, token)).status).toBe(200);
+      expect((await logout(app, token)).status).toBe(204);
+      expectInvalidToken(await getWith(app, token));
+    });
+
+    it('a logout of a token whose exp is absurdly far (1e300) answers 204 and holds, never a 5xx', async (ctx) => {
+      const app = await booted.ready(ctx);
+      const token = signToken({ sub: 'leo', iss: TOKEN_ISSUER, aud: TOKEN_AUDIENCE, jti: randomUUID(), iat: nowSeconds(), exp: 1e300 });
+      expect((await getWith(app, token)).status).toBe(200);
+      expect((await logout(app, token)).status).toBe(204);
+      expectInvalidToken(await getWith(app, token));
+    });
+
     it('logout after a rotation revokes the newest access token, the earlier ones and the refresh token', async (ctx) => {
       const app = await booted.ready(ctx);
       const p0 = await login(app, { id: 'frank' });

@@ -72,6 +72,7 @@ export type {
 
 export {
   TokenService,
+  TokenNotRevocableException,
   TokenStoreUnavailableException,
   type IssuedAccessToken,
   type IssuedTokenPair,

@@ -37,7 +37,8 @@ function claimList(value: unknown, spaceSeparated: boolean, claim: string): read
 /**
  * The checks applied to every verified token, whoever verified it (passport-jwt for local keys,
  * jose for JWKS): `crit` refused, `exp` and `sub` required, well-typed role and scope claims, the
- * revocation deny-list, then the optional `validate` hook.
+ * revocation deny-list, then the optional `validate` hook. `requireJti` (the local key's tokens,
+ * with revocation on) refuses a token without a `jti`: it could not be revoked.
  * @internal
  */
 export async function principalFromVerifiedToken(
@@ -46,6 +47,7 @@ export async function principalFromVerifiedToken(
   options: Pick<NormalizedJwtOptions, 'rolesClaim' | 'scopesClaim' | 'validate'>,
   request: HttpRequestLike,
   revocation: TokenRevocationCheck | undefined,
+  requireJti = false,
 ): Promise<PrincipalInit> {
   if (header.crit !== undefined) {
     throw new CredentialRejectedError('invalid', 'token has critical header parameters this server does not understand');
@@ -62,7 +64,12 @@ export async function principalFromVerifiedToken(
   const { rolesClaim, scopesClaim } = options;
   const roles = claimList(claims[rolesClaim], false, rolesClaim) ?? [];
   const scopes = claimList(claims[scopesClaim], true, scopesClaim) ?? claimList(claims.scp, true, 'scp') ?? [];
-  if (revocation && typeof claims.jti === 'string' && (await revocation.isRevoked(claims.jti))) {
+  const jti = claims.jti;
+  if (requireJti && revocation && (typeof jti !== 'string' || jti.length === 0 || jti.length > MAX_ENTRY_LENGTH)) {
+    // Revocation is on: a token without a jti could not be revoked, and a logout would not hold.
+    throw new CredentialRejectedError('invalid', 'token has no usable jti claim');
+  }
+  if (revocation && typeof jti === 'string' && (await revocation.isRevoked(jti))) {
     throw new CredentialRejectedError('invalid', 'token revoked');
   }
   const frozen = Object.freeze({ ...claims });
@@ -106,7 +113,8 @@ export class JwtStrategy extends PassportStrategy(PassportJwtStrategy, JWT_STRAT
   }
 
   async validate(request: HttpRequestLike, token: CompleteJwt): Promise<PrincipalInit> {
-    return principalFromVerifiedToken(token.header, token.payload, this.options, request, this.revocation);
+    // The local key's tokens are this application's own: with revocation on, each must carry a jti.
+    return principalFromVerifiedToken(token.header, token.payload, this.options, request, this.revocation, true);
   }
 }
 

@@ -97,7 +97,8 @@ export class RedisTokenStore implements TokenStore {
   }
 
   async revokeAccessToken(jti: string, expiresAt: number): Promise<void> {
-    const ttl = Math.ceil(expiresAt - Date.now());
+    // PX takes an integer: an absurd `exp` (1e300) must not become "1e+303".
+    const ttl = Math.min(Math.ceil(expiresAt - Date.now()), Number.MAX_SAFE_INTEGER);
     if (ttl > 0) await this.client.set(`${this.prefix}revoked:${jti}`, '1', 'PX', ttl);
     this.mirror?.forget(jti);
   }

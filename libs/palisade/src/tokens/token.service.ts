@@ -1,5 +1,13 @@
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
-import { Inject, Injectable, Logger, ServiceUnavailableException, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
+import {
+  BadRequestException,
+  Inject,
+  Injectable,
+  Logger,
+  ServiceUnavailableException,
+  type OnApplicationBootstrap,
+  type OnApplicationShutdown,
+} from '@nestjs/common';
 import jwt from 'jsonwebtoken';
 import { AuthenticationFailedException } from '../auth/authentication.exception.js';
 import type { NormalizedJwtOptions } from '../auth/auth-options.normalizer.js';
@@ -61,6 +69,17 @@ export interface RevocableClaims {
 export class TokenStoreUnavailableException extends ServiceUnavailableException {
   constructor() {
     super({ statusCode: 503, error: 'Service Unavailable', message: 'Token verification is temporarily unavailable; retry shortly' });
+  }
+}
+
+/**
+ * 400 from `TokenService.revoke()` for a credential it cannot revoke: claims with neither a `jti`
+ * (an access token of an identity provider that sets none, or an API key's or Basic principal) nor
+ * a refresh-token family. A logout that answered 204 would claim a revocation that did not happen.
+ */
+export class TokenNotRevocableException extends BadRequestException {
+  constructor() {
+    super({ statusCode: 400, error: 'Bad Request', message: 'This credential cannot be revoked: it is not an access token with a jti claim' });
   }
 }
 
@@ -181,20 +200,29 @@ export class TokenService implements TokenRevocationCheck, OnApplicationBootstra
   /**
    * Revokes an access token (by its verified claims, e.g. `principal.claims`) until it expires, and
    * the refresh-token family it was issued in, if any: a logout that holds on every instance.
+   * Throws {@link TokenNotRevocableException} (400) when the claims name neither a `jti` nor a
+   * family, so nothing would be revoked.
    */
   async revoke(claims: RevocableClaims, request?: HttpRequestLike): Promise<void> {
     const { jti, exp, fid } = claims;
-    if (typeof jti === 'string' && typeof exp === 'number') {
+    const revocableToken = typeof jti === 'string' && jti.length > 0 && typeof exp === 'number';
+    if (!revocableToken && typeof fid !== 'string') throw new TokenNotRevocableException();
+    if (revocableToken) {
       await this.revokeAccessToken(jti, exp * 1000);
       this.events.emit({ type: 'token.revoked', what: 'access-token' }, request);
     }
     if (typeof fid === 'string') await this.revokeFamily(fid, request);
   }
 
-  /** Denies the access token `jti` until `expiresAt` (epoch **milliseconds**). */
+  /**
+   * Denies the access token `jti` until `expiresAt` (epoch **milliseconds**; an `exp` beyond
+   * `Number.MAX_SAFE_INTEGER` ms — year 287,396 — is kept until then).
+   */
   async revokeAccessToken(jti: string, expiresAt: number): Promise<void> {
+    if (typeof expiresAt !== 'number' || Number.isNaN(expiresAt)) throw new TypeError('revokeAccessToken: expiresAt must be an epoch time in milliseconds');
     const { store } = this.requireLifecycle();
-    await this.guard(() => store.revokeAccessToken(jti, expiresAt));
+    const until = Math.min(expiresAt, Number.MAX_SAFE_INTEGER);
+    await this.guard(() => store.revokeAccessToken(jti, until));
   }
 
   /** Revokes a refresh-token family and every access token issued in it. */
