@@ -9,7 +9,7 @@ import jwt from 'jsonwebtoken';
 import type { Response } from 'supertest';
 import { describe, expect, it } from 'vitest';
 import { AppModule } from '../../apps/demo/src/app.module.js';
-import { DEV_JWT_SECRET, loadConfig } from '../../apps/demo/src/config.js';
+import { DEV_API_KEY, DEV_JWT_SECRET, loadConfig } from '../../apps/demo/src/config.js';
 import { ADAPTERS } from '../support/app.js';
 import { nowSeconds } from '../support/forge.js';
 import { useFreshApp } from '../support/throttle.js';
@@ -51,9 +51,10 @@ function expectTokenRejected(res: Response): void {
 }
 
 function expectRefreshRefused(res: Response): void {
-  expect({ status: res.status, body: res.body as unknown }).toEqual({
+  expect({ status: res.status, body: res.body as unknown, challenge: res.headers['www-authenticate'] }).toEqual({
     status: 401,
     body: { statusCode: 401, error: 'Unauthorized', message: 'Invalid refresh token' },
+    challenge: 'Bearer realm="palisade-demo"',
   });
 }
 
@@ -83,10 +84,21 @@ describe.each(ADAPTERS)('demo token routes (AppModule in-process) on %s', (adapt
       expect((await httpOf(demo.app).get('/admin').set('Authorization', `Bearer ${accessToken}`)).status).toBe(200);
     });
 
-    it('refuses a wrong password with 401 and no tokens', async () => {
+    it('refuses a wrong password with 401, no tokens and a challenge (every 401 carries one)', async () => {
       const res = await httpOf(demo.app).post('/auth/login').send({ username: 'alice', password: 'bob-password' });
       expect(res.status).toBe(401);
       expect(res.body).toEqual({ statusCode: 401, error: 'Unauthorized', message: 'Invalid username or password' });
+      expect(res.headers['www-authenticate']).toBe('Bearer realm="palisade-demo"');
+    });
+
+    it('token responses are never stored by a cache (RFC 6749 §5.1): login and refresh send Cache-Control: no-store and Pragma: no-cache', async () => {
+      const login = await httpOf(demo.app).post('/auth/login').send({ username: 'bob', password: 'bob-password' });
+      const refreshed = await demoRefresh(demo.app, { refresh_token: (login.body as DemoTokens).refresh_token });
+      for (const res of [login, refreshed]) {
+        expect(res.status).toBe(200);
+        expect(res.headers['cache-control']).toBe('no-store');
+        expect(res.headers['pragma']).toBe('no-cache');
+      }
     });
   });
 
@@ -178,6 +190,17 @@ describe.each(ADAPTERS)('demo token routes (AppModule in-process) on %s', (adapt
       expect((await me(demo.app, minted)).status).toBe(200);
       expect((await httpOf(demo.app).post('/auth/logout').set('Authorization', `Bearer ${minted}`)).status).toBe(204);
       expectTokenRejected(await me(demo.app, minted));
+    });
+
+    it('with an API key → 400: that credential is not a token and cannot be revoked (never a 204 that ends nothing)', async () => {
+      const res = await httpOf(demo.app).post('/auth/logout').set('X-API-Key', DEV_API_KEY);
+      expect(res.status).toBe(400);
+      expect(res.body).toEqual({
+        statusCode: 400,
+        error: 'Bad Request',
+        message: 'This credential cannot be revoked: it is not an access token with a jti claim',
+      });
+      expect((await httpOf(demo.app).get('/me').set('X-API-Key', DEV_API_KEY)).status).toBe(200);
     });
 
     it('without a token → 401 JSON with the challenges; with a garbage token → 401', async () => {

@@ -58,6 +58,28 @@ describe.each(ADAPTERS)('demo: headers and CORS (%s)', (adapter) => {
     expect(other.headers['access-control-allow-origin']).toBeUndefined();
   });
 
+  it('CORS on the errors of body parsing too: malformed JSON (400) and an oversized body (413)', async () => {
+    const malformed = await demo.http().post('/auth/login').set('Origin', APP).set('Content-Type', 'application/json').send('{bad');
+    const oversized = await demo
+      .http()
+      .post('/auth/login')
+      .set('Origin', APP)
+      .set('Content-Type', 'application/json')
+      .send(JSON.stringify({ username: 'x'.repeat(70 * 1024), password: 'p' }));
+    expect([malformed.status, oversized.status]).toEqual([400, 413]);
+    for (const res of [malformed, oversized]) {
+      expect(res.headers['access-control-allow-origin']).toBe(APP);
+      expect(res.body).toEqual({ statusCode: res.status, error: expect.any(String), message: expect.any(String) });
+    }
+  });
+
+  it('a form-encoded login (what a cross-site HTML form posts without a preflight) is refused, never served', async () => {
+    const res = await demo.http().post('/auth/login').set('Origin', 'https://evil.example').type('form').send('username=bob&password=bob-password');
+    expect(res.status).toBeGreaterThanOrEqual(400);
+    expect(res.status).toBeLessThan(500);
+    expect(res.body).not.toHaveProperty('access_token');
+  });
+
   it('preflights allow Authorization and X-API-Key', async () => {
     const res = await demo
       .http()

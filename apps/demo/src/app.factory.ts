@@ -9,6 +9,11 @@ import type { DemoConfig } from './config.js';
 /** Largest accepted request body; larger ones get 413. */
 const BODY_LIMIT = 64 * 1024;
 
+/** CORS_ORIGINS: only these origins may read the API from a browser (none when unset). */
+function enableCors(app: INestApplication, config: DemoConfig): void {
+  if (config.corsOrigins.length > 0) app.enableCors(strictCors({ origins: config.corsOrigins }));
+}
+
 /** Creates (without listening) the demo app on the configured adapter. */
 export async function createDemoApp(config: DemoConfig, options: { logger?: false } = {}): Promise<INestApplication> {
   const logger = options.logger === false ? false : undefined;
@@ -20,8 +25,11 @@ export async function createDemoApp(config: DemoConfig, options: { logger?: fals
     const fastify = await NestFactory.create<NestFastifyApplication>(
       AppModule.register(config),
       new FastifyAdapter({ bodyLimit: BODY_LIMIT }),
-      logger === undefined ? {} : { logger },
+      // Fastify's own parsers only (JSON, text): no form bodies, which a cross-site HTML form
+      // could post without a preflight — as on Express, where only the JSON parser is registered.
+      { bodyParser: false, ...(logger === undefined ? {} : { logger }) },
     );
+    enableCors(fastify, config);
     app = fastify;
   } else {
     const express = await NestFactory.create<NestExpressApplication>(AppModule.register(config), new ExpressAdapter(), {
@@ -29,11 +37,12 @@ export async function createDemoApp(config: DemoConfig, options: { logger?: fals
       ...(logger === undefined ? {} : { logger }),
     });
     express.disable('x-powered-by');
+    // CORS first: Express middleware runs in order, and a body the parser refuses (400, 413, 415)
+    // must still carry the CORS headers, or the browser hides the error from the page.
+    enableCors(express, config);
     express.useBodyParser('json', { limit: BODY_LIMIT });
     app = express;
   }
-  // CORS_ORIGINS: only these origins may read the API from a browser (none when unset).
-  if (config.corsOrigins.length > 0) app.enableCors(strictCors({ origins: config.corsOrigins }));
   app.enableShutdownHooks(['SIGTERM', 'SIGINT']);
   await app.init();
   if (config.adapter === 'fastify') await (app as NestFastifyApplication).getHttpAdapter().getInstance().ready();

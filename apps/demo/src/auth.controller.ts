@@ -1,4 +1,5 @@
-import { BadRequestException, Body, Controller, HttpCode, Post, Req, Res } from '@nestjs/common';
+import { BadRequestException, Body, Controller, Header, HttpCode, Post, Req, Res } from '@nestjs/common';
+import { HttpAdapterHost } from '@nestjs/core';
 import {
   AuthenticationFailedException,
   AuthFailureLimiter,
@@ -53,19 +54,41 @@ function parseRefresh(body: unknown): string {
   return token;
 }
 
-/** Login, refresh and logout. */
+/**
+ * The challenge of a 401 from login or refresh (RFC 9110 §11.6.1: every 401 carries one): the
+ * credential they hand out is a bearer token.
+ */
+const TOKEN_ENDPOINT_CHALLENGE = 'Bearer realm="palisade-demo"';
+
+/**
+ * Login, refresh and logout. Token responses are never stored by a cache (RFC 6749 §5.1:
+ * `Cache-Control: no-store`, and `Pragma: no-cache` for HTTP/1.0 caches).
+ */
 @Controller('auth')
 export class AuthController {
   constructor(
     private readonly users: UsersService,
     private readonly tokens: TokenService,
     private readonly failures: AuthFailureLimiter,
+    private readonly adapterHost: HttpAdapterHost,
   ) {}
+
+  /** Runs a token endpoint's work; its 401 gets the challenge. */
+  private async challengeOn401<T>(response: object, work: () => Promise<T>): Promise<T> {
+    try {
+      return await work();
+    } catch (error) {
+      if (error instanceof AuthenticationFailedException) this.adapterHost.httpAdapter.setHeader(response, 'WWW-Authenticate', TOKEN_ENDPOINT_CHALLENGE);
+      throw error;
+    }
+  }
 
   /** At most 10 attempts a minute per client IP and username; failures also count against the IP. */
   @Post('login')
   @Public()
   @HttpCode(200)
+  @Header('Cache-Control', 'no-store')
+  @Header('Pragma', 'no-cache')
   @Throttle({ default: { limit: 10, ttl: 60_000 } })
   @ThrottleBy((request) => {
     const body = request.body as { username?: unknown } | undefined;
@@ -74,20 +97,25 @@ export class AuthController {
   async login(@Body() body: unknown, @Req() request: AuthRequest, @Res({ passthrough: true }) response: object): Promise<TokenResponse> {
     const { username, password } = parseLogin(body);
     await this.failures.assertAllowed(request, response);
-    const principal = await this.users.verify(username, password);
-    if (!principal) {
-      await this.failures.recordLoginFailure(request, response, username);
-      throw new AuthenticationFailedException('Invalid username or password');
-    }
-    return tokenResponse(await this.tokens.issueTokens(principal));
+    return this.challengeOn401(response, async () => {
+      const principal = await this.users.verify(username, password);
+      if (!principal) {
+        await this.failures.recordLoginFailure(request, response, username);
+        throw new AuthenticationFailedException('Invalid username or password');
+      }
+      return tokenResponse(await this.tokens.issueTokens(principal));
+    });
   }
 
   /** Rotates a refresh token; a reused one revokes its family. */
   @Post('refresh')
   @Public()
   @HttpCode(200)
-  async refresh(@Body() body: unknown, @Req() request: AuthRequest): Promise<TokenResponse> {
-    return tokenResponse(await this.tokens.refresh(parseRefresh(body), { request }));
+  @Header('Cache-Control', 'no-store')
+  @Header('Pragma', 'no-cache')
+  async refresh(@Body() body: unknown, @Req() request: AuthRequest, @Res({ passthrough: true }) response: object): Promise<TokenResponse> {
+    const token = parseRefresh(body);
+    return this.challengeOn401(response, async () => tokenResponse(await this.tokens.refresh(token, { request })));
   }
 
   /** Ends the presented access token (and its refresh-token family) on every instance. */

@@ -26,6 +26,7 @@ import { SecurityHeadersMiddleware } from './headers/security-headers.middleware
 import { SecurityHeadersResolver } from './headers/security-headers.resolver.js';
 import { SecurityHeadersService } from './headers/security-headers.service.js';
 import { HttpsEnforcementMiddleware } from './transport/https-enforcement.middleware.js';
+import { ParserErrorResponses } from './transport/parser-errors.js';
 
 const SHARED_PROVIDERS: Provider[] = [
   { provide: PALISADE_OPTIONS, inject: [MODULE_OPTIONS_TOKEN], useFactory: (options: PalisadeModuleOptions) => normalizeOptions(options) },
@@ -67,6 +68,7 @@ const SHARED_PROVIDERS: Provider[] = [
   SecurityHeadersService,
   SecurityHeadersResolver,
   SecurityHeadersInterceptor,
+  ParserErrorResponses,
 ];
 
 /**

@@ -1,0 +1,74 @@
+import { STATUS_CODES } from 'node:http';
+import { HttpException, Injectable, type OnModuleInit } from '@nestjs/common';
+import { HttpAdapterHost } from '@nestjs/core';
+
+/**
+ * What the client is told for each kind of body-parser failure (the `type` of its http-errors). A
+ * fixed sentence, never the parser's own message: `JSON.parse` quotes the body it choked on, so a
+ * malformed login would send part of its password back.
+ */
+const PARSER_MESSAGES: Readonly<Record<string, string>> = {
+  'entity.parse.failed': 'The request body is not valid JSON',
+  'entity.too.large': 'The request body is too large',
+  'entity.verify.failed': 'The request body was refused',
+  'charset.unsupported': 'The charset of the request body is not supported',
+  'encoding.unsupported': 'The content encoding of the request body is not supported',
+  'parameters.too.many': 'The request body has too many parameters',
+  'request.aborted': 'The request was aborted',
+  'request.size.invalid': 'The request body does not match its Content-Length',
+};
+
+/** A body-parser (http-errors) failure, with its `type`, or a Fastify content-type parser's (`FST_ERR_CTP_*`). */
+interface ParserError {
+  readonly status?: unknown;
+  readonly statusCode?: unknown;
+  readonly type?: unknown;
+  readonly code?: unknown;
+  readonly message?: unknown;
+}
+
+/** Marks a wrapped `mapException`, so two Palisade modules on one adapter wrap it once. */
+const WRAPPED = Symbol('palisade.parserErrors');
+
+/** The answer to a body parser's 4xx failure, or `undefined` for any other error. */
+function parserFailure(error: unknown): { status: number; message: string } | undefined {
+  if (typeof error !== 'object' || error === null) return undefined;
+  const { type, status, statusCode, code, message } = error as ParserError;
+  const httpStatus = typeof status === 'number' ? status : statusCode;
+  if (typeof httpStatus !== 'number' || httpStatus < 400 || httpStatus >= 500) return undefined;
+  if (typeof type === 'string' && Object.hasOwn(PARSER_MESSAGES, type)) return { status: httpStatus, message: PARSER_MESSAGES[type] as string };
+  // Fastify's own messages name no part of the body ("Body is not valid JSON but content-type is
+  // set to 'application/json'"); only the `error` field is missing from them.
+  if (typeof code === 'string' && code.startsWith('FST_ERR_CTP_') && typeof message === 'string') return { status: httpStatus, message };
+  return undefined;
+}
+
+/**
+ * Answers body-parser failures (malformed JSON, too large, unsupported charset…) with Palisade's
+ * stable error body `{ statusCode, error, message }` and a fixed message; on Fastify, its
+ * content-type parsers' failures get the same shape. Nest maps them with the
+ * parser's message, which for malformed JSON quotes the body — a password or a refresh token sent
+ * back in the error — and without the `error` field the rest of Palisade's errors carry.
+ *
+ * It wraps the HTTP adapter's `mapException` (what Nest calls for errors raised before a route's
+ * handler) at startup; every other error is mapped as before. The parser's error is not kept as
+ * the exception's `cause`: it holds the raw body.
+ */
+@Injectable()
+export class ParserErrorResponses implements OnModuleInit {
+  constructor(private readonly adapterHost: HttpAdapterHost) {}
+
+  onModuleInit(): void {
+    const adapter = this.adapterHost?.httpAdapter as { mapException?: (error: unknown) => unknown } | undefined;
+    const original = adapter?.mapException;
+    if (adapter === undefined || typeof original !== 'function' || (original as { [WRAPPED]?: true })[WRAPPED]) return;
+    const mapException = (error: unknown): unknown => {
+      const failure = parserFailure(error);
+      if (failure === undefined) return original.call(adapter, error);
+      const { status, message } = failure;
+      return new HttpException({ statusCode: status, error: STATUS_CODES[status] ?? 'Bad Request', message }, status);
+    };
+    (mapException as { [WRAPPED]?: true })[WRAPPED] = true;
+    adapter.mapException = mapException;
+  }
+}

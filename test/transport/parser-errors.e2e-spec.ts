@@ -1,0 +1,83 @@
+/**
+ * Body-parser failures (malformed JSON, too large, unsupported charset, unsupported media type)
+ * answer with Palisade's stable error body `{ statusCode, error, message }` and a fixed message:
+ * never the parser's own message, which for malformed JSON quotes the body (a password sent back
+ * in the error). On both adapters, with each adapter's default body parsing.
+ */
+import { Body, Controller, HttpCode, Post, type INestApplication } from '@nestjs/common';
+import { Public, PalisadeModule } from '@palisade/nest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ADAPTERS, bootApp, type AdapterName } from '../support/app.js';
+import { TEST_SECRET } from '../support/tokens.js';
+
+const SECRET = 'S3cret-Passw0rd-do-not-echo';
+
+/** Per adapter: the malformed-JSON message, and a request its parsers refuse with 415. */
+const EXPECTED = {
+  express: {
+    malformed: 'The request body is not valid JSON',
+    unsupported: { contentType: 'application/json; charset=x-unknown', message: 'The charset of the request body is not supported' },
+  },
+  // Fastify's own messages name no part of the body; Palisade adds the `error` field.
+  fastify: {
+    malformed: "Body is not valid JSON but content-type is set to 'application/json'",
+    unsupported: { contentType: 'application/x-unknown', message: 'Unsupported Media Type' },
+  },
+} as const;
+
+@Controller('login')
+class LoginController {
+  @Post() @Public() @HttpCode(200) login(@Body() body: unknown) {
+    return { received: typeof body };
+  }
+}
+
+describe.each(ADAPTERS)('body-parser failures on %s', (adapter: AdapterName) => {
+  let app: INestApplication;
+  let http: Awaited<ReturnType<typeof bootApp>>['http'];
+  beforeAll(async () => {
+    ({ app, http } = await bootApp(adapter, {
+      imports: [PalisadeModule.forRoot({ auth: { jwt: { secret: TEST_SECRET } }, global: true })],
+      controllers: [LoginController],
+    }));
+  });
+  afterAll(async () => {
+    await app?.close();
+  });
+
+  const post = (body: string, contentType = 'application/json') => http.post('/login').set('Content-Type', contentType).send(body);
+
+  it.each([
+    ['an unquoted value', `{"username":"alice","password":${SECRET}}`],
+    ['a bare word', SECRET],
+    ['a truncated object', `{"password":"${SECRET}"`],
+  ])('malformed JSON (%s): 400 with the stable body, and no part of the body in it', async (_case, body) => {
+    const res = await post(body);
+    expect(res.status).toBe(400);
+    expect(res.headers['content-type']).toMatch(/^application\/json/);
+    expect(res.body).toEqual({ statusCode: 400, error: 'Bad Request', message: EXPECTED[adapter].malformed });
+    expect(res.text).not.toContain('S3cret');
+    expect(res.text).not.toContain('alice');
+  });
+
+  it('a body over the limit: 413 with the stable body', async () => {
+    const res = await post(JSON.stringify({ password: SECRET, pad: 'x'.repeat(2 * 1024 * 1024) }));
+    expect(res.status).toBe(413);
+    expect(res.body).toEqual({ statusCode: 413, error: 'Payload Too Large', message: expect.any(String) });
+    expect(res.text).not.toContain('S3cret');
+  });
+
+  it('a well-formed body still reaches the handler (control)', async () => {
+    const res = await post(JSON.stringify({ username: 'alice', password: SECRET }));
+    expect(res.status).toBe(200);
+    expect(res.body).toEqual({ received: 'object' });
+  });
+
+  it('a body its parsers cannot read (charset, media type): 415 with the stable body', async () => {
+    const { contentType, message } = EXPECTED[adapter].unsupported;
+    const res = await post(`{"password":"${SECRET}"}`, contentType);
+    expect(res.status).toBe(415);
+    expect(res.body).toEqual({ statusCode: 415, error: 'Unsupported Media Type', message });
+    expect(res.text).not.toContain('S3cret');
+  });
+});
