@@ -73,6 +73,17 @@ describe.each(ADAPTERS)('client IP through proxies on %s', (adapter) => {
       expect(await burst(ctx, ['198.51.100.30, 127.0.0.1', '198.51.100.30'])).toEqual(ONE_BUDGET);
     });
 
+    it('drops a port a load balancer appended: "198.51.100.30:5001" and "198.51.100.30:5002" are one client, as are "[2001:db8::7]:1" and "2001:db8::7"', async () => {
+      expect(await burst(ctx, ['198.51.100.30:5001', '198.51.100.30:5002', '198.51.100.30'])).toEqual(ONE_BUDGET);
+      expect(await burst(ctx, ['[2001:db8::7]:1', '[2001:db8::7]:2', '2001:db8::7'])).toEqual(ONE_BUDGET);
+    });
+
+    it('does not take junk for a client: varying non-addresses count against the proxy that sent them', async () => {
+      expect(await burst(ctx, ['not-an-ip', 'garbage', '999.999.999.999'])).toEqual(ONE_BUDGET);
+      // The proxy's own budget (no X-Forwarded-For) is that same one, now spent.
+      expect((await ctx.http.get('/ping')).status).toBe(429);
+    });
+
     it('treats an IPv4-mapped IPv6 address as the IPv4 client', async () => {
       expect(await burst(ctx, ['::ffff:198.51.100.40', '198.51.100.40'])).toEqual(ONE_BUDGET);
     });

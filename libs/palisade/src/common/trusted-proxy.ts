@@ -1,3 +1,4 @@
+import { isIP, isIPv4, isIPv6 } from 'node:net';
 import type { TLSSocket } from 'node:tls';
 import proxyaddr from 'proxy-addr';
 import { describe } from './duration.js';
@@ -49,6 +50,23 @@ export function normalizeAddress(address: string): string {
   return address.startsWith('::ffff:') && address.includes('.') ? address.slice(7) : address;
 }
 
+const IPV4_WITH_PORT = /^(\d{1,3}(?:\.\d{1,3}){3}):\d{1,5}$/;
+const BRACKETED_IPV6 = /^\[([0-9A-Fa-f:.]+)\](?::\d{1,5})?$/;
+
+/**
+ * The address in an `X-Forwarded-For` entry: the entry itself when it is an IP address, the
+ * address of `1.2.3.4:5678` or `[2001:db8::1]:5678` (some load balancers append the client's
+ * port, which would give every connection a budget of its own), otherwise `undefined`.
+ * @internal
+ */
+export function forwardedAddress(entry: string): string | undefined {
+  if (isIP(entry) !== 0) return entry;
+  const v4 = IPV4_WITH_PORT.exec(entry)?.[1];
+  if (v4 !== undefined && isIPv4(v4)) return v4;
+  const v6 = BRACKETED_IPV6.exec(entry)?.[1];
+  return v6 !== undefined && isIPv6(v6) ? v6 : undefined;
+}
+
 /**
  * The proxy model shared by every capability (client IP for throttling and events, protocol for
  * HSTS and HTTPS enforcement). Identical on Express and Fastify: both read the raw socket and
@@ -63,12 +81,24 @@ export class TrustedProxy {
     return this.trust !== undefined;
   }
 
-  /** The client's address: the TCP peer, or the nearest untrusted address in `X-Forwarded-For`. */
+  /**
+   * The client's address: the TCP peer, or the nearest untrusted address in `X-Forwarded-For`
+   * (without a port a load balancer appended). An entry that is no address at all is not taken as
+   * a client: the nearest hop with an address answers for it, so junk cannot buy fresh budgets.
+   */
   clientIp(request: HttpRequestLike): string {
     const raw = nodeRequestOf(request);
     const peer = raw.socket?.remoteAddress ?? '';
     if (!this.trust || request.headers['x-forwarded-for'] === undefined) return normalizeAddress(peer);
-    return normalizeAddress(proxyaddr(raw, this.trust));
+    const client = proxyaddr(raw, this.trust);
+    if (isIP(client) !== 0) return normalizeAddress(client);
+    // Rare path: [peer, trusted hops…, client], nearest first.
+    const chain = proxyaddr.all(raw, this.trust);
+    for (let i = chain.length - 1; i >= 0; i--) {
+      const address = forwardedAddress(chain[i] as string);
+      if (address !== undefined) return normalizeAddress(address);
+    }
+    return normalizeAddress(peer);
   }
 
   /** True when the TCP peer itself is a trusted proxy. */
