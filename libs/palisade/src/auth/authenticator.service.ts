@@ -1,4 +1,4 @@
-import { Inject, Injectable, Optional, type ExecutionContext } from '@nestjs/common';
+import { Inject, Injectable, Optional, ServiceUnavailableException, type ExecutionContext } from '@nestjs/common';
 import { AUTH_ATTEMPT_GATE, type AuthAttemptGate } from './auth-attempt-gate.interface.js';
 import { SecurityEvents } from '../events/security-events.service.js';
 import { decodeBasicCredential } from './basic.strategy.js';
@@ -83,7 +83,15 @@ export class Authenticator {
     if (state.anonymous) return undefined;
     const fast = this.fromCacheSync(request, state, requirement);
     if (fast) return this.attach(request, state, fast);
-    return this.authenticate(request, requirement, context).then((principal) => this.attach(request, state, principal));
+    return this.authenticate(request, requirement, context).then(
+      (principal) => this.attach(request, state, principal),
+      (error: unknown) => {
+        // A store that cannot answer (the token store under failOpen: false, or a callback's own
+        // 503) is temporary: tell the client when to come back, as the throttler does.
+        if (error instanceof ServiceUnavailableException) this.adapterHost.httpAdapter.setHeader(getResponse(context), 'Retry-After', '1');
+        throw error;
+      },
+    );
   }
 
   private attach(request: HttpRequestLike, state: RequestState, principal: Principal | undefined): Principal | undefined {
