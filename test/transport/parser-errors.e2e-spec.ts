@@ -7,7 +7,9 @@
 import { Body, Controller, HttpCode, Post, type INestApplication } from '@nestjs/common';
 import { Public, PalisadeModule } from '@palisade/nest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { connect, type AddressInfo } from 'node:net';
 import { ADAPTERS, bootApp, type AdapterName } from '../support/app.js';
+import { RecordingLogger } from '../support/recording-logger.js';
 import { TEST_SECRET } from '../support/tokens.js';
 
 const SECRET = 'S3cret-Passw0rd-do-not-echo';
@@ -35,11 +37,16 @@ class LoginController {
 describe.each(ADAPTERS)('body-parser failures on %s', (adapter: AdapterName) => {
   let app: INestApplication;
   let http: Awaited<ReturnType<typeof bootApp>>['http'];
+  const logger = new RecordingLogger();
   beforeAll(async () => {
-    ({ app, http } = await bootApp(adapter, {
-      imports: [PalisadeModule.forRoot({ auth: { jwt: { secret: TEST_SECRET } }, global: true })],
-      controllers: [LoginController],
-    }));
+    ({ app, http } = await bootApp(
+      adapter,
+      {
+        imports: [PalisadeModule.forRoot({ auth: { jwt: { secret: TEST_SECRET } }, global: true })],
+        controllers: [LoginController],
+      },
+      logger,
+    ));
   });
   afterAll(async () => {
     await app?.close();
@@ -79,5 +86,27 @@ describe.each(ADAPTERS)('body-parser failures on %s', (adapter: AdapterName) => 
     expect(res.status).toBe(415);
     expect(res.body).toEqual({ statusCode: 415, error: 'Unsupported Media Type', message });
     expect(res.text).not.toContain('S3cret');
+  });
+
+  it('a chunked body the client breaks off is answered (or dropped) without an error in the log: it is not a server fault', async () => {
+    const { port } = (app.getHttpServer() as { address(): AddressInfo }).address();
+    const before = logger.lines.length;
+    await new Promise<void>((resolve, reject) => {
+      const socket = connect(port, '127.0.0.1', () => {
+        socket.write(`POST /login HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n5\r\n{"pas\r\nzz\r\n`);
+      });
+      socket.on('data', () => undefined);
+      socket.on('close', () => resolve());
+      socket.on('error', reject);
+    });
+    // The server handles the abort when it sees the socket close: wait until it has (no open
+    // connection left), then let the error path's promises settle.
+    const server = app.getHttpServer() as { getConnections(callback: (error: Error | null, count: number) => void): void };
+    const open = () => new Promise<number>((resolve, reject) => server.getConnections((error, count) => (error ? reject(error) : resolve(count))));
+    while ((await open()) > 0) await new Promise((resolve) => setTimeout(resolve, 10));
+    for (let i = 0; i < 3; i++) await new Promise((resolve) => setImmediate(resolve));
+    expect(logger.lines.slice(before).filter((line) => line.level === 'error' || line.level === 'fatal')).toEqual([]);
+    // And the app still serves.
+    expect((await post(JSON.stringify({ username: 'alice' }))).status).toBe(200);
   });
 });

@@ -40,6 +40,10 @@ function parserFailure(error: unknown): { status: number; message: string } | un
   // Fastify's own messages name no part of the body ("Body is not valid JSON but content-type is
   // set to 'application/json'"); only the `error` field is missing from them.
   if (typeof code === 'string' && code.startsWith('FST_ERR_CTP_') && typeof message === 'string') return { status: httpStatus, message };
+  // Fastify reading a body the client broke off (a malformed chunk, a dropped connection): Node's
+  // "aborted" with status 400. Unmapped, Nest would log it as a server error, stack and all — on
+  // every malformed request a client cares to send.
+  if (code === 'ECONNRESET' && message === 'aborted' && httpStatus === 400) return { status: 400, message: PARSER_MESSAGES['request.aborted'] as string };
   return undefined;
 }
 
