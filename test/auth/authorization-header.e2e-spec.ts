@@ -132,6 +132,11 @@ describe.each(ADAPTERS)('malformed Authorization headers on %s', (adapter) => {
       expect(outcome(await withAuthorization('Basic YWxpY2U6c2VjcmV0Z'))).toEqual(unauthorized(MESSAGE.invalid, BASIC_REJECTED));
     });
 
+    it("blames a malformed Basic header on Basic alone: 'Basic ====' gets no Bearer invalid_request", async () => {
+      expect(outcome(await withAuthorization('Basic ===='))).toEqual(unauthorized(MESSAGE.invalid, BASIC_REJECTED));
+      expect(outcome(await withAuthorization('Basic a b'))).toEqual(unauthorized(MESSAGE.invalid, BASIC_REJECTED));
+    });
+
     it('rejects Basic credentials without a colon', async () => {
       expect(outcome(await withAuthorization(basic('alicesecret')))).toEqual(unauthorized(MESSAGE.invalid, BASIC_REJECTED));
     });

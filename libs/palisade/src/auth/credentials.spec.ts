@@ -18,7 +18,14 @@ function request(rawHeaders: readonly [string, string][]): HttpRequestLike {
 /** Parses a fresh request, with the API key read from `x-api-key` and at most 64 characters. */
 const parse = (rawHeaders: readonly [string, string][]): PresentedCredentials => presentedCredentials(request(rawHeaders), 'x-api-key', 64);
 
-const NOTHING: PresentedCredentials = { authScheme: undefined, authCredential: undefined, authMalformed: false, apiKey: undefined, apiKeyMalformed: false };
+const NOTHING: PresentedCredentials = {
+  authScheme: undefined,
+  authCredential: undefined,
+  authMalformed: false,
+  authMalformedScheme: undefined,
+  apiKey: undefined,
+  apiKeyMalformed: false,
+};
 
 describe('presentedCredentials: Authorization', () => {
   it('finds nothing in a request without credentials', () => {
@@ -42,16 +49,17 @@ describe('presentedCredentials: Authorization', () => {
   });
 
   it.each([
-    ['a scheme alone', 'Bearer'],
-    ['two credentials', 'Bearer a b'],
-    ['a tab instead of a space', 'Bearer\ttok'],
-    ['characters outside token68', 'Bearer a$b'],
-    ['padding inside the token', 'Bearer ab=c'],
-    ['a comma-separated list', 'Bearer a, Basic b'],
-    ['non-ASCII bytes', 'Bearer tok\u00e9'],
-    ['an empty value', ''],
-  ])('marks %s as malformed', (_what, value) => {
-    expect(parse([['Authorization', value]])).toEqual({ ...NOTHING, authMalformed: true });
+    ['a scheme alone', 'Bearer', 'bearer'],
+    ['two credentials', 'Bearer a b', 'bearer'],
+    ['a tab instead of a space', 'Bearer\ttok', undefined],
+    ['characters outside token68', 'Bearer a$b', 'bearer'],
+    ['padding inside the token', 'Bearer ab=c', 'bearer'],
+    ['a comma-separated list', 'Bearer a, Basic b', 'bearer'],
+    ['non-ASCII bytes', 'Bearer tok\u00e9', 'bearer'],
+    ['Basic with padding alone', 'Basic ====', 'basic'],
+    ['an empty value', '', undefined],
+  ])('marks %s as malformed, naming the scheme it names (if one can be told)', (_what, value, scheme) => {
+    expect(parse([['Authorization', value]])).toEqual({ ...NOTHING, authMalformed: true, authMalformedScheme: scheme });
   });
 
   it('marks a repeated Authorization header as malformed, even when both copies are identical', () => {
@@ -120,7 +128,7 @@ describe('presentedCredentials: API key', () => {
         ['Authorization', 'Bearer'],
         ['X-Api-Key', 'k-1'],
       ]),
-    ).toEqual({ ...NOTHING, authMalformed: true, apiKey: 'k-1' });
+    ).toEqual({ ...NOTHING, authMalformed: true, authMalformedScheme: 'bearer', apiKey: 'k-1' });
   });
 });
 
@@ -142,10 +150,26 @@ describe('authorizationPresence', () => {
     expect(authorizationPresence(credentials, 'basic')).toBe(Presence.Absent);
   });
 
-  it('is Malformed for every scheme when the header is malformed', () => {
-    const credentials = parse([['Authorization', 'Bearer a b']]);
-    expect(authorizationPresence(credentials, 'bearer')).toBe(Presence.Malformed);
-    expect(authorizationPresence(credentials, 'basic')).toBe(Presence.Malformed);
+  it('is Malformed for the scheme a malformed header names, Absent for the others', () => {
+    const bearer = parse([['Authorization', 'Bearer a b']]);
+    expect(authorizationPresence(bearer, 'bearer')).toBe(Presence.Malformed);
+    expect(authorizationPresence(bearer, 'basic')).toBe(Presence.Absent);
+    const basic = parse([['Authorization', 'Basic ====']]);
+    expect(authorizationPresence(basic, 'basic')).toBe(Presence.Malformed);
+    expect(authorizationPresence(basic, 'bearer')).toBe(Presence.Absent);
+  });
+
+  it('is Malformed for every scheme when the header names none (junk, or repeated)', () => {
+    for (const credentials of [
+      parse([['Authorization', '\tjunk']]),
+      parse([
+        ['Authorization', 'Basic dTpw'],
+        ['Authorization', 'Bearer tok'],
+      ]),
+    ]) {
+      expect(authorizationPresence(credentials, 'bearer')).toBe(Presence.Malformed);
+      expect(authorizationPresence(credentials, 'basic')).toBe(Presence.Malformed);
+    }
   });
 
   it('is Absent without an Authorization header or with an unknown scheme', () => {

@@ -16,6 +16,12 @@ export interface PresentedCredentials {
   readonly authCredential: string | undefined;
   /** True when an `Authorization` header is present but unusable (repeated, junk, bad syntax). */
   readonly authMalformed: boolean;
+  /**
+   * The lower-cased scheme a single malformed `Authorization` header names (`Basic ====` → `basic`):
+   * only that scheme's credential is malformed. `undefined` when none can be told (a repeated header,
+   * junk): the malformation is every scheme's.
+   */
+  readonly authMalformedScheme: string | undefined;
   /** The API key header's value, when present exactly once and well-formed. */
   readonly apiKey: string | undefined;
   /** True when the API key header is present but unusable. */
@@ -25,6 +31,8 @@ export interface PresentedCredentials {
 const MAX_AUTHORIZATION_LENGTH = 65_536;
 /** `credentials = auth-scheme 1*SP token68` (RFC 9110 §11.4, RFC 6750 §2.1): exactly one credential. */
 const AUTHORIZATION = /^([!#$%&'*+.^_`|~0-9A-Za-z-]+) +([A-Za-z0-9\-._~+/]+=*)$/;
+/** The auth-scheme a malformed header still names: a token, then a space or the end. */
+const AUTH_SCHEME = /^([!#$%&'*+.^_`|~0-9A-Za-z-]+)(?: |$)/;
 /** Visible ASCII only: a key with spaces, controls or non-ASCII bytes is never valid. */
 const API_KEY = /^[\x21-\x7e]+$/;
 
@@ -32,17 +40,17 @@ function parse(request: HttpRequestLike, state: RequestState, apiKeyHeader: stri
   let authScheme: string | undefined;
   let authCredential: string | undefined;
   let authMalformed = false;
+  let authMalformedScheme: string | undefined;
   const authorization = request.headers.authorization;
   if (authorization !== undefined) {
-    const match =
-      typeof authorization === 'string' && authorization.length <= MAX_AUTHORIZATION_LENGTH && authorizationCountOf(request, state) === 1
-        ? AUTHORIZATION.exec(authorization)
-        : null;
+    const single = typeof authorization === 'string' && authorization.length <= MAX_AUTHORIZATION_LENGTH && authorizationCountOf(request, state) === 1;
+    const match = single ? AUTHORIZATION.exec(authorization) : null;
     if (match) {
       authScheme = (match[1] as string).toLowerCase();
       authCredential = match[2] as string;
     } else {
       authMalformed = true;
+      if (single) authMalformedScheme = AUTH_SCHEME.exec(authorization)?.[1]?.toLowerCase();
     }
   }
   let apiKey: string | undefined;
@@ -57,7 +65,7 @@ function parse(request: HttpRequestLike, state: RequestState, apiKeyHeader: stri
       }
     }
   }
-  return { authScheme, authCredential, authMalformed, apiKey, apiKeyMalformed };
+  return { authScheme, authCredential, authMalformed, authMalformedScheme, apiKey, apiKeyMalformed };
 }
 
 /**
@@ -86,6 +94,6 @@ export function cachedCredentials(request: HttpRequestLike): PresentedCredential
 /** @internal */
 export function authorizationPresence(credentials: PresentedCredentials, scheme: 'bearer' | 'basic'): Presence {
   if (credentials.authScheme === scheme) return Presence.Present;
-  if (credentials.authMalformed) return Presence.Malformed;
+  if (credentials.authMalformed && (credentials.authMalformedScheme === undefined || credentials.authMalformedScheme === scheme)) return Presence.Malformed;
   return Presence.Absent;
 }
