@@ -96,7 +96,7 @@ function carriesRequestId(reasonOrHeaders: unknown, headers: unknown): boolean {
  * It also answers what Node.js answers itself, before any `request` event, on an HTTP/1 server
  * (`http` or `https`): a request its parser rejects (`clientError`: 431 for oversized headers, 400
  * for a malformed request, 413, 408) and an `Expect` other than `100-continue`
- * (`checkExpectation`: 417). Those get the module's headers, a new `X-Request-Id`, Palisade's JSON
+ * (`checkExpectation`: 417). Those get the module's headers, an `X-Request-Id`, Palisade's JSON
  * body `{ statusCode, error, message }` and `Connection: close`, instead of a bare status line.
  * Palisade steps aside when another listener of the event is on the server (Fastify's
  * `clientErrorHandler` option, the application's `server.on('clientError', …)`). None of this
