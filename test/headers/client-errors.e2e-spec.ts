@@ -29,6 +29,8 @@ const MALFORMED_REQUEST_LINE = 'GET /op en HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n';
 const INVALID_HEADER_LINE = `GET /open HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Token ${SECRET}\r\n\r\n`;
 /** A chunk size that is not hexadecimal: the error comes after the `request` event, with a response in flight. */
 const BAD_CHUNKED_BODY = 'POST /echo HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n{}\r\n0\r\n\r\n';
+/** Chunk extensions over Node.js's 16 KB limit (HPE_CHUNK_EXTENSIONS_OVERFLOW). */
+const OVERSIZED_CHUNK_EXTENSIONS = `POST /echo HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n2;x=${SECRET}${'a'.repeat(20_000)}\r\n{}\r\n0\r\n\r\n`;
 /** An expectation Node.js does not meet (only `100-continue` is). */
 const UNKNOWN_EXPECTATION = `GET /open HTTP/1.1\r\nHost: 127.0.0.1\r\nExpect: ${SECRET}\r\nConnection: close\r\n\r\n`;
 
@@ -78,6 +80,11 @@ describe.each(ADAPTERS)('responses Node.js writes before the framework sees the 
   it('400 for a bad chunked body (the parser fails after the request event, before any response started)', async () => {
     const res = await rawExchange(ctx.port, BAD_CHUNKED_BODY);
     expectPalisadeAnswer(res, 400, 'Bad Request');
+  });
+
+  it('413 for oversized chunk extensions, their bytes not echoed', async () => {
+    const res = await rawExchange(ctx.port, OVERSIZED_CHUNK_EXTENSIONS);
+    expectPalisadeAnswer(res, 413, 'Payload Too Large');
   });
 
   it('417 for an Expect other than 100-continue (no request event: the request listener never ran)', async () => {

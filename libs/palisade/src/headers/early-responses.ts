@@ -58,6 +58,7 @@ interface RawAnswer {
  */
 export class EarlyResponses {
   private readonly answers = new Map<number, RawAnswer>();
+  private readonly bodies = new Map<number, string>();
   private readonly hstsLine: string;
 
   /** @param set the module's header set (`headers.base`): no path is known before a request is parsed. */
@@ -67,7 +68,8 @@ export class EarlyResponses {
     for (const policy of set.policies) for (const part of policy.parts) validateHeaderValue(policy.header, part);
     this.hstsLine = set.hsts === undefined ? '' : lineOf('Strict-Transport-Security', set.hsts);
     for (const status of MESSAGES.keys()) {
-      const body = this.body(status);
+      const body = bodyOf(status);
+      this.bodies.set(status, body);
       this.answers.set(status, {
         head: `HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\n${fixed}`,
         tail: `Content-Type: application/json; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
@@ -77,7 +79,7 @@ export class EarlyResponses {
 
   /** The JSON body of `status` (400, 408, 413, 417 or 431; any other status is answered as a 400). */
   body(status: number): string {
-    return bodyOf(MESSAGES.has(status) ? status : 400);
+    return this.bodies.get(status) ?? this.bodies.get(400)!;
   }
 
   /**
