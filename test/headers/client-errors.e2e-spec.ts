@@ -58,7 +58,7 @@ describe.each(ADAPTERS)('responses Node.js writes before the framework sees the 
   it('431 for an oversized header: security headers and the JSON error instead of a bare status line, the header not echoed', async () => {
     const res = await rawExchange(ctx.port, OVERSIZED);
     expectPalisadeAnswer(res, 431, 'Request Header Fields Too Large');
-    expect(res.json).toEqual({ statusCode: 431, error: 'Request Header Fields Too Large', message: 'Request header fields too large' });
+    expect(res.json).toEqual({ statusCode: 431, error: 'Request Header Fields Too Large', message: 'The request headers are too large' });
   });
 
   it('431 for a 70 KB header arrives whole (Content-Length), where Express used to reset the connection', async () => {
@@ -69,7 +69,7 @@ describe.each(ADAPTERS)('responses Node.js writes before the framework sees the 
   it('400 for a malformed request line', async () => {
     const res = await rawExchange(ctx.port, MALFORMED_REQUEST_LINE);
     expectPalisadeAnswer(res, 400, 'Bad Request');
-    expect(res.json).toEqual({ statusCode: 400, error: 'Bad Request', message: 'Malformed HTTP request' });
+    expect(res.json).toEqual({ statusCode: 400, error: 'Bad Request', message: 'The request is not valid HTTP' });
   });
 
   it('400 for an invalid header line, its bytes not echoed', async () => {
@@ -90,7 +90,7 @@ describe.each(ADAPTERS)('responses Node.js writes before the framework sees the 
   it('417 for an Expect other than 100-continue (no request event: the request listener never ran)', async () => {
     const res = await rawExchange(ctx.port, UNKNOWN_EXPECTATION);
     expectPalisadeAnswer(res, 417, 'Expectation Failed');
-    expect(res.json).toEqual({ statusCode: 417, error: 'Expectation Failed', message: 'Only "Expect: 100-continue" is supported' });
+    expect(res.json).toEqual({ statusCode: 417, error: 'Expectation Failed', message: 'The only expectation supported is Expect: 100-continue' });
   });
 
   it('each early answer carries a request id of its own', async () => {

@@ -53,7 +53,7 @@ describe('EarlyResponses', () => {
   it('answers an unknown status as a 400', () => {
     const early = new EarlyResponses(baseOf(undefined));
     expect(split(early.raw(500, false, noNonce)).statusLine).toBe('HTTP/1.1 400 Bad Request');
-    expect(JSON.parse(early.body(500))).toEqual({ statusCode: 400, error: 'Bad Request', message: 'Malformed HTTP request' });
+    expect(JSON.parse(early.body(500))).toEqual({ statusCode: 400, error: 'Bad Request', message: 'The request is not valid HTTP' });
   });
 
   it('puts a fresh nonce into a nonce policy', () => {

@@ -7,11 +7,11 @@ import type { HeaderSet } from './headers-options.normalizer.js';
  * the request, with their fixed, readable messages (nothing of the request is ever echoed).
  */
 const MESSAGES: ReadonlyMap<number, string> = new Map([
-  [400, 'Malformed HTTP request'],
+  [400, 'The request is not valid HTTP'],
   [408, 'The request was not received in time'],
-  [413, 'Chunk extensions too large'],
-  [417, 'Only "Expect: 100-continue" is supported'],
-  [431, 'Request header fields too large'],
+  [413, 'The chunk extensions of the request body are too large'],
+  [417, 'The only expectation supported is Expect: 100-continue'],
+  [431, 'The request headers are too large'],
 ]);
 
 /**
