@@ -1,4 +1,5 @@
 import 'reflect-metadata';
+import type { Duplex } from 'node:stream';
 import type { INestApplication, ModuleMetadata } from '@nestjs/common';
 import { Test } from '@nestjs/testing';
 import { ExpressAdapter, type NestExpressApplication } from '@nestjs/platform-express';
@@ -12,6 +13,8 @@ import { TEST_TLS } from './tls.js';
 export interface BootOptions {
   /** Serve over TLS with the test certificate. */
   tls?: boolean;
+  /** Fastify options the suites need (its `clientErrorHandler`); Express ignores them. */
+  fastify?: { clientErrorHandler?: (error: Error, socket: Duplex) => void };
   /** Runs on the app before `init()` (e.g. `app.enableCors(...)`). */
   configure?: (app: INestApplication) => void;
 }
@@ -33,7 +36,9 @@ export async function bootHeadersApp(adapter: AdapterName, metadata: ModuleMetad
   const httpsOptions = options.tls ? { key: TEST_TLS.key, cert: TEST_TLS.cert } : undefined;
   const app: INestApplication =
     adapter === 'fastify'
-      ? moduleRef.createNestApplication<NestFastifyApplication>(new FastifyAdapter(httpsOptions ? { https: httpsOptions } : {}), { logger: false })
+      ? moduleRef.createNestApplication<NestFastifyApplication>(new FastifyAdapter({ ...options.fastify, ...(httpsOptions ? { https: httpsOptions } : {}) }), {
+          logger: false,
+        })
       : moduleRef.createNestApplication<NestExpressApplication>(new ExpressAdapter(), { logger: false, ...(httpsOptions ? { httpsOptions } : {}) });
   options.configure?.(app);
   await app.init();

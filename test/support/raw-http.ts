@@ -1,5 +1,6 @@
 import type { AddressInfo } from 'node:net';
 import { connect } from 'node:net';
+import { connect as connectTls } from 'node:tls';
 import type { INestApplication } from '@nestjs/common';
 
 /** A response read off the socket, for requests supertest cannot express. */
@@ -64,5 +65,33 @@ export function rawGet(app: INestApplication, path: string, headerLines: readonl
     socket.on('end', () => resolve(parseResponse(Buffer.concat(chunks))));
     socket.on('error', reject);
     socket.end(Buffer.from(head, 'latin1'));
+  });
+}
+
+/** A raw exchange's response, with everything the server wrote, as read (`latin1`). */
+export interface RawExchange extends RawResponse {
+  text: string;
+}
+
+/**
+ * Sends `bytes` exactly as given (no Host or Connection line is added) over a plain socket, or TLS
+ * with `tls: true` (the test certificate is not checked), and reads until the server closes. A
+ * reset after the response arrived (the server closing on a request it did not read to the end)
+ * still resolves with what was read.
+ */
+export function rawExchange(port: number, bytes: string, options: { tls?: boolean } = {}): Promise<RawExchange> {
+  return new Promise<RawExchange>((resolve, reject) => {
+    const socket = options.tls ? connectTls({ port, host: '127.0.0.1', rejectUnauthorized: false }) : connect(port, '127.0.0.1');
+    const chunks: Buffer[] = [];
+    const done = (): void => {
+      const raw = Buffer.concat(chunks);
+      resolve({ ...parseResponse(raw), text: raw.toString('latin1') });
+    };
+    socket.on('data', (chunk: Buffer) => chunks.push(chunk));
+    socket.on('close', done);
+    socket.on('error', (error) => {
+      if (chunks.length === 0) reject(error);
+    });
+    socket.write(Buffer.from(bytes, 'latin1'));
   });
 }

@@ -1,5 +1,7 @@
 import { randomBytes } from 'node:crypto';
-import type { IncomingMessage, OutgoingHttpHeaders, Server, ServerResponse } from 'node:http';
+import { Server as HttpServer, type IncomingMessage, type OutgoingHttpHeaders, type Server, type ServerResponse } from 'node:http';
+import { Server as HttpsServer } from 'node:https';
+import type { Duplex } from 'node:stream';
 import { Inject, Injectable, type OnApplicationShutdown, type OnModuleInit } from '@nestjs/common';
 import { HttpAdapterHost } from '@nestjs/core';
 import { headerTargetOf, type FastifyReplyLike, type HeaderTarget, type HttpRequestLike } from '../common/http-context.js';
@@ -9,6 +11,7 @@ import type { HeaderSet } from './headers-options.normalizer.js';
 import { requestIdOf } from '../common/request-id.js';
 import { prepareNodeRequest, stateOfNodeRequest, type RequestState } from '../common/request-state.js';
 import { ExpressObjectShapes } from '../common/request-shapes.js';
+import { EarlyResponses, statusOfClientError } from './early-responses.js';
 
 export type { HeaderTarget } from '../common/http-context.js';
 
@@ -31,6 +34,22 @@ export function cspNonceOf(request: IncomingMessage): string | undefined {
 /** The header set applied to the request's response, if any yet. */
 function appliedSet(state: RequestState): HeaderSet | undefined {
   return state.headerSet as HeaderSet | undefined;
+}
+
+/**
+ * The name of Fastify's default `clientError` listener (`defaultClientErrorHandler`, bound to the
+ * instance in fastify.js). Any other `clientError` listener is the application's.
+ */
+const FASTIFY_DEFAULT_CLIENT_ERROR = 'bound defaultClientErrorHandler';
+
+/**
+ * True when a response has started on the socket: its head is out, and a second one would corrupt
+ * what the client reads. `_httpMessage` is the response in flight on a Node.js HTTP/1 socket, the
+ * field Node.js's own default `clientError` answer checks.
+ */
+function responseStarted(socket: Duplex): boolean {
+  // oxlint-disable-next-line no-underscore-dangle -- Node.js's field, not ours to rename
+  return (socket as { _httpMessage?: { headersSent?: boolean } | null })._httpMessage?.headersSent === true;
 }
 
 /** True when `headers` has at least one entry. */
@@ -73,6 +92,15 @@ function carriesRequestId(reasonOrHeaders: unknown, headers: unknown): boolean {
  * listener watches the raw response so the responses that bypass the reply carry them too (see
  * `hookFastify`). `SecurityHeadersMiddleware` covers an adapter where neither can be installed, and
  * `SecurityHeadersInterceptor` applies `@SecurityHeaders()` and marks authenticated responses.
+ *
+ * It also answers what Node.js answers itself, before any `request` event, on an HTTP/1 server
+ * (`http` or `https`): a request its parser rejects (`clientError`: 431 for oversized headers, 400
+ * for a malformed request, 413, 408) and an `Expect` other than `100-continue`
+ * (`checkExpectation`: 417). Those get the module's headers, an `X-Request-Id`, Palisade's JSON
+ * body `{ statusCode, error, message }` and `Connection: close`, instead of a bare status line.
+ * Palisade steps aside when another listener of the event is on the server (Fastify's
+ * `clientErrorHandler` option, the application's `server.on('clientError', …)`). None of this
+ * runs for a request the parser accepts.
  *
  * Per request it only reads precomputed values: the scope's fixed headers, HSTS when the request
  * came over HTTPS (TLS, or a trusted proxy's `X-Forwarded-Proto`), the CSP with a fresh nonce when
@@ -128,6 +156,49 @@ export class SecurityHeadersService implements OnModuleInit, OnApplicationShutdo
       }
     })(this);
 
+  /** The responses written on the raw socket, serialized at install (HTTP/1 servers only). */
+  private early: EarlyResponses | undefined;
+
+  /** Answers a request Node.js's parser rejected, unless another `clientError` listener does. */
+  private readonly clientErrorListener = (error: NodeJS.ErrnoException, socket: Duplex): void => {
+    if (this.early === undefined || this.othersListen('clientError')) return;
+    try {
+      // Nothing is written on a reset or destroyed socket, or after a response has started: like
+      // Node.js's own answer, which Palisade's replaces (https://nodejs.org/api/http.html#event-clienterror).
+      if (error.code !== 'ECONNRESET' && !socket.destroyed && socket.writable && !responseStarted(socket)) {
+        socket.end(this.early.raw(statusOfClientError(error), (socket as { encrypted?: boolean }).encrypted === true, () => this.createNonce()));
+      }
+    } catch {
+      // Never let a header failure escape into the HTTP server; the socket is closed below.
+    }
+    // The answer is flushed to the kernel as it is written; destroying the socket stops the parser
+    // from reading the rest of the rejected request. On Fastify it also keeps Fastify's default
+    // handler, which runs after this one, from writing a second answer: defaultClientErrorHandler
+    // (node_modules/fastify/fastify.js) returns at once when `err.code === 'ECONNRESET' || socket.destroyed`.
+    socket.destroy();
+  };
+
+  /**
+   * Answers an `Expect` other than `100-continue` with a 417 (Node.js emits no `request` event for
+   * it, so the `request` listener never ran), unless another `checkExpectation` listener does.
+   */
+  private readonly expectationListener = (request: IncomingMessage, response: ServerResponse): void => {
+    if (this.early === undefined || this.othersListen('checkExpectation')) return;
+    try {
+      this.applyDefaults(request, response);
+    } catch {
+      // The 417 goes out without them rather than not at all.
+    }
+    try {
+      const body = this.early.body(417);
+      response.writeHead(417, { 'Content-Type': 'application/json; charset=utf-8', 'Content-Length': Buffer.byteLength(body), Connection: 'close' });
+      response.end(body);
+    } catch {
+      // Listening to the event took Node.js's own bare 417 away: never leave the client waiting.
+      response.destroy();
+    }
+  };
+
   constructor(
     @Inject(PALISADE_OPTIONS) private readonly options: NormalizedPalisadeOptions,
     private readonly adapterHost: HttpAdapterHost,
@@ -160,8 +231,36 @@ export class SecurityHeadersService implements OnModuleInit, OnApplicationShutdo
       } else if (type === 'fastify') this.coversEverything = this.fastify = this.hookFastify(adapter.getInstance?.());
       server.prependListener('request', this.listener);
       this.server = server;
+      this.answerEarlyResponses(server);
     }
     return this.coversEverything;
+  }
+
+  /**
+   * On an HTTP/1 server, answers the responses Node.js writes itself before any `request` event
+   * (see the class). Palisade's `clientError` listener goes first, ahead of Fastify's default one
+   * (which then finds the socket destroyed and returns); the header lines are serialized here,
+   * once. HTTP/2 servers are left alone: their errors are not raw HTTP/1 sockets.
+   */
+  private answerEarlyResponses(server: Server): void {
+    const candidate: unknown = server; // typed as http.Server, but an HTTP/2 server may stand in its place
+    if (!(candidate instanceof HttpServer) && !(candidate instanceof HttpsServer)) return;
+    this.early = new EarlyResponses(this.options.headers.base);
+    server.prependListener('clientError', this.clientErrorListener);
+    server.on('checkExpectation', this.expectationListener);
+  }
+
+  /**
+   * True when a listener other than Palisade's (and Fastify's default `clientError` one) is on the
+   * server's `event`: the application answers those requests itself, so Palisade writes nothing.
+   */
+  private othersListen(event: 'clientError' | 'checkExpectation'): boolean {
+    for (const listener of this.server?.listeners(event) ?? []) {
+      if (listener === this.clientErrorListener || listener === this.expectationListener) continue;
+      if (event === 'clientError' && listener.name === FASTIFY_DEFAULT_CLIENT_ERROR) continue;
+      return true;
+    }
+    return false;
   }
 
   /**
@@ -220,10 +319,13 @@ export class SecurityHeadersService implements OnModuleInit, OnApplicationShutdo
 
   private coversEverything = false;
 
-  /** Removes the server-level listener. */
+  /** Removes the server-level listeners. */
   onApplicationShutdown(): void {
     this.server?.removeListener('request', this.listener);
+    this.server?.removeListener('clientError', this.clientErrorListener);
+    this.server?.removeListener('checkExpectation', this.expectationListener);
     this.server = undefined;
+    this.early = undefined;
   }
 
   /**
