@@ -214,15 +214,12 @@ export class TokenService implements TokenRevocationCheck, OnApplicationBootstra
     if (typeof fid === 'string') await this.revokeFamily(fid, request);
   }
 
-  /**
-   * Denies the access token `jti` until `expiresAt` (epoch **milliseconds**; an `exp` beyond
-   * `Number.MAX_SAFE_INTEGER` ms — year 287,396 — is kept until then).
-   */
+  /** Denies the access token `jti` until `expiresAt` (epoch **milliseconds**). */
   async revokeAccessToken(jti: string, expiresAt: number): Promise<void> {
+    // NaN would make every store skip the revocation (its time to live is not > 0): refuse it.
     if (typeof expiresAt !== 'number' || Number.isNaN(expiresAt)) throw new TypeError('revokeAccessToken: expiresAt must be an epoch time in milliseconds');
     const { store } = this.requireLifecycle();
-    const until = Math.min(expiresAt, Number.MAX_SAFE_INTEGER);
-    await this.guard(() => store.revokeAccessToken(jti, until));
+    await this.guard(() => store.revokeAccessToken(jti, expiresAt));
   }
 
   /** Revokes a refresh-token family and every access token issued in it. */
