@@ -2,7 +2,7 @@ import { Module, type DynamicModule } from '@nestjs/common';
 import { PalisadeModule, type PalisadeModuleOptions } from '@palisade/nest';
 import { AdminController } from './admin.controller.js';
 import { AuthController } from './auth.controller.js';
-import type { DemoConfig } from './config.js';
+import { DEMO_REALM, type DemoConfig } from './config.js';
 import { HealthController } from './health.controller.js';
 import { MeController } from './me.controller.js';
 import { OwnProfilePolicy, ProfilesController } from './profiles.controller.js';
@@ -25,8 +25,8 @@ export function palisadeOptions(config: DemoConfig, users: UsersService): Palisa
         header: 'x-api-key',
         keys: [{ sha256: config.apiKeySha256, principal: { id: 'svc', roles: ['service'], scopes: ['reports:read'] } }],
       },
-      basic: { realm: 'palisade-demo', validate: (userId, password) => users.verify(userId, password) },
-      realm: 'palisade-demo',
+      basic: { validate: (userId, password) => users.verify(userId, password) },
+      realm: DEMO_REALM,
     },
     roles: { hierarchy: { admin: ['user'] } },
     throttle: {

@@ -12,6 +12,7 @@ import {
   type IssuedTokenPair,
   type Principal,
 } from '@palisade/nest';
+import { DEMO_REALM } from './config.js';
 import { UsersService } from './users.service.js';
 
 /** The body of `POST /auth/login`. */
@@ -58,7 +59,7 @@ function parseRefresh(body: unknown): string {
  * The challenge of a 401 from login or refresh (RFC 9110 §11.6.1: every 401 carries one): the
  * credential they hand out is a bearer token.
  */
-const TOKEN_ENDPOINT_CHALLENGE = 'Bearer realm="palisade-demo"';
+const TOKEN_ENDPOINT_CHALLENGE = `Bearer realm="${DEMO_REALM}"`;
 
 /**
  * Login, refresh and logout. Token responses are never stored by a cache (RFC 6749 §5.1:

@@ -24,6 +24,9 @@ export interface DemoConfig {
   readonly jwksUri: string | undefined;
 }
 
+/** The realm every challenge of the demo names (`WWW-Authenticate: Bearer realm="palisade-demo"`). */
+export const DEMO_REALM = 'palisade-demo';
+
 /** Development secret used when JWT_SECRET is unset; refused when NODE_ENV=production. */
 export const DEV_JWT_SECRET = 'palisade-demo-development-secret-change-me-0123456789';
 /** Development API key of the service principal `svc` when DEMO_API_KEY is unset. */

@@ -29,10 +29,12 @@ export interface PresentedCredentials {
 }
 
 const MAX_AUTHORIZATION_LENGTH = 65_536;
+/** An auth-scheme: an HTTP token (RFC 9110 §5.6.2). */
+const SCHEME = "([!#$%&'*+.^_`|~0-9A-Za-z-]+)";
 /** `credentials = auth-scheme 1*SP token68` (RFC 9110 §11.4, RFC 6750 §2.1): exactly one credential. */
-const AUTHORIZATION = /^([!#$%&'*+.^_`|~0-9A-Za-z-]+) +([A-Za-z0-9\-._~+/]+=*)$/;
-/** The auth-scheme a malformed header still names: a token, then a space or the end. */
-const AUTH_SCHEME = /^([!#$%&'*+.^_`|~0-9A-Za-z-]+)(?: |$)/;
+const AUTHORIZATION = new RegExp(`^${SCHEME} +([A-Za-z0-9\\-._~+/]+=*)$`);
+/** The auth-scheme a malformed header still names: a scheme, then a space or the end. */
+const AUTH_SCHEME = new RegExp(`^${SCHEME}(?: |$)`);
 /** Visible ASCII only: a key with spaces, controls or non-ASCII bytes is never valid. */
 const API_KEY = /^[\x21-\x7e]+$/;
 

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { STATUS_CODES, validateHeaderName, validateHeaderValue } from 'node:http';
+import { errorBody } from '../common/error-body.js';
 import type { HeaderSet } from './headers-options.normalizer.js';
 
 /**
@@ -29,11 +30,6 @@ export function statusOfClientError(error: { code?: unknown }): number {
   return (typeof error.code === 'string' ? STATUS_OF_CODE.get(error.code) : undefined) ?? 400;
 }
 
-/** Palisade's stable 4xx body, `{ statusCode, error, message }`, for one of the early statuses. */
-function bodyOf(status: number): string {
-  return JSON.stringify({ statusCode: status, error: STATUS_CODES[status], message: MESSAGES.get(status) });
-}
-
 /** A header line, checked at startup: a raw response bypasses Node.js's own header checks. */
 function lineOf(name: string, value: string): string {
   validateHeaderName(name);
@@ -47,6 +43,8 @@ interface RawAnswer {
   readonly head: string;
   /** `Content-Type`, `Content-Length`, `Connection: close`, the blank line and the JSON body. */
   readonly tail: string;
+  /** The JSON body alone (Palisade's stable error body). */
+  readonly body: string;
 }
 
 /**
@@ -58,7 +56,6 @@ interface RawAnswer {
  */
 export class EarlyResponses {
   private readonly answers = new Map<number, RawAnswer>();
-  private readonly bodies = new Map<number, string>();
   private readonly hstsLine: string;
 
   /** @param set the module's header set (`headers.base`): no path is known before a request is parsed. */
@@ -67,10 +64,10 @@ export class EarlyResponses {
     for (const [name, value] of set.fixed) fixed += lineOf(name, value);
     for (const policy of set.policies) for (const part of policy.parts) validateHeaderValue(policy.header, part);
     this.hstsLine = set.hsts === undefined ? '' : lineOf('Strict-Transport-Security', set.hsts);
-    for (const status of MESSAGES.keys()) {
-      const body = bodyOf(status);
-      this.bodies.set(status, body);
+    for (const [status, message] of MESSAGES) {
+      const body = JSON.stringify(errorBody(status, message));
       this.answers.set(status, {
+        body,
         head: `HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\n${fixed}`,
         tail: `Content-Type: application/json; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
       });
@@ -79,7 +76,7 @@ export class EarlyResponses {
 
   /** The JSON body of `status` (400, 408, 413, 417 or 431; any other status is answered as a 400). */
   body(status: number): string {
-    return this.bodies.get(status) ?? this.bodies.get(400)!;
+    return this.answerOf(status).body;
   }
 
   /**
@@ -88,7 +85,7 @@ export class EarlyResponses {
    * `X-Request-Id`, `Date`, the JSON headers, `Connection: close` and the body.
    */
   raw(status: number, tls: boolean, nonce: () => string): string {
-    const answer = this.answers.get(status) ?? this.answers.get(400)!;
+    const answer = this.answerOf(status);
     let response = answer.head;
     if (tls) response += this.hstsLine;
     if (this.set.usesNonce) {
@@ -96,5 +93,9 @@ export class EarlyResponses {
       for (const policy of this.set.policies) response += `${policy.header}: ${policy.parts.join(source)}\r\n`;
     }
     return `${response}X-Request-Id: ${randomUUID()}\r\nDate: ${new Date().toUTCString()}\r\n${answer.tail}`;
+  }
+
+  private answerOf(status: number): RawAnswer {
+    return this.answers.get(status) ?? (this.answers.get(400) as RawAnswer);
   }
 }

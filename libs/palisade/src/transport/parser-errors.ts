@@ -1,6 +1,6 @@
-import { STATUS_CODES } from 'node:http';
 import { HttpException, Injectable, type OnModuleInit } from '@nestjs/common';
 import { HttpAdapterHost } from '@nestjs/core';
+import { errorBody } from '../common/error-body.js';
 
 /**
  * What the client is told for each kind of body-parser failure (the `type` of its http-errors). A
@@ -69,8 +69,7 @@ export class ParserErrorResponses implements OnModuleInit {
     const mapException = (error: unknown): unknown => {
       const failure = parserFailure(error);
       if (failure === undefined) return original.call(adapter, error);
-      const { status, message } = failure;
-      return new HttpException({ statusCode: status, error: STATUS_CODES[status] ?? 'Bad Request', message }, status);
+      return new HttpException(errorBody(failure.status, failure.message), failure.status);
     };
     (mapException as { [WRAPPED]?: true })[WRAPPED] = true;
     adapter.mapException = mapException;
