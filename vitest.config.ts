@@ -10,6 +10,7 @@ export default defineConfig({
   resolve: {
     alias: [
       { find: /^@palisade\/nest\/testing$/, replacement: source('./libs/palisade/src/testing/index.ts') },
+      { find: /^@palisade\/nest\/ws$/, replacement: source('./libs/palisade/src/ws/index.ts') },
       { find: /^@palisade\/nest$/, replacement: source('./libs/palisade/src/index.ts') },
     ],
   },

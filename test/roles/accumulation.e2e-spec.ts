@@ -85,6 +85,8 @@ describe.each(ADAPTERS)('accumulation of controller and handler requirements on 
     imports: [
       PalisadeModule.forRoot({
         auth: { jwt: { secret: TEST_SECRET }, apiKey: { validate: (key) => API_KEYS[key] ?? null } },
+        // @Secure({ throttle }) below declares a limit: an app that declares one configures throttling.
+        throttle: { throttlers: [{ name: 'default', limit: 100, ttl: '1m' }] },
         global: true,
       }),
     ],

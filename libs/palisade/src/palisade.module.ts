@@ -27,6 +27,7 @@ import { SecurityHeadersResolver } from './headers/security-headers.resolver.js'
 import { SecurityHeadersService } from './headers/security-headers.service.js';
 import { HttpsEnforcementMiddleware } from './transport/https-enforcement.middleware.js';
 import { ParserErrorResponses } from './transport/parser-errors.js';
+import { RequirementsAudit } from './requirements-audit.service.js';
 
 const SHARED_PROVIDERS: Provider[] = [
   { provide: PALISADE_OPTIONS, inject: [MODULE_OPTIONS_TOKEN], useFactory: (options: PalisadeModuleOptions) => normalizeOptions(options) },
@@ -69,6 +70,7 @@ const SHARED_PROVIDERS: Provider[] = [
   SecurityHeadersResolver,
   SecurityHeadersInterceptor,
   ParserErrorResponses,
+  RequirementsAudit,
 ];
 
 /**

@@ -8,9 +8,9 @@ import type { HttpRequestLike } from '../common/http-context.js';
  */
 export interface AuthAttemptGate {
   /** Throws a 429 when the client is blocked from authenticating. */
-  assertAllowed(request: HttpRequestLike, response: object): Promise<void>;
+  assertAllowed(request: HttpRequestLike, response: object | undefined): Promise<void>;
   /** Counts a failed authentication; throws a 429 when this failure exceeds the limit. */
-  recordFailure(request: HttpRequestLike, response: object): Promise<void>;
+  recordFailure(request: HttpRequestLike, response: object | undefined): Promise<void>;
 }
 
 /** @internal */

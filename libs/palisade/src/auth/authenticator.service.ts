@@ -6,7 +6,9 @@ import { cachedCredentials } from './credentials.js';
 import { VerifiedTokenCache } from './verified-token.cache.js';
 import { TOKEN_REVOCATION_CHECK, type TokenRevocationCheck } from './token-revocation.interface.js';
 import { HttpAdapterHost } from '@nestjs/core';
-import { getRequest, getResponse, type HttpRequestLike } from '../common/http-context.js';
+import type { HttpRequestLike } from '../common/http-context.js';
+import { requestOf, responseOf } from '../transport/invocation.js';
+import { UnsupportedCallException } from './unsupported-call.exception.js';
 import { authorizationCountOf, requestStateOf, type RequestState } from '../common/request-state.js';
 import { PALISADE_OPTIONS } from '../common/palisade.constants.js';
 import type { NormalizedPalisadeOptions } from '../common/palisade-options.normalizer.js';
@@ -72,15 +74,20 @@ export class Authenticator {
   authenticateContext(context: ExecutionContext): Principal | undefined | Promise<Principal | undefined> {
     const requirement = this.requirementOf(context);
     if (requirement.isPublic) return undefined;
-    const request = getRequest(context);
+    const request = requestOf(context);
+    // A GraphQL call whose context carries no HTTP request (a subscription over a socket): nothing to judge.
+    if (request === undefined) throw new UnsupportedCallException();
     // Already authenticated: what Palisade attached, not whatever `request.user` holds now (and
     // `request.user` gets it back, so the handler sees the principal the guards judged).
     const state = requestStateOf(request);
-    if (state.principal !== undefined) {
-      if (request.user !== state.principal) request.user = state.principal;
-      return state.principal as Principal;
+    // Under GraphQL one request serves several fields, each with its own requirement: a principal
+    // (or an anonymous pass) of one field counts for another only if that one accepts it too.
+    const known = state.principal as Principal | undefined;
+    if (known !== undefined && requirement.schemes.includes(known.scheme)) {
+      if (request.user !== known) request.user = known;
+      return known;
     }
-    if (state.anonymous) return undefined;
+    if (state.anonymous && requirement.optional) return undefined;
     const fast = this.fromCacheSync(request, state, requirement);
     if (fast) return this.attach(request, state, fast);
     return this.authenticate(request, requirement, context).then(
@@ -88,7 +95,8 @@ export class Authenticator {
       (error: unknown) => {
         // A store that cannot answer (the token store under failOpen: false, or a callback's own
         // 503) is temporary: tell the client when to come back, as the throttler does.
-        if (error instanceof ServiceUnavailableException) this.adapterHost.httpAdapter.setHeader(getResponse(context), 'Retry-After', '1');
+        const response = responseOf(context);
+        if (error instanceof ServiceUnavailableException && response) this.adapterHost.httpAdapter.setHeader(response, 'Retry-After', '1');
         throw error;
       },
     );
@@ -130,6 +138,15 @@ export class Authenticator {
   }
 
   /**
+   * A call of a kind Palisade cannot judge (a microservice message, a transport added later): allowed
+   * only when the handler is `@Public()`, refused otherwise. Never a silent pass.
+   */
+  refuseUnsupported(context: ExecutionContext): true {
+    if (this.requirementOf(context).isPublic) return true;
+    throw new UnsupportedCallException();
+  }
+
+  /**
    * Tries the route's schemes; resolves with the principal, with `undefined` for an anonymous
    * caller on an optional route, or throws the 401.
    */
@@ -145,7 +162,7 @@ export class Authenticator {
     }
     const presented = credentials.authScheme !== undefined || credentials.authMalformed || credentials.apiKey !== undefined || credentials.apiKeyMalformed;
     // A client blocked for guessing gets 429 before any credential is checked, valid ones included.
-    if (presented && this.gate) await this.gate.assertAllowed(request, getResponse(context));
+    if (presented && this.gate) await this.gate.assertAllowed(request, responseOf(context));
     let failures: SchemeFailure[] | undefined;
     let unexpected: unknown;
     for (const scheme of requirement.schemes) {
@@ -184,7 +201,7 @@ export class Authenticator {
       throw unexpected;
     }
     if (failures === undefined && requirement.optional) return undefined;
-    if (failures !== undefined && this.gate) await this.gate.recordFailure(request, getResponse(context));
+    if (failures !== undefined && this.gate) await this.gate.recordFailure(request, responseOf(context));
     this.onDenied(context, requirement, failures ?? []);
   }
 
@@ -208,9 +225,10 @@ export class Authenticator {
 
   /** Sets the challenges and throws the 401. Override to audit or to change the message. */
   protected onDenied(context: ExecutionContext, requirement: ResolvedAuthRequirement, failures: readonly SchemeFailure[]): never {
-    this.report(getRequest(context), failures);
+    this.report(requestOf(context) as HttpRequestLike, failures);
     const challenge = failures.length === 0 ? requirement.missingChallenge : this.challengeFor(requirement, failures);
-    this.adapterHost.httpAdapter.setHeader(getResponse(context), 'WWW-Authenticate', challenge);
+    const response = responseOf(context);
+    if (response) this.adapterHost.httpAdapter.setHeader(response, 'WWW-Authenticate', challenge);
     if (failures.length === 0) throw new AuthenticationFailedException('Authentication required');
     const expired = failures.every((f) => f.reason === 'expired');
     throw new AuthenticationFailedException(expired ? 'The access token expired' : 'Invalid credentials');

@@ -2,11 +2,12 @@ import { Inject, Injectable, type OnApplicationBootstrap } from '@nestjs/common'
 import { DiscoveryService, MetadataScanner, Reflector } from '@nestjs/core';
 import { PALISADE_OPTIONS } from './palisade.constants.js';
 import type { NormalizedPalisadeOptions } from './palisade-options.normalizer.js';
-import { forEachRoute, routeName, type Handler } from './routes.js';
+import { allHandlers, routeName, type Handler } from './routes.js';
 
 /**
  * Reads a capability's route metadata once per handler and caches what it computes from it. Every
- * controller route is resolved at application bootstrap, so a bad decorator value stops the app at
+ * handler (HTTP route, GraphQL resolver, WebSocket message handler, microservice handler) is
+ * resolved at application bootstrap, so a bad decorator value stops the app at
  * startup instead of failing the first request; requests only read the cache.
  * @internal
  */
@@ -22,7 +23,7 @@ export abstract class RouteResolver<T extends object | null> implements OnApplic
   ) {}
 
   onApplicationBootstrap(): void | Promise<void> {
-    forEachRoute(this.discovery, this.scanner, (handler, controller) => this.resolve(handler, controller));
+    for (const { handler, owner } of allHandlers(this.discovery, this.scanner)) this.resolve(handler, owner);
   }
 
   /** The route's value, computed on first use and cached. */

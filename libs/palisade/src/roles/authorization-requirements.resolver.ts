@@ -1,7 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { DiscoveryService, MetadataScanner, ModuleRef, Reflector } from '@nestjs/core';
 import { RouteResolver } from '../common/route-resolver.js';
-import { forEachRoute, type Handler } from '../common/routes.js';
+import { allHandlers, type Handler } from '../common/routes.js';
 import { PALISADE_OPTIONS } from '../common/palisade.constants.js';
 import type { NormalizedPalisadeOptions } from '../common/palisade-options.normalizer.js';
 import type { PolicyFunction, PolicyHandler, Policy } from './policy.interface.js';
@@ -50,9 +50,19 @@ export class AuthorizationRequirementsResolver extends RouteResolver<ResolvedAut
     super(reflector, options, discovery, scanner);
   }
 
-  override async onApplicationBootstrap(): Promise<void> {
-    const routes: [Handler, object, ModuleRef | undefined][] = [];
-    forEachRoute(this.discovery, this.scanner, (handler, controller, moduleRef) => routes.push([handler, controller, moduleRef]));
+  private prepared: Promise<void> | undefined;
+
+  override onApplicationBootstrap(): Promise<void> {
+    return this.prepare();
+  }
+
+  /** Resolves every handler's requirement (policy classes first); once, whoever asks first. */
+  prepare(): Promise<void> {
+    return (this.prepared ??= this.resolveAll());
+  }
+
+  private async resolveAll(): Promise<void> {
+    const routes: [Handler, object, ModuleRef | undefined][] = allHandlers(this.discovery, this.scanner).map((e) => [e.handler, e.owner, e.moduleRef]);
     // Policy classes are resolved once, in the scope of the module that declares the controller.
     const classes = new Map<PolicyClass, ModuleRef>();
     for (const [handler, controller, moduleRef] of routes) {

@@ -6,7 +6,11 @@ import type { AuthRequest } from '../auth/auth-options.interface.js';
 export interface PolicyContext {
   /** The authenticated caller. */
   readonly principal: Principal;
-  /** The HTTP request (Express or Fastify), with `params`, `query` and `body`. */
+  /**
+   * The HTTP request (Express or Fastify), with `params`, `query` and `body`. Under a GraphQL
+   * resolver: a view of the HTTP request (its headers and principal); on a WebSocket: a view of the
+   * handshake. Read resolver arguments or message data from `execution` (`execution.getArgs()`).
+   */
   readonly request: AuthRequest & { params?: Record<string, string>; query?: unknown; body?: unknown };
   /** Nest's execution context of the call (handler, controller class). */
   readonly execution: ExecutionContext;

@@ -2,7 +2,8 @@ import { Inject, Injectable, type CanActivate, type ExecutionContext } from '@ne
 import { HttpAdapterHost } from '@nestjs/core';
 import { Authenticator } from '../auth/authenticator.service.js';
 import type { Principal } from '../auth/principal.interface.js';
-import { getRequest, getResponse } from '../common/http-context.js';
+import type { HttpRequestLike } from '../common/http-context.js';
+import { judgeCall, requestOf, responseOf, transportOf } from '../transport/invocation.js';
 import { PALISADE_OPTIONS } from '../common/palisade.constants.js';
 import type { NormalizedPalisadeOptions } from '../common/palisade-options.normalizer.js';
 import { AccessDeniedException } from './access-denied.exception.js';
@@ -41,7 +42,13 @@ export class RolesGuard implements CanActivate {
   ) {}
 
   canActivate(context: ExecutionContext): boolean | Promise<boolean> {
-    if (context.getType() !== 'http') return true;
+    const transport = transportOf(context);
+    if (transport === 'http') return this.check(context);
+    if (transport === undefined) return this.authenticator.refuseUnsupported(context);
+    return judgeCall(transport, () => this.check(context));
+  }
+
+  private check(context: ExecutionContext): boolean | Promise<boolean> {
     const authorization = this.requirements.resolve(context.getHandler() as never, context.getClass());
     if (authorization.empty) return true;
     const requirement = this.authenticator.requirementOf(context);
@@ -74,7 +81,7 @@ export class RolesGuard implements CanActivate {
    */
   protected async authorize(principal: Principal, authorization: ResolvedAuthorization, context: ExecutionContext): Promise<void> {
     if (authorization.policies.length === 0) return;
-    const policyContext: PolicyContext = { principal, request: getRequest(context), execution: context };
+    const policyContext: PolicyContext = { principal, request: requestOf(context) as HttpRequestLike, execution: context };
     for (const policy of authorization.policies) {
       // Policies run in order and stop at the first refusal (a later one may assume earlier ones held).
       // oxlint-disable-next-line no-await-in-loop
@@ -84,11 +91,12 @@ export class RolesGuard implements CanActivate {
 
   /** Throws the 403. A missing scope also gets an RFC 6750 `insufficient_scope` challenge for bearer tokens. */
   protected onDenied(context: ExecutionContext, reason: DenialReason, authorization: ResolvedAuthorization, principal: Principal): never {
-    this.events.emit({ type: 'access.denied', reason }, getRequest(context));
-    if (reason === 'scope' && principal.scheme === 'jwt') {
+    this.events.emit({ type: 'access.denied', reason }, requestOf(context));
+    const response = responseOf(context);
+    if (reason === 'scope' && principal.scheme === 'jwt' && response) {
       const realm = this.options.auth.realm;
       this.adapterHost.httpAdapter.setHeader(
-        getResponse(context),
+        response,
         'WWW-Authenticate',
         `Bearer realm="${realm}", error="insufficient_scope", error_description="The access token lacks a required scope", scope="${authorization.scopeChallenge}"`,
       );

@@ -42,14 +42,14 @@ export class AuthFailureLimiter implements AuthAttemptGate {
    *   if (!user) { await this.limiter.recordFailure(req, res); throw new AuthenticationFailedException(); }
    * }
    */
-  async assertAllowed(request: HttpRequestLike, response: object): Promise<void> {
+  async assertAllowed(request: HttpRequestLike, response?: object): Promise<void> {
     if (!this.enabled) return;
     const seconds = await this.unavailableAware(response, () => this.holder.store.blockedFor(this.keyOf(request)));
     if (seconds > 0) this.reject(request, response, seconds);
   }
 
   /** Counts one failed authentication of the client's IP; throws a 429 when it exceeds the limit. */
-  async recordFailure(request: HttpRequestLike, response: object): Promise<void> {
+  async recordFailure(request: HttpRequestLike, response?: object): Promise<void> {
     const tier = this.options.throttle?.authFailures;
     if (!tier) return;
     const [record] = await this.unavailableAware(response, () =>
@@ -59,11 +59,11 @@ export class AuthFailureLimiter implements AuthAttemptGate {
   }
 
   /** A store outage under `failOpen: false` is a 503 with `Retry-After: 1`. */
-  private async unavailableAware<T>(response: object, call: () => Promise<T>): Promise<T> {
+  private async unavailableAware<T>(response: object | undefined, call: () => Promise<T>): Promise<T> {
     try {
       return await call();
     } catch (error) {
-      if (error instanceof ThrottleStoreUnavailableException) this.adapterHost.httpAdapter.setHeader(response, 'Retry-After', '1');
+      if (error instanceof ThrottleStoreUnavailableException && response) this.adapterHost.httpAdapter.setHeader(response, 'Retry-After', '1');
       throw error;
     }
   }
@@ -77,14 +77,14 @@ export class AuthFailureLimiter implements AuthAttemptGate {
    * the 429) and emits `authentication.failed` with a fingerprint of the username, which feeds
    * credential-stuffing detection.
    */
-  async recordLoginFailure(request: HttpRequestLike, response: object, username: string): Promise<void> {
+  async recordLoginFailure(request: HttpRequestLike, response: object | undefined, username: string): Promise<void> {
     await this.recordFailure(request, response);
     this.events.emit({ type: 'authentication.failed', reason: 'invalid', usernameFingerprint: this.events.fingerprint(username) }, request);
   }
 
-  private reject(request: HttpRequestLike, response: object, seconds: number): never {
+  private reject(request: HttpRequestLike, response: object | undefined, seconds: number): never {
     this.events.emit({ type: 'rate.limited', tier: 'auth-failures' }, request);
-    this.adapterHost.httpAdapter.setHeader(response, 'Retry-After', String(seconds));
-    throw new ThrottledException('Too many failed authentication attempts; retry later');
+    if (response) this.adapterHost.httpAdapter.setHeader(response, 'Retry-After', String(seconds));
+    throw new ThrottledException('Too many failed authentication attempts; retry later', seconds);
   }
 }

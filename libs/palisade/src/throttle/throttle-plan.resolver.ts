@@ -130,3 +130,15 @@ export async function resolveValue(value: Resolvable | undefined, fallback: numb
   const resolved = typeof value === 'function' ? await value(context) : value;
   return duration ? parseDuration(resolved, '@Throttle() value') : Number(resolved);
 }
+
+/**
+ * True when a handler or its class declares a limit (`@Throttle`): a requirement a ThrottlerGuard
+ * must enforce.
+ * @internal
+ */
+export function declaresThrottle(handler: Handler, owner: object): boolean {
+  for (const target of [handler, owner]) {
+    for (const key of Reflect.getMetadataKeys(target) as unknown[]) if (typeof key === 'string' && key.startsWith(THROTTLER_LIMIT)) return true;
+  }
+  return false;
+}

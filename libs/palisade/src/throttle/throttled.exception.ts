@@ -7,7 +7,15 @@ import { ThrottlerException } from '@nestjs/throttler';
  * so filters written for it keep working.
  */
 export class ThrottledException extends ThrottlerException {
-  constructor(message = 'Too many requests; retry later') {
+  /**
+   * @param message the fixed sentence of the body.
+   * @param retryAfterSeconds when a retry can succeed, in seconds (also sent as `Retry-After` over
+   *   HTTP, and as `retryAfter` to GraphQL and WebSocket clients).
+   */
+  constructor(
+    message = 'Too many requests; retry later',
+    readonly retryAfterSeconds?: number,
+  ) {
     super(message);
   }
 

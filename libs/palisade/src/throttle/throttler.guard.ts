@@ -2,7 +2,9 @@ import { createHash } from 'node:crypto';
 import { Inject, Injectable, type ExecutionContext } from '@nestjs/common';
 import { HttpAdapterHost, Reflector } from '@nestjs/core';
 import { InjectThrottlerOptions, InjectThrottlerStorage, ThrottlerGuard as BaseThrottlerGuard, type ThrottlerModuleOptions } from '@nestjs/throttler';
-import { getRequest, getResponse, headerTargetOf, type HttpRequestLike } from '../common/http-context.js';
+import { headerTargetOf, type HttpRequestLike } from '../common/http-context.js';
+import { judgeCall, requestOf, responseOf, transportOf } from '../transport/invocation.js';
+import { Authenticator } from '../auth/authenticator.service.js';
 import { PALISADE_OPTIONS } from '../common/palisade.constants.js';
 import type { NormalizedPalisadeOptions } from '../common/palisade-options.normalizer.js';
 import { ThrottlePlanResolver, resolveValue, type RoutePlan } from './throttle-plan.resolver.js';
@@ -13,6 +15,7 @@ import { ThrottledException } from './throttled.exception.js';
 import { MemoryThrottleStore } from './memory-throttle.store.js';
 import { ThrottleStoreUnavailableException } from './resilient-throttle.store.js';
 import { SecurityEvents } from '../events/security-events.service.js';
+import { UnsupportedCallException } from '../auth/unsupported-call.exception.js';
 
 /** A synchronous "allow" typed as the base class's promise (see `canActivate`). */
 const ALLOW = true as unknown as Promise<boolean>;
@@ -44,6 +47,7 @@ export class ThrottlerGuard extends BaseThrottlerGuard {
     private readonly adapterHost: HttpAdapterHost,
     @Inject(PALISADE_OPTIONS) private readonly palisade: NormalizedPalisadeOptions,
     private readonly events: SecurityEvents,
+    private readonly authenticator: Authenticator,
   ) {
     super(options, storage, reflector);
     this.store = holder.store;
@@ -61,14 +65,26 @@ export class ThrottlerGuard extends BaseThrottlerGuard {
    * the base class declares only the promise.
    */
   override canActivate(context: ExecutionContext): Promise<boolean> {
-    const throttle = this.palisade.throttle;
-    if (!throttle || context.getType() !== 'http') return ALLOW;
+    const transport = transportOf(context);
+    if (transport === 'http') return this.limit(context);
+    if (transport === undefined) {
+      // A call Palisade cannot judge: public handlers that declare no limit pass, the rest are refused.
+      if (this.palisade.throttle && this.plans.resolve(context.getHandler() as never, context.getClass()).tiers.length > 0) {
+        return Promise.reject(new UnsupportedCallException());
+      }
+      return this.authenticator.refuseUnsupported(context) as unknown as Promise<boolean>;
+    }
+    return judgeCall(transport, () => this.limit(context)) as Promise<boolean>;
+  }
+
+  private limit(context: ExecutionContext): Promise<boolean> {
+    if (!this.palisade.throttle) return ALLOW;
     if (this.shouldSkip !== ThrottlerGuard.prototype.shouldSkip) return this.activateAsync(context, true);
     const plan = this.plans.resolve(context.getHandler() as never, context.getClass());
     if (plan.tiers.length === 0) return ALLOW;
     // In memory with static limits, counting is synchronous: no promise per request.
     if (this.memory && plan.policyHeader !== undefined) {
-      const hits = this.staticHits(plan, this.trackerFor(plan, getRequest(context)));
+      const hits = this.staticHits(plan, this.trackerFor(plan, requestOf(context) as HttpRequestLike));
       this.afterCount(context, plan, hits, this.memory.incrementManySync(hits));
       return ALLOW;
     }
@@ -79,7 +95,7 @@ export class ThrottlerGuard extends BaseThrottlerGuard {
     if (checkSkip && (await this.shouldSkip(context))) return true;
     const plan = this.plans.resolve(context.getHandler() as never, context.getClass());
     if (plan.tiers.length === 0) return true;
-    const hits = await this.hitsFor(plan, this.trackerFor(plan, getRequest(context)), context);
+    const hits = await this.hitsFor(plan, this.trackerFor(plan, requestOf(context) as HttpRequestLike), context);
     const records = await this.count(hits, context);
     this.afterCount(context, plan, hits, records);
     return true;
@@ -102,7 +118,8 @@ export class ThrottlerGuard extends BaseThrottlerGuard {
     try {
       return await this.store.incrementMany(hits);
     } catch (error) {
-      if (error instanceof ThrottleStoreUnavailableException) this.adapterHost.httpAdapter.setHeader(getResponse(context), 'Retry-After', '1');
+      const response = responseOf(context);
+      if (error instanceof ThrottleStoreUnavailableException && response) this.adapterHost.httpAdapter.setHeader(response, 'Retry-After', '1');
       throw error;
     }
   }
@@ -144,7 +161,9 @@ export class ThrottlerGuard extends BaseThrottlerGuard {
   /** Sets the rate-limit headers and throws the 429 when a tier is exceeded. */
   protected afterCount(context: ExecutionContext, plan: RoutePlan, hits: readonly ThrottleHit[], records: readonly ThrottlerStorageRecord[]): void {
     const throttle = this.palisade.throttle;
-    const response = headerTargetOf(getResponse(context));
+    // Headers only where there is an HTTP response of the call's own (not under GraphQL or WebSockets).
+    const raw = responseOf(context);
+    const response = raw ? headerTargetOf(raw) : undefined;
     let retryAfter = 0;
     let refusedBy: string | undefined;
     let state = '';
@@ -158,6 +177,7 @@ export class ThrottlerGuard extends BaseThrottlerGuard {
       }
       const remaining = record.isBlocked ? 0 : Math.max(0, hit.limit - record.totalHits);
       const reset = record.isBlocked ? Math.max(record.timeToBlockExpire, 1) : record.timeToExpire;
+      if (!response) continue;
       if (throttle?.ietfHeaders) state += `${i === 0 ? '' : ', '}"${tier?.name}";r=${remaining};t=${reset}`;
       if (throttle?.legacyHeaders) {
         const suffix = tier?.name === 'default' ? '' : `-${tier?.name}`;
@@ -166,7 +186,7 @@ export class ThrottlerGuard extends BaseThrottlerGuard {
         response.setHeader(`X-RateLimit-Reset${suffix}`, String(reset));
       }
     }
-    if (throttle?.ietfHeaders) {
+    if (throttle?.ietfHeaders && response) {
       response.setHeader(
         'RateLimit-Policy',
         plan.policyHeader ?? hits.map((h, i) => `"${plan.tiers[i]?.name}";q=${h.limit};w=${Math.max(1, Math.ceil(h.ttlMs / 1000))}`).join(', '),
@@ -174,9 +194,9 @@ export class ThrottlerGuard extends BaseThrottlerGuard {
       response.setHeader('RateLimit', state);
     }
     if (retryAfter > 0) {
-      response.setHeader('Retry-After', String(retryAfter));
-      this.events.emit({ type: 'rate.limited', tier: refusedBy ?? 'default' }, getRequest(context));
-      throw new ThrottledException();
+      response?.setHeader('Retry-After', String(retryAfter));
+      this.events.emit({ type: 'rate.limited', tier: refusedBy ?? 'default' }, requestOf(context));
+      throw new ThrottledException(undefined, retryAfter);
     }
   }
 }
