@@ -89,7 +89,9 @@ describe.each(ADAPTERS)('startup validation on %s', (adapter) => {
 
   it('refuses an unknown top-level option', async () => {
     const options = { jwt: { secret: TEST_SECRET } } as unknown as PalisadeModuleOptions;
-    await expect(start(adapter, withOptions(options))).rejects.toThrow("PalisadeModule: unknown option 'jwt'");
+    await expect(start(adapter, withOptions(options))).rejects.toThrow(
+      'PalisadeModule: unknown option jwt. Known options: auth, roles, trustProxy, throttle, tokens, headers, https, events, stableRequestShapes.',
+    );
   });
 
   it("refuses @Auth('basic') on a route when auth.basic is not configured", async () => {

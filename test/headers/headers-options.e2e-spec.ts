@@ -98,7 +98,7 @@ describe.each(ADAPTERS)('refusing unsafe header options at startup (%s)', (adapt
       { crossOriginOpenerPolicy: 'unsafe-none' },
       "PalisadeModule: headers.crossOriginOpenerPolicy is 'unsafe-none', which turns the protection off; write dangerouslyDisable: ['Cross-Origin-Opener-Policy'] instead.",
     ],
-    [{ helmet: true }, 'PalisadeModule: headers has unknown option'],
+    [{ helmet: true }, 'PalisadeModule: unknown option headers.helmet. Known options of headers: contentSecurityPolicy,'],
   ])('%j', async (headers, message) => {
     await expect(boot(headers)).rejects.toThrow(message);
   });

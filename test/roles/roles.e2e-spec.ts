@@ -34,7 +34,7 @@ const jwt = { jwt: { secret: TEST_SECRET } };
 describe.each(ADAPTERS)('@Roles on %s', (adapter) => {
   describe('with the hierarchy admin → editor → user', () => {
     const ctx = useApp(adapter, () => ({
-      imports: [PalisadeModule.forRoot({ auth: jwt, roles: { hierarchy: { admin: ['editor'], editor: ['user'] } }, global: true })],
+      imports: [PalisadeModule.forRoot({ auth: jwt, roles: { hierarchy: { admin: ['editor'], editor: ['user'], auditor: [] } }, global: true })],
       controllers: [RolesController],
     }));
     const get = (path: string, roles?: unknown) => ctx.http.get(path).set('Authorization', bearer(roles === undefined ? {} : { roles }));

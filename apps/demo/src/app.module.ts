@@ -30,7 +30,7 @@ export function palisadeOptions(config: DemoConfig, users: UsersService): Palisa
     },
     roles: { hierarchy: { admin: ['user'] } },
     throttle: {
-      throttlers: [{ name: 'default', limit: config.throttleLimit, ttl: config.throttleTtlMs }],
+      throttlers: [{ name: 'default', limit: config.throttleLimit, ttl: `${config.throttleTtlMs}ms` }],
       storage: config.redisUrl === undefined ? 'memory' : { redis: config.redisUrl, prefix: 'palisade-demo:' },
     },
     tokens: {

@@ -5,6 +5,7 @@
  */
 export { PalisadeModule } from './palisade.module.js';
 export type { PalisadeModuleExtras, PalisadeModuleOptions } from './common/palisade-options.interface.js';
+export type { PalisadeOptionsFactory } from './common/palisade.module-definition.js';
 export type { Duration, DurationUnit } from './common/duration.js';
 export { parseDuration } from './common/duration.js';
 export { ExpressObjectShapes } from './common/request-shapes.js';

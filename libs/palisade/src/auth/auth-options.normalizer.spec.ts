@@ -242,6 +242,48 @@ describe('normalizeAuthOptions: auth.jwt refusals', () => {
     );
   });
 
+  it.each([
+    [{ jwt: { secret: SECRET, clockTolerance: 30 } }, 'auth.jwt.clockTolerance is 30, which is 30 ms'],
+    [
+      { jwt: { secret: SECRET, accessTokenTtl: 900 } },
+      "auth.jwt.accessTokenTtl is 900, which is 900 ms: numeric durations in Palisade are milliseconds, as in @nestjs/throttler. For 900 seconds write 900_000 or '900s'",
+    ],
+    [{ jwt: { secret: SECRET, cache: { maxAge: 60 } } }, 'auth.jwt.cache.maxAge is 60, which is 60 ms'],
+    [{ jwt: { jwks: [{ uri: 'https://id.example.com/jwks', cacheMaxAge: 600 }] } }, 'auth.jwt.jwks[0].cacheMaxAge is 600, which is 600 ms'],
+    [
+      { jwt: { jwks: [{ uri: 'https://id.example.com/jwks', timeout: 5 }] } },
+      "auth.jwt.jwks[0].timeout is 5, which is 5 ms: numeric durations in Palisade are milliseconds, as in @nestjs/throttler. For 5 seconds write 5_000 or '5s'; if 5 ms is really meant, write '5ms'.",
+    ],
+  ])('refuses a numeric duration under one second (seconds meant as milliseconds): %j', (options, message) => {
+    expect(refusal(options)).toContain(`PalisadeModule: ${message}`);
+  });
+
+  it('accepts a zero clockTolerance and sub-second durations written with their unit', () => {
+    expect(() => normalizeAuthOptions({ jwt: { secret: SECRET, clockTolerance: 0, cache: { maxAge: '500ms' } } })).not.toThrow();
+  });
+
+  it.each([
+    [
+      { realm: 'api', relam: 'x' },
+      'PalisadeModule: unknown option auth.relam; did you mean auth.realm? Known options of auth: jwt, apiKey, basic, defaultSchemes, realm.',
+    ],
+    [{ jwt: { secret: SECRET, audiance: 'api' } }, 'PalisadeModule: unknown option auth.jwt.audiance; did you mean auth.jwt.audience?'],
+    [{ jwt: { secret: SECRET, cache: { maxAgeMs: 10 } } }, 'PalisadeModule: unknown option auth.jwt.cache.maxAgeMs; did you mean auth.jwt.cache.maxAge?'],
+    [
+      { jwt: { jwks: [{ uri: 'https://id.example.com/jwks', iss: 'x' }] } },
+      'PalisadeModule: unknown option auth.jwt.jwks[0].iss; did you mean auth.jwt.jwks[0].issuer?',
+    ],
+    [{ apiKey: { validate, headerName: 'x-key' } }, 'PalisadeModule: unknown option auth.apiKey.headerName; did you mean auth.apiKey.header?'],
+    [
+      { apiKey: { keys: [{ sha256: 'a'.repeat(64), principal: { id: 'x' }, roles: [] }] } },
+      'PalisadeModule: unknown option auth.apiKey.keys[0].roles. Known options of auth.apiKey.keys[0]: sha256, principal.',
+    ],
+    [{ apiKey: { keys: [null] } }, 'PalisadeModule: auth.apiKey.keys[0] is null; expected { sha256, principal }.'],
+    [{ basic: { validate, realms: 'x' } }, 'PalisadeModule: unknown option auth.basic.realms; did you mean auth.basic.realm?'],
+  ])('refuses an unknown key at any depth: %j', (options, message) => {
+    expect(refusal(options)).toContain(message);
+  });
+
   it('refuses an accessTokenTtl under one second', () => {
     expect(refusal({ jwt: { secret: SECRET, accessTokenTtl: '500ms' } })).toBe(
       'PalisadeModule: auth.jwt.accessTokenTtl is 500 ms; expected at least one second.',

@@ -1,7 +1,8 @@
 import { createPublicKey, createPrivateKey, createSecretKey, KeyObject } from 'node:crypto';
 import { createRemoteJWKSet, type JWTVerifyGetKey } from 'jose';
 import type { JsonWebKey } from 'node:crypto';
-import { describe, parseDuration } from '../common/duration.js';
+import { describe, parseCoarseDuration } from '../common/duration.js';
+import { assertKnownKeys } from '../common/option-keys.js';
 import type {
   ApiKeyAuthOptions,
   AuthOptions,
@@ -102,6 +103,26 @@ const EC_CURVE_ALGORITHM: Readonly<Record<string, JwtAlgorithm>> = {
   secp521r1: 'ES512',
 };
 const MAX_CLOCK_TOLERANCE_MS = 5 * 60_000;
+const AUTH_KEYS = ['jwt', 'apiKey', 'basic', 'defaultSchemes', 'realm'];
+const JWT_KEYS = [
+  'secret',
+  'publicKey',
+  'privateKey',
+  'algorithms',
+  'jwks',
+  'cache',
+  'issuer',
+  'audience',
+  'clockTolerance',
+  'maxTokenLength',
+  'rolesClaim',
+  'scopesClaim',
+  'accessTokenTtl',
+  'validate',
+];
+const JWKS_KEYS = ['uri', 'issuer', 'audience', 'algorithms', 'cacheMaxAge', 'cooldown', 'timeout'];
+const API_KEY_KEYS = ['header', 'keys', 'validate', 'maxKeyLength'];
+const PRINCIPAL_KEYS = ['id', 'roles', 'scopes', 'claims'];
 const HEADER_NAME = /^[!#$%&'*+.^_`|~0-9a-z-]+$/;
 const QUOTABLE = /^[\x20\x21\x23-\x5b\x5d-\x7e]*$/;
 
@@ -275,6 +296,7 @@ function normalizeJwks(entries: unknown, audience: string | [string, ...string[]
   return entries.map((entry: JwksIssuerOptions, i) => {
     const path = `auth.jwt.jwks[${i}]`;
     if (!isPlainObject(entry)) fail(`${path} is ${describe(entry)}; expected { uri, issuer? }.`);
+    assertKnownKeys(entry, JWKS_KEYS, path);
     let url: URL;
     try {
       url = new URL(entry.uri);
@@ -293,9 +315,9 @@ function normalizeJwks(entries: unknown, audience: string | [string, ...string[]
       fail(`${path}.algorithms is ${describe(entry.algorithms)}; expected asymmetric algorithms among ${[...JWKS_ALGORITHMS].join(', ')} (never HS* or none).`);
     }
     const getKey = createRemoteJWKSet(url, {
-      cacheMaxAge: parseDuration(entry.cacheMaxAge ?? '10m', `${path}.cacheMaxAge`),
-      cooldownDuration: parseDuration(entry.cooldown ?? '30s', `${path}.cooldown`),
-      timeoutDuration: parseDuration(entry.timeout ?? '5s', `${path}.timeout`),
+      cacheMaxAge: parseCoarseDuration(entry.cacheMaxAge ?? '10m', `${path}.cacheMaxAge`),
+      cooldownDuration: parseCoarseDuration(entry.cooldown ?? '30s', `${path}.cooldown`),
+      timeoutDuration: parseCoarseDuration(entry.timeout ?? '5s', `${path}.timeout`),
     });
     return {
       uri: url.href,
@@ -309,25 +331,30 @@ function normalizeJwks(entries: unknown, audience: string | [string, ...string[]
 
 function normalizeJwt(options: JwtAuthOptions): NormalizedJwtOptions {
   if (!isPlainObject(options)) fail(`auth.jwt is ${describe(options)}; expected an object.`);
+  assertKnownKeys(options, JWT_KEYS, 'auth.jwt');
   const audience = toStringList(options.audience, 'auth.jwt.audience');
   const jwks = normalizeJwks(options.jwks, audience);
   const localKey = options.secret !== undefined || options.publicKey !== undefined || jwks.length === 0;
   const { key, algorithms } = localKey ? importVerifyKey(options) : { key: undefined, algorithms: [] as JwtAlgorithm[] };
-  const clockTolerance = parseDuration(options.clockTolerance ?? 0, 'auth.jwt.clockTolerance');
+  const clockTolerance = parseCoarseDuration(options.clockTolerance ?? 0, 'auth.jwt.clockTolerance');
   if (clockTolerance > MAX_CLOCK_TOLERANCE_MS) {
     fail(`auth.jwt.clockTolerance is ${clockTolerance} ms; at most 5 minutes is allowed (RFC 8725 favours small leeways).`);
   }
-  const ttl = parseDuration(options.accessTokenTtl ?? '15m', 'auth.jwt.accessTokenTtl');
+  const ttl = parseCoarseDuration(options.accessTokenTtl ?? '15m', 'auth.jwt.accessTokenTtl');
   if (ttl < 1000) fail(`auth.jwt.accessTokenTtl is ${ttl} ms; expected at least one second.`);
   if (options.validate !== undefined && typeof options.validate !== 'function') {
     fail(`auth.jwt.validate is ${describe(options.validate)}; expected a function.`);
+  }
+  if (options.cache !== undefined && options.cache !== false) {
+    if (!isPlainObject(options.cache)) fail(`auth.jwt.cache is ${describe(options.cache)}; expected { maxEntries?, maxAge? } or false.`);
+    assertKnownKeys(options.cache, ['maxEntries', 'maxAge'], 'auth.jwt.cache');
   }
   const cache =
     options.cache === false || options.validate !== undefined
       ? undefined
       : {
           maxEntries: positiveInteger(options.cache?.maxEntries, 10_000, 'auth.jwt.cache.maxEntries', 10_000_000),
-          maxAgeMs: parseDuration(options.cache?.maxAge ?? '1m', 'auth.jwt.cache.maxAge'),
+          maxAgeMs: parseCoarseDuration(options.cache?.maxAge ?? '1m', 'auth.jwt.cache.maxAge'),
         };
   return {
     verifyKey: key,
@@ -371,6 +398,7 @@ export function validatePrincipalInit(value: unknown, path: string): PrincipalIn
 
 function normalizeApiKey(options: ApiKeyAuthOptions): NormalizedApiKeyOptions {
   if (!isPlainObject(options)) fail(`auth.apiKey is ${describe(options)}; expected an object.`);
+  assertKnownKeys(options, API_KEY_KEYS, 'auth.apiKey');
   const rawHeader: unknown = options.header ?? 'x-api-key';
   const header = typeof rawHeader === 'string' ? rawHeader.toLowerCase() : '';
   if (!HEADER_NAME.test(header) || header === 'authorization' || header === 'cookie') {
@@ -382,10 +410,13 @@ function normalizeApiKey(options: ApiKeyAuthOptions): NormalizedApiKeyOptions {
   if (options.keys !== undefined && !Array.isArray(options.keys)) {
     fail(`auth.apiKey.keys is ${describe(options.keys)}; expected an array of { sha256, principal }.`);
   }
-  const keys = (options.keys ?? []).map((entry, i) => ({
-    digest: decodeDigest(entry?.sha256, `auth.apiKey.keys[${i}].sha256`),
-    principal: validatePrincipalInit(entry?.principal, `auth.apiKey.keys[${i}].principal`),
-  }));
+  const keys = (options.keys ?? []).map((entry, i) => {
+    const path = `auth.apiKey.keys[${i}]`;
+    if (!isPlainObject(entry)) fail(`${path} is ${describe(entry)}; expected { sha256, principal }.`);
+    assertKnownKeys(entry, ['sha256', 'principal'], path);
+    if (isPlainObject(entry.principal)) assertKnownKeys(entry.principal, PRINCIPAL_KEYS, `${path}.principal`);
+    return { digest: decodeDigest(entry.sha256, `${path}.sha256`), principal: validatePrincipalInit(entry.principal, `${path}.principal`) };
+  });
   if (keys.length === 0 && options.validate === undefined) {
     fail('auth.apiKey needs keys (SHA-256 digests) or a validate callback; without either no key could ever be accepted.');
   }
@@ -399,6 +430,7 @@ function normalizeApiKey(options: ApiKeyAuthOptions): NormalizedApiKeyOptions {
 
 function normalizeBasic(options: BasicAuthOptions, realm: string): NormalizedBasicOptions {
   if (!isPlainObject(options)) fail(`auth.basic is ${describe(options)}; expected an object.`);
+  assertKnownKeys(options, ['realm', 'validate'], 'auth.basic');
   if (typeof options.validate !== 'function') {
     fail(`auth.basic.validate is ${describe(options.validate)}; expected (userId, password, request) => principal | null.`);
   }
@@ -438,6 +470,7 @@ function buildChallenges(auth: Omit<NormalizedAuthOptions, 'challenges' | 'defau
 export function normalizeAuthOptions(options: AuthOptions | undefined): NormalizedAuthOptions {
   const auth = options ?? {};
   if (!isPlainObject(auth)) fail(`auth is ${describe(auth)}; expected an object.`);
+  assertKnownKeys(auth, AUTH_KEYS, 'auth');
   const realm = auth.realm === undefined ? 'api' : quotable(auth.realm, 'auth.realm');
   const jwt = auth.jwt === undefined ? undefined : normalizeJwt(auth.jwt);
   const apiKey = auth.apiKey === undefined ? undefined : normalizeApiKey(auth.apiKey);

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { describe as describeValue, parseDuration } from './duration.js';
+import { describe as describeValue, parseCoarseDuration, parseDuration } from './duration.js';
 
 describe('parseDuration', () => {
   it.each([
@@ -73,5 +73,27 @@ describe('rendering configuration values in messages', () => {
     expect(describeValue({ a: 1 })).toBe('an object');
     expect(describeValue(42)).toBe('42');
     expect(describeValue(undefined)).toBe('undefined');
+  });
+});
+
+describe('parseCoarseDuration', () => {
+  it('accepts numbers from one second, strings with a unit (sub-second included) and 0', () => {
+    expect(parseCoarseDuration(1000, 't.ttl')).toBe(1000);
+    expect(parseCoarseDuration(60_000, 't.ttl')).toBe(60_000);
+    expect(parseCoarseDuration('500ms', 't.ttl')).toBe(500);
+    expect(parseCoarseDuration('60s', 't.ttl')).toBe(60_000);
+    expect(parseCoarseDuration(0, 't.ttl')).toBe(0);
+  });
+
+  it('refuses a number under 1000, showing the millisecond and string fixes', () => {
+    expect(() => parseCoarseDuration(60, 't.ttl')).toThrow(
+      "PalisadeModule: t.ttl is 60, which is 60 ms: numeric durations in Palisade are milliseconds, as in @nestjs/throttler. For 60 seconds write 60_000 or '60s'; if 60 ms is really meant, write '60ms'.",
+    );
+    expect(() => parseCoarseDuration(999, 't.ttl')).toThrow("write 999_000 or '999s'; if 999 ms is really meant, write '999ms'.");
+    expect(() => parseCoarseDuration(0.5, 't.ttl')).toThrow("For 0.5 seconds write 500 or '0.5s'");
+  });
+
+  it('keeps the usual message for values that are no duration at all', () => {
+    expect(() => parseCoarseDuration('1 minute', 't.ttl')).toThrow('PalisadeModule: t.ttl is "1 minute"; expected a number of milliseconds');
   });
 });

@@ -45,6 +45,34 @@ export function parseDuration(value: unknown, path: string): number {
   );
 }
 
+/** `60000` → `'60_000'`: a number of milliseconds as a readable numeric literal. */
+function literal(ms: number): string {
+  return Number.isInteger(ms) ? String(ms).replace(/\B(?=(\d{3})+$)/g, '_') : String(ms);
+}
+
+/**
+ * Parses a duration that is normally a second or longer (a window, a block, a cache age, a
+ * tolerance) into milliseconds, refusing a **number** from 0 to 1000 (exclusive): numbers are
+ * milliseconds, as in `@nestjs/throttler`, so `ttl: 60` is a 60 ms window, almost always seconds
+ * meant as milliseconds. A string with a unit (`'500ms'`) is taken as written, and `0` is left to
+ * the caller's own rules.
+ *
+ * @example
+ * parseCoarseDuration(60_000, 'throttle.throttlers[0].ttl'); // 60000
+ * parseCoarseDuration('500ms', 'throttle.throttlers[0].ttl'); // 500
+ * parseCoarseDuration(60, 'throttle.throttlers[0].ttl'); // throws: write 60_000 or '60s', or '60ms'
+ * @internal
+ */
+export function parseCoarseDuration(value: unknown, path: string): number {
+  const ms = parseDuration(value, path);
+  if (typeof value === 'number' && value > 0 && value < 1000) {
+    throw new Error(
+      `PalisadeModule: ${path} is ${value}, which is ${value} ms: numeric durations in Palisade are milliseconds, as in @nestjs/throttler. For ${value} seconds write ${literal(Math.round(value * 1000))} or '${value}s'; if ${value} ms is really meant, write '${value}ms'.`,
+    );
+  }
+  return ms;
+}
+
 /** Renders a configuration value for an error message without leaking long secrets. */
 export function describe(value: unknown): string {
   if (typeof value === 'string') return value.length > 40 ? `a ${value.length}-character string` : JSON.stringify(value);

@@ -1,6 +1,7 @@
 import { normalizeAuthOptions, type NormalizedAuthOptions } from '../auth/auth-options.normalizer.js';
 import { normalizeRolesOptions, type NormalizedRolesOptions } from '../roles/role-hierarchy.js';
 import { describe } from './duration.js';
+import { assertKnownKeys } from './option-keys.js';
 import { compileTrustProxy, TrustedProxy } from './trusted-proxy.js';
 import { normalizeThrottleOptions, type NormalizedThrottleOptions } from '../throttle/throttle-options.normalizer.js';
 import { normalizeTokensOptions, type NormalizedTokensOptions } from '../tokens/tokens-options.normalizer.js';
@@ -31,7 +32,7 @@ export interface NormalizedPalisadeOptions {
   readonly stableRequestShapes: boolean;
 }
 
-const KNOWN_KEYS: ReadonlySet<string> = new Set(['auth', 'roles', 'trustProxy', 'throttle', 'tokens', 'headers', 'https', 'events', 'stableRequestShapes']);
+const KNOWN_KEYS: readonly string[] = ['auth', 'roles', 'trustProxy', 'throttle', 'tokens', 'headers', 'https', 'events', 'stableRequestShapes'];
 
 /**
  * Validates every option once at startup and precomputes what requests need.
@@ -42,11 +43,7 @@ export function normalizeOptions(options: PalisadeModuleOptions | undefined): No
   if (typeof input !== 'object' || input === null || Array.isArray(input)) {
     throw new Error(`PalisadeModule: options are ${describe(input)}; expected an object.`);
   }
-  for (const key of Object.keys(input)) {
-    if (!KNOWN_KEYS.has(key)) {
-      throw new Error(`PalisadeModule: unknown option '${key}'; known options: ${[...KNOWN_KEYS].join(', ')}.`);
-    }
-  }
+  assertKnownKeys(input, KNOWN_KEYS, '');
   const { auth, roles, trustProxy, throttle, tokens, headers, https, events, stableRequestShapes } = input as PalisadeModuleOptions;
   if (stableRequestShapes !== undefined && typeof stableRequestShapes !== 'boolean') {
     throw new Error(`PalisadeModule: stableRequestShapes is ${describe(stableRequestShapes)}; expected true or false.`);

@@ -75,7 +75,10 @@ describe('normalizeHeadersOptions', () => {
       'headers.reportingEndpoints[\'csp\'] is "http://reports.example.com"; expected an absolute https: URL',
     ],
     [{ reportingEndpoints: { 'CSP Reports': '/r' } }, 'headers.reportingEndpoints has endpoint name "CSP Reports"'],
-    [{ contentSecurityPolicy: { useDefaults: false } }, "headers.contentSecurityPolicy has unknown option 'useDefaults'; known: preset, directives."],
+    [
+      { contentSecurityPolicy: { useDefaults: false } },
+      'PalisadeModule: unknown option headers.contentSecurityPolicy.useDefaults. Known options of headers.contentSecurityPolicy: preset, directives.',
+    ],
     [{ paths: { docs: {} } }, 'headers.paths has prefix "docs"; expected an absolute path'],
     [{ paths: { '/docs': { paths: {} } } }, "headers.paths['/docs'] has option 'paths', which is only accepted in the module's headers options."],
     [{ dangerouslyKeepXPoweredBy: 'yes' }, 'headers.dangerouslyKeepXPoweredBy is "yes"; expected true or false.'],

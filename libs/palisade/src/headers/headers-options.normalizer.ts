@@ -1,4 +1,5 @@
 import { describe, parseDuration } from '../common/duration.js';
+import { assertKnownKeys } from '../common/option-keys.js';
 import { checkPolicy, mergeDirectives, presetDirectives, serializePolicy, type DirectiveMap } from './content-security-policy.js';
 import type { ProtectiveHeader, ReferrerPolicyToken } from './headers-options.interface.js';
 import { defaultFeatures, mergeFeatures, serializeFeatures, type FeatureMap } from './permissions-policy.js';
@@ -159,6 +160,7 @@ const SCOPE_KEYS = [
   'dangerouslyDisable',
 ] as const;
 const MODULE_ONLY_KEYS = ['paths', 'dangerouslyKeepXPoweredBy'] as const;
+const MODULE_KEYS: readonly string[] = [...SCOPE_KEYS, ...MODULE_ONLY_KEYS];
 
 const ONE_YEAR_SECONDS = 31_536_000;
 const ENDPOINT_NAME = /^[a-z*][a-z0-9_\-.*]*$/;
@@ -222,10 +224,7 @@ function readReferrerPolicy(value: unknown, path: string): string {
 function readHsts(value: unknown, parent: HstsSettings, path: string): HstsSettings {
   if (value === false) fail(`${path} is false; turning off Strict-Transport-Security is spelled dangerouslyDisable: ['Strict-Transport-Security'].`);
   if (!isPlainObject(value)) fail(`${path} is ${describe(value)}; expected { maxAge?, includeSubDomains?, preload? }.`);
-  for (const key of Object.keys(value)) {
-    if (key !== 'maxAge' && key !== 'includeSubDomains' && key !== 'preload')
-      fail(`${path} has unknown option '${key}'; known: maxAge, includeSubDomains, preload.`);
-  }
+  assertKnownKeys(value, ['maxAge', 'includeSubDomains', 'preload'], path);
   const maxAgeSeconds = value.maxAge === undefined ? parent.maxAgeSeconds : Math.floor(parseDuration(value.maxAge, `${path}.maxAge`) / 1000);
   if (maxAgeSeconds < 1) {
     fail(
@@ -276,9 +275,7 @@ function readCacheControl(value: unknown, path: string): string {
 function readPolicy(value: unknown, base: DirectiveMap, path: string): DirectiveMap {
   if (value === false) fail(`${path} is false; turning off the Content-Security-Policy is spelled dangerouslyDisable: ['Content-Security-Policy'].`);
   if (!isPlainObject(value)) fail(`${path} is ${describe(value)}; expected { preset?, directives? }.`);
-  for (const key of Object.keys(value)) {
-    if (key !== 'preset' && key !== 'directives') fail(`${path} has unknown option '${key}'; known: preset, directives.`);
-  }
+  assertKnownKeys(value, ['preset', 'directives'], path);
   const start = value.preset === undefined ? base : presetDirectives(value.preset, `${path}.preset`);
   return mergeDirectives(start, value.directives, `${path}.directives`);
 }
@@ -286,14 +283,11 @@ function readPolicy(value: unknown, base: DirectiveMap, path: string): Directive
 /** Validates one scope's options over its parent scope. */
 function resolveScope(parent: HeaderScope, input: unknown, path: string, moduleLevel: boolean): HeaderScope {
   if (!isPlainObject(input)) fail(`${path} is ${describe(input)}; expected an object of header options.`);
-  for (const key of Object.keys(input)) {
-    if ((SCOPE_KEYS as readonly string[]).includes(key)) continue;
-    if ((MODULE_ONLY_KEYS as readonly string[]).includes(key)) {
-      if (moduleLevel) continue;
-      fail(`${path} has option '${key}', which is only accepted in the module's headers options.`);
-    }
-    fail(`${path} has unknown option '${key}'; known options: ${[...SCOPE_KEYS, ...(moduleLevel ? MODULE_ONLY_KEYS : [])].join(', ')}.`);
+  if (!moduleLevel) {
+    const moduleOnly = MODULE_ONLY_KEYS.find((key) => Object.hasOwn(input, key));
+    if (moduleOnly !== undefined) fail(`${path} has option '${moduleOnly}', which is only accepted in the module's headers options.`);
   }
+  assertKnownKeys(input, moduleLevel ? MODULE_KEYS : SCOPE_KEYS, path);
   const options = input as Record<(typeof SCOPE_KEYS)[number], unknown>;
   const disabledHere = readDisabled(options.dangerouslyDisable, path);
   const disabled = new Set(parent.disabled);
@@ -327,9 +321,10 @@ function resolveScope(parent: HeaderScope, input: unknown, path: string, moduleL
   if (options.permissionsPolicy !== undefined) {
     const given = options.permissionsPolicy;
     if (given === false) fail(`${path}.permissionsPolicy is false; turning off Permissions-Policy is spelled dangerouslyDisable: ['Permissions-Policy'].`);
-    if (!isPlainObject(given) || Object.keys(given).some((k) => k !== 'features')) {
+    if (!isPlainObject(given)) {
       fail(`${path}.permissionsPolicy is ${describe(given)}; expected { features: { camera: [], fullscreen: ['self'] } }.`);
     }
+    assertKnownKeys(given, ['features'], `${path}.permissionsPolicy`);
     permissions = mergeFeatures(parent.permissions, given.features, `${path}.permissionsPolicy.features`);
   }
 

@@ -139,6 +139,29 @@ describe('checkRoleNames', () => {
     );
   });
 
+  it('refuses an unknown key of roles, suggesting the closest one', () => {
+    expect(() => normalizeRolesOptions({ heirarchy: { admin: ['user'] } } as unknown as RolesOptions)).toThrow(
+      'PalisadeModule: unknown option roles.heirarchy; did you mean roles.hierarchy? Known options of roles: hierarchy, known.',
+    );
+  });
+
+  it('with a hierarchy and no roles.known, accepts keys and implied roles and refuses a name the hierarchy mentions nowhere', () => {
+    const roles = normalizeRolesOptions({ hierarchy: { admin: ['editor'], editor: ['user'] } });
+    expect(() => checkRoleNames(['admin', 'editor', 'user'], roles, '@Roles() on A.b')).not.toThrow();
+    expect(() => checkRoleNames(['user', 'auditor'], roles, '@Roles() on A.b')).toThrow(
+      "PalisadeModule: @Roles() on A.b names the role 'auditor', which roles.hierarchy mentions nowhere; add it to roles.hierarchy (as a role or as a role another implies), or list every role name in roles.known.",
+    );
+    expect(() => checkRoleNames(['editr'], roles, '@Roles() on A.b')).toThrow(
+      "names the role 'editr', which roles.hierarchy mentions nowhere (did you mean 'editor'?)",
+    );
+  });
+
+  it('leaves the check to roles.known when both are set, and accepts any name with an empty hierarchy', () => {
+    const roles = normalizeRolesOptions({ hierarchy: { admin: ['user'] }, known: ['admin', 'user', 'auditor'] });
+    expect(() => checkRoleNames(['auditor'], roles, '@Roles() on A.b')).not.toThrow();
+    expect(() => checkRoleNames(['anything'], normalizeRolesOptions({ hierarchy: {} }), '@Roles() on A.b')).not.toThrow();
+  });
+
   it('refuses a name missing from roles.known, naming it and where it was used', () => {
     const roles = normalizeRolesOptions({ known: ['admin'] });
     expect(() => checkRoleNames(['admin'], roles, '@Roles() on A.b')).not.toThrow();

@@ -1,4 +1,5 @@
 import { describe } from '../common/duration.js';
+import { assertKnownKeys, closestName } from '../common/option-keys.js';
 import type { RolesOptions } from './roles-options.interface.js';
 
 /** @internal The role hierarchy, validated and expanded once at startup. */
@@ -7,6 +8,8 @@ export interface NormalizedRolesOptions {
   readonly implies: ReadonlyMap<string, ReadonlySet<string>>;
   /** Known role names, when `roles.known` is set. */
   readonly known: ReadonlySet<string> | undefined;
+  /** Every role the hierarchy names, as a key or as an implied role (empty without a hierarchy). */
+  readonly named: ReadonlySet<string>;
 }
 
 const ROLE_NAME = /^[\x21-\x7e]{1,128}$/;
@@ -28,6 +31,7 @@ function checkName(role: unknown, path: string, known: ReadonlySet<string> | und
 export function normalizeRolesOptions(options: RolesOptions | undefined): NormalizedRolesOptions {
   const input = options ?? {};
   if (typeof input !== 'object' || input === null || Array.isArray(input)) fail(`roles is ${describe(input)}; expected an object.`);
+  assertKnownKeys(input, ['hierarchy', 'known'], 'roles');
   let known: Set<string> | undefined;
   if (input.known !== undefined) {
     if (!Array.isArray(input.known)) fail(`roles.known is ${describe(input.known)}; expected an array of role names.`);
@@ -58,7 +62,9 @@ export function normalizeRolesOptions(options: RolesOptions | undefined): Normal
     return result;
   };
   for (const role of direct.keys()) expand(role, []);
-  return { implies, known };
+  const named = new Set<string>();
+  for (const roles of implies.values()) for (const role of roles) named.add(role);
+  return { implies, known, named };
 }
 
 /**
@@ -80,7 +86,20 @@ export function satisfyingRoles(required: readonly string[], roles: NormalizedRo
   return result;
 }
 
-/** @internal Checks `@Roles(...)` names against `roles.known`. */
+/**
+ * Checks `@Roles(...)` names (also written by `@Secure({ roles })`) against the roles the app
+ * declares: `roles.known` when set, otherwise a non-empty `roles.hierarchy`, where a role that is
+ * neither a key nor an implied role is most likely a typo. Without either, any name is accepted.
+ * @internal
+ */
 export function checkRoleNames(required: readonly string[], roles: NormalizedRolesOptions, where: string): void {
-  required.forEach((role) => checkName(role, where, roles.known));
+  for (const role of required) {
+    checkName(role, where, roles.known);
+    if (roles.known === undefined && roles.named.size > 0 && !roles.named.has(role)) {
+      const suggestion = closestName(role, roles.named);
+      fail(
+        `${where} names the role '${role}', which roles.hierarchy mentions nowhere${suggestion === undefined ? '' : ` (did you mean '${suggestion}'?)`}; add it to roles.hierarchy (as a role or as a role another implies), or list every role name in roles.known.`,
+      );
+    }
+  }
 }

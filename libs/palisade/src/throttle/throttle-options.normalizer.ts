@@ -1,4 +1,5 @@
-import { describe, parseDuration } from '../common/duration.js';
+import { describe, parseCoarseDuration, parseDuration } from '../common/duration.js';
+import { assertKnownKeys } from '../common/option-keys.js';
 import type { ThrottleOptions } from './throttle-options.interface.js';
 import type { Redis } from 'ioredis';
 
@@ -28,24 +29,38 @@ function fail(message: string): never {
   throw new Error(`PalisadeModule: ${message}`);
 }
 
-function tier(input: unknown, path: string, fallbackName: string): NormalizedTier {
-  if (typeof input !== 'object' || input === null) fail(`${path} is ${describe(input)}; expected { name?, limit, ttl, blockDuration? }.`);
-  const { name = fallbackName, limit, ttl, blockDuration } = input as Record<string, unknown>;
-  if (typeof name !== 'string' || !NAME.test(name)) fail(`${path}.name is ${describe(name)}; expected 1 to 64 letters, digits, '_' or '-'.`);
+const TIER_KEYS = ['name', 'limit', 'ttl', 'blockDuration'];
+const AUTH_FAILURES_KEYS = ['limit', 'ttl', 'blockDuration'];
+const KNOWN_KEYS = ['throttlers', 'storage', 'maxMemoryKeys', 'failOpen', 'headers', 'authFailures'];
+const STORAGE_KEYS = ['redis', 'prefix', 'commandTimeout'];
+
+function isPlainObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+/** One tier; `name` is given for `authFailures`, whose options have no name. */
+function tier(input: unknown, path: string, name: string | undefined): NormalizedTier {
+  if (!isPlainObject(input)) fail(`${path} is ${describe(input)}; expected { ${name === undefined ? 'name?, ' : ''}limit, ttl, blockDuration? }.`);
+  assertKnownKeys(input, name === undefined ? TIER_KEYS : AUTH_FAILURES_KEYS, path);
+  const { limit, ttl, blockDuration } = input;
+  const tierName = name ?? input.name ?? 'default';
+  if (typeof tierName !== 'string' || !NAME.test(tierName)) fail(`${path}.name is ${describe(tierName)}; expected 1 to 64 letters, digits, '_' or '-'.`);
   if (typeof limit !== 'number' || !Number.isInteger(limit) || limit < 1) fail(`${path}.limit is ${describe(limit)}; expected a positive integer.`);
-  const ttlMs = parseDuration(ttl, `${path}.ttl`);
+  // Numbers are milliseconds: `ttl: 60` (seconds meant) is refused rather than run as a 60 ms window.
+  const ttlMs = parseCoarseDuration(ttl, `${path}.ttl`);
   if (ttlMs < 1) fail(`${path}.ttl is ${describe(ttl)}; a window must last at least 1 ms.`);
-  const blockMs = blockDuration === undefined ? ttlMs : parseDuration(blockDuration, `${path}.blockDuration`);
-  return { name, limit, ttlMs, blockMs };
+  const blockMs = blockDuration === undefined ? ttlMs : parseCoarseDuration(blockDuration, `${path}.blockDuration`);
+  return { name: tierName, limit, ttlMs, blockMs };
 }
 
 /** Validates `throttle` options once at startup. @internal */
 export function normalizeThrottleOptions(options: ThrottleOptions): NormalizedThrottleOptions {
-  if (typeof options !== 'object' || options === null) fail(`throttle is ${describe(options)}; expected an object with throttlers.`);
+  if (!isPlainObject(options)) fail(`throttle is ${describe(options)}; expected an object with throttlers.`);
+  assertKnownKeys(options, KNOWN_KEYS, 'throttle');
   if (!Array.isArray(options.throttlers) || options.throttlers.length === 0) {
     fail(`throttle.throttlers is ${describe(options.throttlers)}; expected at least one tier such as { name: 'default', limit: 100, ttl: '1m' }.`);
   }
-  const tiers = options.throttlers.map((t, i) => tier(t, `throttle.throttlers[${i}]`, 'default'));
+  const tiers = options.throttlers.map((t, i) => tier(t, `throttle.throttlers[${i}]`, undefined));
   const names = new Set<string>();
   for (const t of tiers) {
     if (names.has(t.name)) fail(`throttle.throttlers has two tiers named '${t.name}'; names must be unique.`);
@@ -54,9 +69,9 @@ export function normalizeThrottleOptions(options: ThrottleOptions): NormalizedTh
   let storage: NormalizedThrottleOptions['storage'] = { kind: 'memory' };
   const raw = options.storage ?? 'memory';
   if (raw !== 'memory') {
-    if (typeof raw !== 'object' || raw === null || raw.redis === undefined) {
-      fail(`throttle.storage is ${describe(raw)}; expected 'memory' or { redis: 'redis://…' | ioredisClient }.`);
-    }
+    if (!isPlainObject(raw)) fail(`throttle.storage is ${describe(raw)}; expected 'memory' or { redis: 'redis://…' | ioredisClient }.`);
+    assertKnownKeys(raw, STORAGE_KEYS, 'throttle.storage');
+    if (raw.redis === undefined) fail(`throttle.storage has no redis; expected 'memory' or { redis: 'redis://…' | ioredisClient }.`);
     if (typeof raw.redis === 'string' && !/^rediss?:\/\//.test(raw.redis)) {
       fail('throttle.storage.redis is not a redis:// or rediss:// URL; pass a URL or an ioredis client.');
     }
@@ -77,10 +92,12 @@ export function normalizeThrottleOptions(options: ThrottleOptions): NormalizedTh
   }
   if (options.failOpen !== undefined && typeof options.failOpen !== 'boolean')
     fail(`throttle.failOpen is ${describe(options.failOpen)}; expected true or false.`);
+  const rawAuthFailures: unknown = options.authFailures;
+  if (rawAuthFailures !== undefined && rawAuthFailures !== false && !isPlainObject(rawAuthFailures)) {
+    fail(`throttle.authFailures is ${describe(rawAuthFailures)}; expected { limit, ttl, blockDuration? } or false.`);
+  }
   const authFailures =
-    options.authFailures === false
-      ? undefined
-      : tier({ limit: 10, ttl: '1m', blockDuration: '5m', ...options.authFailures, name: 'auth-failures' }, 'throttle.authFailures', 'auth-failures');
+    rawAuthFailures === false ? undefined : tier({ limit: 10, ttl: '1m', blockDuration: '5m', ...rawAuthFailures }, 'throttle.authFailures', 'auth-failures');
   return {
     tiers,
     storage,

@@ -1,5 +1,5 @@
 import { Injectable, type ExecutionContext } from '@nestjs/common';
-import { parseDuration } from '../common/duration.js';
+import { parseCoarseDuration, parseDuration } from '../common/duration.js';
 import { RouteResolver } from '../common/route-resolver.js';
 import type { Handler } from '../common/routes.js';
 import { ThrottleBy, type ThrottleDiscriminator } from './throttle-by.decorator.js';
@@ -104,7 +104,8 @@ export class ThrottlePlanResolver extends RouteResolver<RoutePlan> {
           ? undefined
           : value === undefined
             ? fallback
-            : positive(parseDuration(value, `@Throttle() ${what} on ${where}`), what, where);
+            : // Numbers are milliseconds: `ttl: 60` (seconds meant) is refused, as in throttle.throttlers.
+              positive(parseCoarseDuration(value, `@Throttle() ${tier.name}.${what} on ${where}`), what, where);
       const ttlMs = staticMs(ttl, tier.ttlMs, 'ttl');
       tiers.push({
         name: tier.name,

@@ -36,6 +36,10 @@ describe('normalizeTokensOptions', () => {
     [{ refreshTokenTtl: '10s' }, 'tokens.refreshTokenTtl is 10000 ms; expected at least one minute.'],
     [{ failOpen: 'no' }, 'tokens.failOpen is "no"; expected true or false.'],
     [{ maxMemoryEntries: 10 }, 'tokens.maxMemoryEntries is 10; expected an integer of at least 100.'],
+    [{ refreshTokenTTL: '7d' }, 'PalisadeModule: unknown option tokens.refreshTokenTTL; did you mean tokens.refreshTokenTtl?'],
+    [{ storage: { redis: REDIS, mirror: false } }, 'PalisadeModule: unknown option tokens.storage.mirror; did you mean tokens.storage.mirrorRevocations?'],
+    [{ storage: { prefix: 'x:' } }, "PalisadeModule: tokens.storage has no redis; expected 'memory' or { redis }."],
+    [{ refreshTokenTtl: 600 }, 'PalisadeModule: tokens.refreshTokenTtl is 600, which is 600 ms: numeric durations in Palisade are milliseconds'],
   ])('refuses %j with a message naming the option', (options, message) => {
     expect(() => normalizeTokensOptions(options as never)).toThrow(message);
   });

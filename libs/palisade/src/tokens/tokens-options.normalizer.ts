@@ -1,5 +1,6 @@
 import type { Redis } from 'ioredis';
-import { describe, parseDuration } from '../common/duration.js';
+import { describe, parseCoarseDuration, parseDuration } from '../common/duration.js';
+import { assertKnownKeys } from '../common/option-keys.js';
 import type { TokensOptions } from './tokens-options.interface.js';
 
 /** @internal */
@@ -25,13 +26,16 @@ function fail(message: string): never {
 /** Validates `tokens` options once at startup. @internal */
 export function normalizeTokensOptions(options: TokensOptions | undefined): NormalizedTokensOptions {
   const input = options ?? {};
-  if (typeof input !== 'object' || input === null) fail(`tokens is ${describe(input)}; expected an object.`);
-  const refreshTokenTtlMs = parseDuration(input.refreshTokenTtl ?? '30d', 'tokens.refreshTokenTtl');
+  if (typeof input !== 'object' || input === null || Array.isArray(input)) fail(`tokens is ${describe(input)}; expected an object.`);
+  assertKnownKeys(input, ['refreshTokenTtl', 'storage', 'failOpen', 'maxMemoryEntries'], 'tokens');
+  const refreshTokenTtlMs = parseCoarseDuration(input.refreshTokenTtl ?? '30d', 'tokens.refreshTokenTtl');
   if (refreshTokenTtlMs < 60_000) fail(`tokens.refreshTokenTtl is ${refreshTokenTtlMs} ms; expected at least one minute.`);
   let storage: NormalizedTokensOptions['storage'] = { kind: 'memory' };
   const raw = input.storage ?? 'memory';
   if (raw !== 'memory') {
-    if (typeof raw !== 'object' || raw === null || raw.redis === undefined) fail(`tokens.storage is ${describe(raw)}; expected 'memory' or { redis }.`);
+    if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) fail(`tokens.storage is ${describe(raw)}; expected 'memory' or { redis }.`);
+    assertKnownKeys(raw, ['redis', 'prefix', 'commandTimeout', 'mirrorRevocations'], 'tokens.storage');
+    if (raw.redis === undefined) fail(`tokens.storage has no redis; expected 'memory' or { redis }.`);
     if (typeof raw.redis === 'string' && !/^rediss?:\/\//.test(raw.redis))
       fail('tokens.storage.redis is not a redis:// or rediss:// URL; pass a URL or an ioredis client.');
     const prefix = raw.prefix ?? 'palisade:';

@@ -34,7 +34,10 @@ describe('normalizeHttpsOptions', () => {
     [{ enforce: 'yes' }, 'PalisadeModule: https.enforce is "yes"; expected true or false.'],
     [{ port: 0 }, 'PalisadeModule: https.port is 0; expected a port number from 1 to 65535.'],
     [{ exclude: ['/'] }, 'PalisadeModule: https.exclude[0] is "/"; expected an absolute path such as \'/health\''],
-    [{ force: true }, "PalisadeModule: https has unknown option 'force'; known options: enforce, hosts, port, redirect, exclude."],
+    [
+      { force: true },
+      'PalisadeModule: unknown option https.force; did you mean https.enforce? Known options of https: enforce, hosts, port, redirect, exclude.',
+    ],
   ])('refuses %j', (options, message) => {
     expect(() => normalizeHttpsOptions(options)).toThrow(message);
   });

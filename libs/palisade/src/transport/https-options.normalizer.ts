@@ -1,5 +1,6 @@
 import { isIP } from 'node:net';
 import { describe } from '../common/duration.js';
+import { assertKnownKeys } from '../common/option-keys.js';
 
 /** @internal Validated `https` options. */
 export interface NormalizedHttpsOptions {
@@ -39,9 +40,7 @@ export function normalizeHttpsOptions(input: unknown): NormalizedHttpsOptions {
   const options = input ?? {};
   if (typeof options !== 'object' || options === null || Array.isArray(options))
     fail(`https is ${describe(options)}; expected an object such as { enforce: true, hosts: ['api.example.com'] }.`);
-  for (const key of Object.keys(options)) {
-    if (!KNOWN_KEYS.includes(key)) fail(`https has unknown option '${key}'; known options: ${KNOWN_KEYS.join(', ')}.`);
-  }
+  assertKnownKeys(options, KNOWN_KEYS, 'https');
   const { enforce = false, redirect = true, hosts, port = 443, exclude } = options as Record<string, unknown>;
   if (typeof enforce !== 'boolean') fail(`https.enforce is ${describe(enforce)}; expected true or false.`);
   if (typeof redirect !== 'boolean') fail(`https.redirect is ${describe(redirect)}; expected true or false.`);

@@ -83,7 +83,10 @@ describe('strictCors', () => {
     [{ origins: ['https://a.example'], allowedHeaders: ['*'] }, "strictCors: allowedHeaders contains '*'; list the header names explicitly"],
     [{ origins: ['https://a.example'], methods: ['GET', 'TRACE'] }, 'strictCors: methods contains TRACE, which browsers never send from scripts'],
     [{ origins: ['https://a.example'], maxAge: 'long' }, 'PalisadeModule: strictCors maxAge is "long"'],
-    [{ origins: ['https://a.example'], origin: 'https://b.example' }, "strictCors: unknown option 'origin'; known options: origins,"],
+    [
+      { origins: ['https://a.example'], origin: 'https://b.example' },
+      'strictCors: unknown option origin; did you mean origins? Known options: origins, credentials, methods, allowedHeaders, exposedHeaders, maxAge.',
+    ],
   ])('refuses %j', (options, message) => {
     expect(() => strictCors(options as never)).toThrow(message);
   });

@@ -1,5 +1,6 @@
 import type { CorsOptions } from '@nestjs/common/interfaces/external/cors-options.interface.js';
 import { describe, parseDuration } from '../common/duration.js';
+import { assertKnownKeys } from '../common/option-keys.js';
 import type { StrictCorsOptions } from './cors-options.interface.js';
 
 /** Response headers always exposed to scripts: the rate-limit headers and the auth challenge. */
@@ -77,9 +78,7 @@ function tokenList(value: unknown, fallback: readonly string[], path: string, wh
 export function strictCors(options: StrictCorsOptions): CorsOptions {
   if (typeof options !== 'object' || options === null || Array.isArray(options))
     fail(`options are ${describe(options)}; expected { origins: ['https://app.example.com'] }.`);
-  for (const key of Object.keys(options)) {
-    if (!KNOWN_KEYS.includes(key)) fail(`unknown option '${key}'; known options: ${KNOWN_KEYS.join(', ')}.`);
-  }
+  assertKnownKeys(options, KNOWN_KEYS, '', 'strictCors');
   const { origins, credentials = false, maxAge = '10m' } = options;
   if (typeof credentials !== 'boolean') fail(`credentials is ${describe(credentials)}; expected true or false.`);
   if (!Array.isArray(origins) || origins.length === 0) fail(`origins is ${describe(origins)}; expected a non-empty array such as ['https://app.example.com'].`);
