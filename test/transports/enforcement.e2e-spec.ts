@@ -1,9 +1,13 @@
 import { Controller, Get, Injectable, UseGuards, type INestApplication, type ModuleMetadata } from '@nestjs/common';
 import { APP_GUARD } from '@nestjs/core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ClientProxyFactory, MessagePattern, Transport, type ClientProxy, type MicroserviceOptions } from '@nestjs/microservices';
+import { firstValueFrom } from 'rxjs';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { Auth, AuthGuard, PalisadeModule, Public, Roles, RolesGuard, Secure, Throttle, ThrottlerGuard, type PalisadeModuleOptions } from '@palisade/nest';
 import { ADAPTERS, bootApp, type AdapterName } from '../support/app.js';
 import { bearer, DENIED, expectForbidden, startupError } from '../support/authorization.js';
+import { RecordingLogger } from '../support/recording-logger.js';
+import { freePort } from '../support/redis.js';
 import { TEST_SECRET } from '../support/tokens.js';
 
 /** Palisade with JWT and, unless told otherwise, throttling configured; guards not global unless `global`. */
@@ -218,5 +222,100 @@ describe.each(ADAPTERS)('Startup audit of HTTP routes: no declared requirement g
     } finally {
       await app.close();
     }
+  });
+});
+
+/** How many times each message handler ran. */
+const runs = { secret: 0, ping: 0 };
+
+@Controller('messages')
+class JobsMessagesController {
+  @MessagePattern('jobs.secret') secret(): string {
+    runs.secret++;
+    return 'the secret';
+  }
+
+  @MessagePattern('jobs.ping') @Public() ping(): string {
+    runs.ping++;
+    return 'pong';
+  }
+
+  @Get('health') @Public() health() {
+    return { ok: true };
+  }
+}
+
+@Controller()
+class RolesMessagesController {
+  @MessagePattern('jobs.admin') @Roles('admin') admin(): string {
+    return 'admin';
+  }
+}
+
+/** Connects a TCP microservice on `port` to the app, sharing its global guards (before init). */
+function tcpMicroservice(port: number): (app: INestApplication) => void {
+  return (app) => {
+    app.connectMicroservice<MicroserviceOptions>({ transport: Transport.TCP, options: { host: '127.0.0.1', port } }, { inheritAppConfig: true });
+  };
+}
+
+describe.each(ADAPTERS)('Microservice handlers in a hybrid app with global guards (%s)', (adapter: AdapterName) => {
+  let app: INestApplication;
+  let http: Awaited<ReturnType<typeof bootApp>>['http'];
+  let client: ClientProxy;
+  const logger = new RecordingLogger();
+
+  beforeAll(async () => {
+    const port = await freePort();
+    ({ app, http } = await bootApp(adapter, { imports: [palisade({ global: true })], controllers: [JobsMessagesController] }, logger, tcpMicroservice(port)));
+    await app.startAllMicroservices();
+    client = ClientProxyFactory.create({ transport: Transport.TCP, options: { host: '127.0.0.1', port } });
+    await client.connect();
+  });
+  afterAll(async () => {
+    await client?.close();
+    await app?.close();
+  });
+  beforeEach(() => {
+    runs.secret = 0;
+    runs.ping = 0;
+  });
+
+  it('a call to a non-public pattern is refused and its handler never runs', async () => {
+    const refused = await firstValueFrom(client.send<string>('jobs.secret', { token: bearer({ roles: ['admin'] }) })).then(
+      (value) => ({ answered: value }),
+      (error: unknown) => ({ error }),
+    );
+    expect(refused).toEqual({ error: { status: 'error', message: 'Internal server error' } });
+    expect(runs.secret).toBe(0);
+  });
+
+  it('a @Public() pattern answers', async () => {
+    expect(await firstValueFrom(client.send<string>('jobs.ping', {}))).toBe('pong');
+    expect(runs.ping).toBe(1);
+  });
+
+  it('the HTTP side of the hybrid app still answers', async () => {
+    expect((await http.get('/messages/health')).body).toEqual({ ok: true });
+  });
+
+  it('the startup warning lists the handler that will refuse every call, and only it', () => {
+    expect(logger.linesOf('PalisadeModule').map(({ level, message }) => ({ level, message }))).toEqual([
+      {
+        level: 'warn',
+        message:
+          'These handlers cannot be protected on their transport and refuse every call unless marked @Public(): JobsMessagesController.secret (microservice handler).',
+      },
+    ]);
+  });
+});
+
+describe.each(ADAPTERS)('Startup audit of microservice handlers (%s)', (adapter: AdapterName) => {
+  it('@Roles on a message pattern stops the app: Palisade cannot judge microservice calls', async () => {
+    const port = await freePort();
+    const error = await startupError(adapter, { imports: [palisade({ global: true })], controllers: [RolesMessagesController] }, tcpMicroservice(port));
+    expect(error.message).toBe(
+      'PalisadeModule: RolesMessagesController.admin (microservice handler) declares an authentication, authorization or throttling requirement, but Palisade cannot judge microservice calls, so every call would be refused. Remove the requirement and mark the handler @Public() (protect the transport itself, e.g. with mTLS), or serve it over HTTP.',
+    );
   });
 });
