@@ -3,7 +3,19 @@ import { APP_GUARD } from '@nestjs/core';
 import { ClientProxyFactory, MessagePattern, Transport, type ClientProxy, type MicroserviceOptions } from '@nestjs/microservices';
 import { firstValueFrom } from 'rxjs';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { Auth, AuthGuard, PalisadeModule, Public, Roles, RolesGuard, Secure, Throttle, ThrottlerGuard, type PalisadeModuleOptions } from '@palisade/nest';
+import {
+  Auth,
+  AuthGuard,
+  PalisadeModule,
+  Public,
+  Roles,
+  RolesGuard,
+  Secure,
+  Throttle,
+  ThrottlerGuard,
+  type PalisadeModuleExtras,
+  type PalisadeModuleOptions,
+} from '@palisade/nest';
 import { ADAPTERS, bootApp, type AdapterName } from '../support/app.js';
 import { bearer, DENIED, expectForbidden, startupError } from '../support/authorization.js';
 import { RecordingLogger } from '../support/recording-logger.js';
@@ -12,7 +24,7 @@ import { TEST_SECRET } from '../support/tokens.js';
 
 /** Palisade with JWT and, unless told otherwise, throttling configured; guards not global unless `global`. */
 function palisade(options: { global?: boolean; throttle?: boolean } = {}): NonNullable<ModuleMetadata['imports']>[number] {
-  const config: PalisadeModuleOptions = { auth: { jwt: { secret: TEST_SECRET } }, global: options.global === true };
+  const config: PalisadeModuleOptions & PalisadeModuleExtras = { auth: { jwt: { secret: TEST_SECRET } }, global: options.global === true };
   if (options.throttle !== false) config.throttle = { throttlers: [{ name: 'default', limit: 100, ttl: '1m' }] };
   return PalisadeModule.forRoot(config);
 }
@@ -130,6 +142,17 @@ class OtherProblemController {
 }
 
 describe.each(ADAPTERS)('Startup audit of HTTP routes: no declared requirement goes unenforced (%s)', (adapter: AdapterName) => {
+  /** Boots, checks the user/admin answers of GET /reports/admin, closes. */
+  async function expectEnforced(metadata: ModuleMetadata, prepare?: (app: INestApplication) => void): Promise<void> {
+    const { app, http } = await bootApp(adapter, metadata, false, prepare);
+    try {
+      expectForbidden(await http.get('/reports/admin').set('Authorization', bearer({ roles: ['user'] })), DENIED.role);
+      expect((await http.get('/reports/admin').set('Authorization', bearer({ roles: ['admin'] }))).status).toBe(200);
+    } finally {
+      await app.close();
+    }
+  }
+
   describe('the original report: @UseGuards(AuthGuard) on the controller, @Roles on the route, global off', () => {
     it('the app refuses to start, naming the route and RolesGuard', async () => {
       const error = await startupError(adapter, { imports: [palisade()], controllers: [AuthOnlyController] });
@@ -184,17 +207,6 @@ describe.each(ADAPTERS)('Startup audit of HTTP routes: no declared requirement g
   });
 
   describe('guards that count', () => {
-    /** Boots, checks the user/admin answers of GET /reports/admin, closes. */
-    async function expectEnforced(metadata: ModuleMetadata, prepare?: (app: INestApplication) => void): Promise<void> {
-      const { app, http } = await bootApp(adapter, metadata, false, prepare);
-      try {
-        expectForbidden(await http.get('/reports/admin').set('Authorization', bearer({ roles: ['user'] })), DENIED.role);
-        expect((await http.get('/reports/admin').set('Authorization', bearer({ roles: ['admin'] }))).status).toBe(200);
-      } finally {
-        await app.close();
-      }
-    }
-
     it('RolesGuard registered by the application through APP_GUARD', async () => {
       await expectEnforced({ imports: [palisade()], controllers: [AuthOnlyController], providers: [{ provide: APP_GUARD, useExisting: RolesGuard }] });
     });
