@@ -12,12 +12,14 @@ export type AdapterName = (typeof ADAPTERS)[number];
 /**
  * Boots a real Nest app from `metadata` on the given adapter, listening on an ephemeral loopback
  * port, and returns it with a supertest agent bound to it. Silent unless a `logger` is given (it
- * then records everything, from compilation on).
+ * then records everything, from compilation on). `prepare` runs on the created app before
+ * `init()` (e.g. `app.useGlobalGuards(...)`, `app.connectMicroservice(...)`).
  */
 export async function bootApp(
   adapter: AdapterName,
   metadata: ModuleMetadata,
   logger: LoggerService | false = false,
+  prepare?: (app: INestApplication) => void | Promise<void>,
 ): Promise<{ app: INestApplication; http: ReturnType<typeof request> }> {
   const builder = Test.createTestingModule(metadata);
   const moduleRef = await (logger === false ? builder : builder.setLogger(logger)).compile();
@@ -29,6 +31,7 @@ export async function bootApp(
     express.disable('x-powered-by');
     app = express;
   }
+  await prepare?.(app);
   await app.init();
   if (adapter === 'fastify') await (app as NestFastifyApplication).getHttpAdapter().getInstance().ready();
   await app.listen(0, '127.0.0.1');

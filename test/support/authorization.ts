@@ -1,4 +1,4 @@
-import type { ModuleMetadata } from '@nestjs/common';
+import type { INestApplication, ModuleMetadata } from '@nestjs/common';
 import { Test } from '@nestjs/testing';
 import { ExpressAdapter } from '@nestjs/platform-express';
 import { FastifyAdapter } from '@nestjs/platform-fastify';
@@ -48,13 +48,15 @@ export function expectForbidden(res: Pick<Response, 'status' | 'body' | 'headers
 /**
  * Compiles and initialises an app that is expected not to start, and returns the error it refused
  * with (from option validation at compile time, or from route resolution at bootstrap). Fails the
- * test when the app starts.
+ * test when the app starts. `prepare` runs on the created app before `init()` (e.g. to call
+ * `app.useGlobalGuards(...)` or `app.connectMicroservice(...)`).
  */
-export async function startupError(adapter: AdapterName, metadata: ModuleMetadata): Promise<Error> {
-  let app: { init(): Promise<unknown>; close(): Promise<void> } | undefined;
+export async function startupError(adapter: AdapterName, metadata: ModuleMetadata, prepare?: (app: INestApplication) => void | Promise<void>): Promise<Error> {
+  let app: INestApplication | undefined;
   try {
     const moduleRef = await Test.createTestingModule(metadata).compile();
     app = moduleRef.createNestApplication(adapter === 'fastify' ? new FastifyAdapter() : new ExpressAdapter(), { logger: false });
+    await prepare?.(app);
     await app.init();
   } catch (error) {
     await app?.close().catch(() => undefined);

@@ -32,6 +32,11 @@ export interface RoutePlan {
   readonly discriminator: ThrottleDiscriminator | undefined;
   /** Precomputed `RateLimit-Policy` value when every tier is static. */
   readonly policyHeader: string | undefined;
+  /**
+   * True when the handler or its class declares `@Throttle` (the configured default tiers alone do
+   * not count): on a transport Palisade cannot judge, such a handler is refused even if `@Public()`.
+   */
+  readonly declared: boolean;
 }
 
 function positive(value: unknown, what: string, where: string): number {
@@ -121,6 +126,7 @@ export class ThrottlePlanResolver extends RouteResolver<RoutePlan> {
       tiers: Object.freeze(tiers),
       discriminator: this.reflector.getAllAndOverride(ThrottleBy, [handler, controller]),
       policyHeader: allStatic && tiers.length > 0 ? tiers.map((t) => policyItem(t.name, t.limit as number, t.ttlMs as number)).join(', ') : undefined,
+      declared: declaresThrottle(handler, controller),
     });
   }
 }

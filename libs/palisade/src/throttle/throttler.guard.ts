@@ -68,8 +68,9 @@ export class ThrottlerGuard extends BaseThrottlerGuard {
     const transport = transportOf(context);
     if (transport === 'http') return this.limit(context);
     if (transport === undefined) {
-      // A call Palisade cannot judge: public handlers that declare no limit pass, the rest are refused.
-      if (this.palisade.throttle && this.plans.resolve(context.getHandler() as never, context.getClass()).tiers.length > 0) {
+      // A call Palisade cannot judge: public handlers that declare no limit of their own pass (the
+      // configured default tiers cannot be applied without a request), the rest are refused.
+      if (this.palisade.throttle && this.plans.resolve(context.getHandler() as never, context.getClass()).declared) {
         return Promise.reject(new UnsupportedCallException());
       }
       return this.authenticator.refuseUnsupported(context) as unknown as Promise<boolean>;
