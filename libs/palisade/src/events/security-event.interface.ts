@@ -1,4 +1,5 @@
 import type { AuthScheme } from '../auth/principal.interface.js';
+import type { JwksFetchCause } from '../auth/remote-key-set.js';
 
 /** Fields every security event carries. Never a secret: credentials appear only as fingerprints. */
 export interface SecurityEventBase {
@@ -77,6 +78,28 @@ export interface StoreUnavailableEvent extends SecurityEventBase {
   readonly policy?: 'fail-open' | 'fail-closed';
 }
 
+/**
+ * Fetching an identity provider's JWK Set failed (`warning`; `critical` when no usable keys are
+ * left, so its tokens are refused), or works again after failures (`info`).
+ */
+export interface JwksFetchEvent extends SecurityEventBase {
+  readonly type: 'jwks.fetch.failed' | 'jwks.fetch.recovered';
+  /** The JWK Set URL. */
+  readonly uri: string;
+  /** Why the fetch failed: an HTTP `status` other than 200, a `timeout`, a `network` error, an `invalid-body`, an `empty-set`. */
+  readonly cause?: JwksFetchCause;
+  /** The HTTP status, when `cause` is `status`. */
+  readonly status?: number;
+  /** Failed fetches in a row (for `recovered`: before this success). */
+  readonly consecutiveFailures: number;
+  /** Failed only: whether cached keys (fresh, or stale within `staleIfError`) still verify tokens. */
+  readonly keysUsable?: boolean;
+  /** Failed only: milliseconds until the next fetch may be attempted. */
+  readonly retryInMs?: number;
+  /** Recovered only: milliseconds since the first failure. */
+  readonly downMs?: number;
+}
+
 /** An insecure but allowed configuration, reported at startup. */
 export interface InsecureConfigurationEvent extends SecurityEventBase {
   readonly type: 'configuration.insecure';
@@ -94,6 +117,7 @@ export type SecurityEvent =
   | RefreshTokenReusedEvent
   | TokenRevokedEvent
   | StoreUnavailableEvent
+  | JwksFetchEvent
   | InsecureConfigurationEvent;
 
 /** The event types, for filters. */
