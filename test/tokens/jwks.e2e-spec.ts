@@ -266,7 +266,7 @@ describe.each(ADAPTERS)('JWKS-only configuration (no local key) on %s', (adapter
 
 /** Compiles and initialises an app (without listening), then closes it: resolves only if it started. */
 async function start(adapter: AdapterName, jwks: readonly JwksEntry[]): Promise<void> {
-  const moduleRef = await Test.createTestingModule(jwksApp({ secret: TEST_SECRET, audience: AUDIENCE, jwks })).compile();
+  const moduleRef = await Test.createTestingModule(jwksApp({ secret: TEST_SECRET, issuer: LOCAL_ISSUER, audience: AUDIENCE, jwks })).compile();
   const app = moduleRef.createNestApplication(adapter === 'fastify' ? new FastifyAdapter() : new ExpressAdapter(), { logger: false });
   try {
     await app.init();
@@ -299,11 +299,12 @@ describe.each(ADAPTERS)('JWKS startup validation on %s', (adapter: AdapterName) 
     await expect(start(adapter, [{ uri: 'http://localhost:9/jwks.json' }])).resolves.toBeUndefined();
   });
 
-  it('refuses HS* (and none) in a JWKS entry’s algorithms', async () => {
+  it('refuses HS* (and none) in a JWKS entry’s algorithms, naming the bad value', async () => {
     const uri = 'https://idp.example.com/jwks.json';
     for (const algorithms of [['HS256'], ['RS256', 'HS256'], ['HS512'], ['none']]) {
-      await expect(start(adapter, [{ uri, algorithms: algorithms as JwksEntry['algorithms'] }])).rejects.toThrow(
-        /^PalisadeModule: auth\.jwt\.jwks\[0\]\.algorithms is an array of \d; expected asymmetric algorithms among .* \(never HS\* or none\)\.$/,
+      const bad = algorithms.find((alg) => alg !== 'RS256');
+      await expect(start(adapter, [{ uri, issuer: IDP, algorithms: algorithms as JwksEntry['algorithms'] }])).rejects.toThrow(
+        `PalisadeModule: auth.jwt.jwks[0].algorithms contains "${bad}"; expected asymmetric algorithms among RS256, RS384, RS512, PS256, PS384, PS512, ES256, ES384, ES512, EdDSA, Ed25519 (never HS* or none).`,
       );
     }
   });

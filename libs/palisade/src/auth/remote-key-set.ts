@@ -67,7 +67,7 @@ export class RemoteKeySet {
     readonly settings: RemoteKeySetSettings,
     private readonly revoked: ReadonlySet<string>,
     private readonly listener: RemoteKeySetListener,
-    private readonly now: () => number = Date.now,
+    private readonly now: () => number = () => Date.now(),
   ) {}
 
   /** The key resolver handed to `jwtVerify`. */
