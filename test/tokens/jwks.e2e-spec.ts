@@ -265,8 +265,8 @@ describe.each(ADAPTERS)('JWKS-only configuration (no local key) on %s', (adapter
 });
 
 /** Compiles and initialises an app (without listening), then closes it: resolves only if it started. */
-async function start(adapter: AdapterName, jwks: readonly JwksEntry[], issuer: string | undefined = LOCAL_ISSUER): Promise<void> {
-  const moduleRef = await Test.createTestingModule(jwksApp({ secret: TEST_SECRET, ...(issuer === undefined ? {} : { issuer }), audience: AUDIENCE, jwks })).compile();
+async function start(adapter: AdapterName, jwks: readonly JwksEntry[], issuer: string | null = LOCAL_ISSUER): Promise<void> {
+  const moduleRef = await Test.createTestingModule(jwksApp({ secret: TEST_SECRET, ...(issuer === null ? {} : { issuer }), audience: AUDIENCE, jwks })).compile();
   const app = moduleRef.createNestApplication(adapter === 'fastify' ? new FastifyAdapter() : new ExpressAdapter(), { logger: false });
   try {
     await app.init();
@@ -294,10 +294,10 @@ describe.each(ADAPTERS)('JWKS startup validation on %s', (adapter: AdapterName) 
   });
 
   it('issue 16: refuses an entry that names no issuer when auth.jwt.issuer is not set either (another issuer sharing the keys would pass)', async () => {
-    await expect(start(adapter, [{ uri: 'https://idp.example.com/jwks.json' }], undefined)).rejects.toThrow(
+    await expect(start(adapter, [{ uri: 'https://idp.example.com/jwks.json' }], null)).rejects.toThrow(
       'PalisadeModule: auth.jwt.jwks[0] has no issuer and auth.jwt.issuer is not set; tokens of every issuer that publishes these keys would be accepted (Entra ID tenants share one key set). Set auth.jwt.jwks[0].issuer or auth.jwt.issuer.',
     );
-    await expect(start(adapter, [{ uri: 'https://idp.example.com/jwks.json', issuer: IDP }], undefined)).resolves.toBeUndefined();
+    await expect(start(adapter, [{ uri: 'https://idp.example.com/jwks.json', issuer: IDP }], null)).resolves.toBeUndefined();
   });
 
   it('accepts https:// anywhere and http:// on loopback (control)', async () => {
