@@ -136,18 +136,18 @@ export function signWith(key: TestSigningKey, claims: JWTPayload, options: SignW
 }
 
 /**
- * The wall clock as the JWKS cache and the claim checks read it (`Date.now`), moved forward by
- * hand: `advance(ms)` jumps ahead while time keeps flowing. `restore()` (or `vi.restoreAllMocks()`)
- * puts the real clock back. Timers are untouched, so HTTP and fetch timeouts run in real time.
+ * The wall clock as the JWKS cache and the claim checks read it (`Date.now`), standing still at
+ * the real time of creation and moved forward only by `advance(ms)`, so deadlines are exact on a
+ * slow machine. `restore()` (or `vi.restoreAllMocks()`) puts the real clock back. Timers are
+ * untouched: HTTP and fetch timeouts run in real time.
  */
 export class WallClock {
-  private offset = 0;
-  private readonly realNow = Date.now.bind(Date);
-  private readonly spy = vi.spyOn(Date, 'now').mockImplementation(() => this.realNow() + this.offset);
+  private now = Date.now();
+  private readonly spy = vi.spyOn(Date, 'now').mockImplementation(() => this.now);
 
   /** Moves the clock `ms` milliseconds forward. */
   advance(ms: number): void {
-    this.offset += ms;
+    this.now += ms;
   }
 
   /** The real clock again. */

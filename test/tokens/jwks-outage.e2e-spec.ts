@@ -142,7 +142,12 @@ describe.each(ADAPTERS)('JWKS endpoint outages on %s', (adapter: AdapterName) =>
     ctx.app = (
       await bootApp(adapter, {
         ...outageApp({}, ctx.jwks.url()),
-        imports: [PalisadeModule.forRoot({ auth: { jwt: { issuer: IDP, audience: AUDIENCE, jwks: [{ uri: ctx.jwks.url(), ...TIMINGS, staleIfError: 0 }] } }, global: true })],
+        imports: [
+          PalisadeModule.forRoot({
+            auth: { jwt: { issuer: IDP, audience: AUDIENCE, jwks: [{ uri: ctx.jwks.url(), ...TIMINGS, staleIfError: 0 }] } },
+            global: true,
+          }),
+        ],
       })
     ).app;
     expect(await status(tokenOf(key))).toBe(200);

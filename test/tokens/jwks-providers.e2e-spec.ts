@@ -7,6 +7,8 @@
 import { Controller, Get, type INestApplication } from '@nestjs/common';
 import { afterAll, beforeAll, describe, expect, it, type TestContext } from 'vitest';
 import { PalisadeModule, Roles, Scopes, type JwtAuthOptions } from '@palisade/nest';
+import { AppModule } from '../../apps/demo/src/app.module.js';
+import { loadConfig } from '../../apps/demo/src/config.js';
 import { ADAPTERS, bootApp, type AdapterName } from '../support/app.js';
 import { CHALLENGE, MESSAGE, expectUnauthorized } from '../support/auth.js';
 import { CollectingSink } from '../support/events.js';
@@ -132,7 +134,12 @@ describe.each(ADAPTERS)('identity providers as they are, on %s', (adapter: Adapt
   });
 
   it('a claim name containing dots (Auth0 namespaced claims) is read as that claim first', async (test) => {
-    const app = await appWith(adapter, test, { issuer: TENANT, audience: AUDIENCE, rolesClaim: 'https://orders.example.com/roles', jwks: [{ uri: jwks.url() }] });
+    const app = await appWith(adapter, test, {
+      issuer: TENANT,
+      audience: AUDIENCE,
+      rolesClaim: 'https://orders.example.com/roles',
+      jwks: [{ uri: jwks.url() }],
+    });
     const me = await getWith(app, await sign({ 'https://orders.example.com/roles': ['admin'] }));
     expect(me.body).toMatchObject({ roles: ['admin'] });
   });
@@ -171,5 +178,14 @@ describe.each(ADAPTERS)('identity providers as they are, on %s', (adapter: Adapt
     }
     expect((await getWith(app, signToken({ sub: 'local', iss: TENANT, aud: AUDIENCE, jti: 'l-3', iat: now + 3_600 }))).status).toBe(401);
     expect((await getWith(app, signToken({ sub: 'local', iss: TENANT, aud: AUDIENCE, jti: 'l-4', iat: now }))).status).toBe(200);
+  });
+
+  it('the demo: JWT_ISSUER and JWT_AUDIENCE apply to JWKS_URI tokens too (DESIGN.md contract)', async (test) => {
+    const config = loadConfig({ JWKS_URI: jwks.url(), JWT_ISSUER: TENANT, JWT_AUDIENCE: AUDIENCE });
+    const { app } = await bootApp(adapter, { imports: [AppModule.register(config)] });
+    test.onTestFinished(() => app.close());
+    expect((await getWith(app, await sign({}))).status).toBe(200);
+    expect((await getWith(app, await sign({ iss: OTHER_TENANT }))).status).toBe(401);
+    expect((await getWith(app, await sign({ aud: 'another-api' }))).status).toBe(401);
   });
 });

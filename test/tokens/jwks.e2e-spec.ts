@@ -23,7 +23,7 @@ const IDP = 'https://idp.test';
 const AUDIENCE = 'palisade-api';
 const LOCAL_ISSUER = 'https://palisade.test';
 const COOLDOWN_MS = 30_000;
-const ALGORITHMS: readonly TestKeyAlgorithm[] = ['RS256', 'PS256', 'ES256', 'EdDSA'];
+const ALGORITHMS: readonly Exclude<TestKeyAlgorithm, 'Ed25519'>[] = ['RS256', 'PS256', 'ES256', 'EdDSA'];
 
 @Controller('admin')
 class AdminController {
@@ -57,7 +57,7 @@ function skipWallClock(ms: number): void {
 }
 
 /** Keys generated once for the file (RSA generation is slow): one per algorithm, plus spares. */
-let keys: Record<TestKeyAlgorithm, TestSigningKey>;
+let keys: Record<Exclude<TestKeyAlgorithm, 'Ed25519'>, TestSigningKey>;
 let rotated: TestSigningKey;
 let attackerKey: TestSigningKey;
 
@@ -266,7 +266,9 @@ describe.each(ADAPTERS)('JWKS-only configuration (no local key) on %s', (adapter
 
 /** Compiles and initialises an app (without listening), then closes it: resolves only if it started. */
 async function start(adapter: AdapterName, jwks: readonly JwksEntry[], issuer: string | null = LOCAL_ISSUER): Promise<void> {
-  const moduleRef = await Test.createTestingModule(jwksApp({ secret: TEST_SECRET, ...(issuer === null ? {} : { issuer }), audience: AUDIENCE, jwks })).compile();
+  const moduleRef = await Test.createTestingModule(
+    jwksApp({ secret: TEST_SECRET, ...(issuer === null ? {} : { issuer }), audience: AUDIENCE, jwks }),
+  ).compile();
   const app = moduleRef.createNestApplication(adapter === 'fastify' ? new FastifyAdapter() : new ExpressAdapter(), { logger: false });
   try {
     await app.init();

@@ -377,13 +377,16 @@ describe('normalizeAuthOptions: auth.jwt.jwks entries', () => {
   });
 
   it("an entry's own issuer, audience and claims win over the inherited ones", () => {
-    const entry = jwks({ issuer: 'https://own', audience: ['x', 'y'], rolesClaim: 'resource_access.api.roles', scopesClaim: ['scp'] }, { issuer: 'https://top' });
+    const entry = jwks(
+      { issuer: 'https://own', audience: ['x', 'y'], rolesClaim: 'resource_access.api.roles', scopesClaim: ['scp'] },
+      { issuer: 'https://top' },
+    );
     expect(entry).toMatchObject({ issuers: ['https://own'], audience: ['x', 'y'] });
     expect(entry?.rolesPaths).toEqual([{ name: 'resource_access.api.roles', segments: ['resource_access', 'api', 'roles'] }]);
     expect(entry?.scopesPaths).toEqual([{ name: 'scp', segments: ['scp'] }]);
   });
 
-  it("refuses an entry without its own issuer when auth.jwt.issuer is not set (tokens of any issuer sharing the keys would pass)", () => {
+  it('refuses an entry without its own issuer when auth.jwt.issuer is not set (tokens of any issuer sharing the keys would pass)', () => {
     expect(refusal({ jwt: { jwks: [{ uri }] } })).toBe(
       'PalisadeModule: auth.jwt.jwks[0] has no issuer and auth.jwt.issuer is not set; tokens of every issuer that publishes these keys would be accepted (Entra ID tenants share one key set). Set auth.jwt.jwks[0].issuer or auth.jwt.issuer.',
     );
@@ -405,10 +408,10 @@ describe('normalizeAuthOptions: auth.jwt.jwks entries', () => {
       "PalisadeModule: auth.jwt.jwks[0].typ is \"JWT\" but profile 'rfc9068' requires 'at+jwt'; remove one of them.",
     );
     expect(refusal({ jwt: { jwks: [{ uri, issuer: 'i', profile: 'rfc7519' }] } })).toBe(
-      "PalisadeModule: auth.jwt.jwks[0].profile is \"rfc7519\"; the supported profile is 'rfc9068' (JWT access tokens, typ at+jwt).",
+      'PalisadeModule: auth.jwt.jwks[0].profile is "rfc7519"; the supported profile is \'rfc9068\' (JWT access tokens, typ at+jwt).',
     );
     expect(refusal({ jwt: { jwks: [{ uri, issuer: 'i', typ: 'at jwt' }] } })).toBe(
-      "PalisadeModule: auth.jwt.jwks[0].typ is \"at jwt\"; expected a media type such as 'at+jwt'.",
+      'PalisadeModule: auth.jwt.jwks[0].typ is "at jwt"; expected a media type such as \'at+jwt\'.',
     );
   });
 
@@ -430,15 +433,21 @@ describe('normalizeAuthOptions: auth.jwt.jwks entries', () => {
   });
 
   it('refuses unknown entry keys, bad timings and staleIfError beyond 7 days, naming the option', () => {
-    expect(refusal({ jwt: { jwks: [{ uri, issuer: 'i', cacheMaxAgeSeconds: 5 }] } })).toMatch(/^PalisadeModule: auth\.jwt\.jwks\[0\] has the unknown option 'cacheMaxAgeSeconds'; known options: uri, issuer, /);
-    expect(refusal({ jwt: { jwks: [{ uri, issuer: 'i', cooldown: 0 }] } })).toBe("PalisadeModule: auth.jwt.jwks[0].cooldown is 0; expected a positive duration such as '30s'.");
+    expect(refusal({ jwt: { jwks: [{ uri, issuer: 'i', cacheMaxAgeSeconds: 5 }] } })).toMatch(
+      /^PalisadeModule: auth\.jwt\.jwks\[0\] has the unknown option 'cacheMaxAgeSeconds'; known options: uri, issuer, /,
+    );
+    expect(refusal({ jwt: { jwks: [{ uri, issuer: 'i', cooldown: 0 }] } })).toBe(
+      "PalisadeModule: auth.jwt.jwks[0].cooldown is 0; expected a positive duration such as '30s'.",
+    );
     expect(refusal({ jwt: { jwks: [{ uri, issuer: 'i', cooldown: '1m', maxBackoff: '30s' }] } })).toBe(
       'PalisadeModule: auth.jwt.jwks[0].maxBackoff is 30000 ms, shorter than cooldown (60000 ms); set it to at least the cooldown.',
     );
     expect(refusal({ jwt: { jwks: [{ uri, issuer: 'i', staleIfError: '8d' }] } })).toBe(
       'PalisadeModule: auth.jwt.jwks[0].staleIfError is 691200000 ms; at most 7 days is allowed (keys that old may have been removed).',
     );
-    expect(refusal({ jwt: { jwks: [{ uri, issuer: 'i', timeout: '2m' }] } })).toBe('PalisadeModule: auth.jwt.jwks[0].timeout is 120000 ms; at most 60 seconds is allowed.');
+    expect(refusal({ jwt: { jwks: [{ uri, issuer: 'i', timeout: '2m' }] } })).toBe(
+      'PalisadeModule: auth.jwt.jwks[0].timeout is 120000 ms; at most 60 seconds is allowed.',
+    );
     expect(jwks({ issuer: 'i', staleIfError: 0 })?.keySet.staleIfErrorMs).toBe(0);
   });
 });

@@ -159,7 +159,8 @@ function quotable(value: unknown, path: string): string {
 function claimPaths(value: ClaimPath | undefined, fallback: readonly CompiledClaimPath[], path: string): readonly CompiledClaimPath[] {
   if (value === undefined) return fallback;
   const list: unknown[] = Array.isArray(value) ? value : [value];
-  if (list.length === 0 || list.length > 8) fail(`${path} is ${describe(value)}; expected a claim name, a path such as 'realm_access.roles', or 1 to 8 of them.`);
+  if (list.length === 0 || list.length > 8)
+    fail(`${path} is ${describe(value)}; expected a claim name, a path such as 'realm_access.roles', or 1 to 8 of them.`);
   return list.map((entry) => {
     const compiled = compileClaimPath(entry);
     if (typeof compiled === 'string') fail(`${path} is ${describe(value)}; ${compiled}.`);
@@ -288,19 +289,7 @@ function importSignKey(options: JwtAuthOptions, verifyKey: KeyObject): KeyObject
   fail(`auth.jwt.privateKey is ${describe(privateKey)}; expected a PEM string, a JWK or a KeyObject.`);
 }
 
-const JWKS_ALGORITHMS: ReadonlySet<string> = new Set([
-  'RS256',
-  'RS384',
-  'RS512',
-  'PS256',
-  'PS384',
-  'PS512',
-  'ES256',
-  'ES384',
-  'ES512',
-  'EdDSA',
-  'Ed25519',
-]);
+const JWKS_ALGORITHMS: ReadonlySet<string> = new Set(['RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512', 'ES256', 'ES384', 'ES512', 'EdDSA', 'Ed25519']);
 const DEFAULT_JWKS_ALGORITHMS: readonly JwksAlgorithm[] = ['RS256', 'PS256', 'ES256', 'EdDSA', 'Ed25519'];
 const LOOPBACK_HOSTS: ReadonlySet<string> = new Set(['127.0.0.1', 'localhost', '[::1]']);
 /** Option keys of a `jwks` entry. */

@@ -36,7 +36,13 @@ export class StrategyRegistry {
       this.localAlgorithms = new Set(jwt.algorithms);
     }
     for (const issuer of jwt?.jwks ?? []) {
-      const strategy = new JwksStrategy(issuer, jwksKeys.keySetOf(issuer), jwt as NonNullable<typeof jwt>, jwt?.maxTokenLength ?? 0, check) as unknown as Strategy;
+      const strategy = new JwksStrategy(
+        issuer,
+        jwksKeys.keySetOf(issuer),
+        jwt as NonNullable<typeof jwt>,
+        jwt?.maxTokenLength ?? 0,
+        check,
+      ) as unknown as Strategy;
       const algorithms = new Set<string>(issuer.algorithms);
       for (const iss of issuer.issuers) this.jwksByIssuer.set(iss, { strategy, algorithms });
     }

@@ -79,25 +79,34 @@ export interface StoreUnavailableEvent extends SecurityEventBase {
 }
 
 /**
- * Fetching an identity provider's JWK Set failed (`warning`; `critical` when no usable keys are
- * left, so its tokens are refused), or works again after failures (`info`).
+ * Fetching an identity provider's JWK Set failed: `warning`, or `critical` when no usable key is
+ * left (its tokens are refused until a fetch succeeds).
  */
-export interface JwksFetchEvent extends SecurityEventBase {
-  readonly type: 'jwks.fetch.failed' | 'jwks.fetch.recovered';
+export interface JwksFetchFailedEvent extends SecurityEventBase {
+  readonly type: 'jwks.fetch.failed';
   /** The JWK Set URL. */
   readonly uri: string;
-  /** Why the fetch failed: an HTTP `status` other than 200, a `timeout`, a `network` error, an `invalid-body`, an `empty-set`. */
-  readonly cause?: JwksFetchCause;
+  /** An HTTP `status` other than 200, a `timeout`, a `network` error, an `invalid-body`, an `empty-set`. */
+  readonly cause: JwksFetchCause;
   /** The HTTP status, when `cause` is `status`. */
   readonly status?: number;
-  /** Failed fetches in a row (for `recovered`: before this success). */
+  /** Failed fetches in a row, this one included. */
   readonly consecutiveFailures: number;
-  /** Failed only: whether cached keys (fresh, or stale within `staleIfError`) still verify tokens. */
-  readonly keysUsable?: boolean;
-  /** Failed only: milliseconds until the next fetch may be attempted. */
-  readonly retryInMs?: number;
-  /** Recovered only: milliseconds since the first failure. */
-  readonly downMs?: number;
+  /** Whether cached keys (fresh, or stale within `staleIfError`) still verify tokens. */
+  readonly keysUsable: boolean;
+  /** Milliseconds until the next fetch may be attempted. */
+  readonly retryInMs: number;
+}
+
+/** A JWK Set fetch succeeded after failures (`info`). */
+export interface JwksFetchRecoveredEvent extends SecurityEventBase {
+  readonly type: 'jwks.fetch.recovered';
+  /** The JWK Set URL. */
+  readonly uri: string;
+  /** Failed fetches in a row before this success. */
+  readonly consecutiveFailures: number;
+  /** Milliseconds since the first of those failures. */
+  readonly downMs: number;
 }
 
 /** An insecure but allowed configuration, reported at startup. */
@@ -117,7 +126,8 @@ export type SecurityEvent =
   | RefreshTokenReusedEvent
   | TokenRevokedEvent
   | StoreUnavailableEvent
-  | JwksFetchEvent
+  | JwksFetchFailedEvent
+  | JwksFetchRecoveredEvent
   | InsecureConfigurationEvent;
 
 /** The event types, for filters. */
