@@ -3,6 +3,7 @@ import { once } from 'node:events';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { exportJWK, SignJWT, type JWK, type JWTPayload } from 'jose';
+import { vi } from 'vitest';
 
 /** A JWK Set document. */
 export interface JwkSet {
@@ -10,18 +11,40 @@ export interface JwkSet {
 }
 
 /**
+ * How the server answers: `ok` (the published set), `fail` (HTTP 500), `hang` (accepts the request
+ * and never answers), `empty` (a set without keys), `invalid` (a body that is not JSON).
+ */
+export type JwksServerMode = 'ok' | 'fail' | 'hang' | 'empty' | 'invalid';
+
+/**
  * A JWK Set server on loopback (`127.0.0.1:0`) that the test controls: it serves whatever set was
- * last {@link JwksServer.publish published} on every path, and counts requests per path, so a
- * test can prove how often keys were fetched — or that a server was never contacted at all.
+ * last {@link JwksServer.publish published} on every path — or fails the way an identity provider
+ * does during an outage ({@link JwksServer.mode}) — and counts requests per path, so a test can
+ * prove how often keys were fetched, or that a server was never contacted at all.
  */
 export class JwksServer {
   private readonly counts = new Map<string, number>();
   private document: JwkSet = { keys: [] };
+  /** How the next requests are answered; change it at any time. */
+  mode: JwksServerMode = 'ok';
   private readonly server: Server = createServer((req, res) => {
     const path = new URL(req.url ?? '/', 'http://127.0.0.1').pathname;
     this.counts.set(path, (this.counts.get(path) ?? 0) + 1);
-    res.writeHead(200, { 'content-type': 'application/jwk-set+json', 'cache-control': 'no-store' });
-    res.end(JSON.stringify(this.document));
+    switch (this.mode) {
+      case 'hang':
+        return; // closeAllConnections() ends it
+      case 'fail':
+        res.writeHead(500, { 'content-type': 'text/plain' });
+        res.end('identity provider unavailable');
+        return;
+      case 'invalid':
+        res.writeHead(200, { 'content-type': 'application/jwk-set+json' });
+        res.end('<html>maintenance</html>');
+        return;
+      default:
+        res.writeHead(200, { 'content-type': 'application/jwk-set+json', 'cache-control': 'no-store' });
+        res.end(JSON.stringify(this.mode === 'empty' ? { keys: [] } : this.document));
+    }
   });
 
   private constructor() {}
@@ -66,8 +89,8 @@ export class JwksServer {
   }
 }
 
-/** JWS algorithms of the keys the JWKS tests publish. */
-export type TestKeyAlgorithm = 'RS256' | 'PS256' | 'ES256' | 'EdDSA';
+/** JWS algorithms of the keys the JWKS tests publish (`Ed25519`: RFC 9864's name for EdDSA on Ed25519). */
+export type TestKeyAlgorithm = 'RS256' | 'PS256' | 'ES256' | 'EdDSA' | 'Ed25519';
 
 /** A signing key: the private half, and the public JWK as an identity provider would publish it. */
 export interface TestSigningKey {
@@ -86,7 +109,7 @@ export async function signingKey(alg: TestKeyAlgorithm, kid = `${alg.toLowerCase
   const pair =
     alg === 'ES256'
       ? generateKeyPairSync('ec', { namedCurve: 'P-256' })
-      : alg === 'EdDSA'
+      : alg === 'EdDSA' || alg === 'Ed25519'
         ? generateKeyPairSync('ed25519')
         : generateKeyPairSync('rsa', { modulusLength: 2048 });
   const jwk = { ...(await exportJWK(pair.publicKey)), kid, alg, use: 'sig' };
@@ -110,4 +133,25 @@ export function signWith(key: TestSigningKey, claims: JWTPayload, options: SignW
   return new SignJWT({ iat: now, exp: now + (options.expiresIn ?? 300), ...claims })
     .setProtectedHeader({ alg, kid: key.kid, typ: 'JWT', ...options.header })
     .sign(key.privateKey);
+}
+
+/**
+ * The wall clock as the JWKS cache and the claim checks read it (`Date.now`), standing still at
+ * the real time of creation and moved forward only by `advance(ms)`, so deadlines are exact on a
+ * slow machine. `restore()` (or `vi.restoreAllMocks()`) puts the real clock back. Timers are
+ * untouched: HTTP and fetch timeouts run in real time.
+ */
+export class WallClock {
+  private now = Date.now();
+  private readonly spy = vi.spyOn(Date, 'now').mockImplementation(() => this.now);
+
+  /** Moves the clock `ms` milliseconds forward. */
+  advance(ms: number): void {
+    this.now += ms;
+  }
+
+  /** The real clock again. */
+  restore(): void {
+    this.spy.mockRestore();
+  }
 }

@@ -23,7 +23,7 @@ const IDP = 'https://idp.test';
 const AUDIENCE = 'palisade-api';
 const LOCAL_ISSUER = 'https://palisade.test';
 const COOLDOWN_MS = 30_000;
-const ALGORITHMS: readonly TestKeyAlgorithm[] = ['RS256', 'PS256', 'ES256', 'EdDSA'];
+const ALGORITHMS: readonly Exclude<TestKeyAlgorithm, 'Ed25519'>[] = ['RS256', 'PS256', 'ES256', 'EdDSA'];
 
 @Controller('admin')
 class AdminController {
@@ -57,7 +57,7 @@ function skipWallClock(ms: number): void {
 }
 
 /** Keys generated once for the file (RSA generation is slow): one per algorithm, plus spares. */
-let keys: Record<TestKeyAlgorithm, TestSigningKey>;
+let keys: Record<Exclude<TestKeyAlgorithm, 'Ed25519'>, TestSigningKey>;
 let rotated: TestSigningKey;
 let attackerKey: TestSigningKey;
 
@@ -265,8 +265,10 @@ describe.each(ADAPTERS)('JWKS-only configuration (no local key) on %s', (adapter
 });
 
 /** Compiles and initialises an app (without listening), then closes it: resolves only if it started. */
-async function start(adapter: AdapterName, jwks: readonly JwksEntry[]): Promise<void> {
-  const moduleRef = await Test.createTestingModule(jwksApp({ secret: TEST_SECRET, audience: AUDIENCE, jwks })).compile();
+async function start(adapter: AdapterName, jwks: readonly JwksEntry[], issuer: string | null = LOCAL_ISSUER): Promise<void> {
+  const moduleRef = await Test.createTestingModule(
+    jwksApp({ secret: TEST_SECRET, ...(issuer === null ? {} : { issuer }), audience: AUDIENCE, jwks }),
+  ).compile();
   const app = moduleRef.createNestApplication(adapter === 'fastify' ? new FastifyAdapter() : new ExpressAdapter(), { logger: false });
   try {
     await app.init();
@@ -293,17 +295,25 @@ describe.each(ADAPTERS)('JWKS startup validation on %s', (adapter: AdapterName) 
     );
   });
 
+  it('issue 16: refuses an entry that names no issuer when auth.jwt.issuer is not set either (another issuer sharing the keys would pass)', async () => {
+    await expect(start(adapter, [{ uri: 'https://idp.example.com/jwks.json' }], null)).rejects.toThrow(
+      'PalisadeModule: auth.jwt.jwks[0] has no issuer and auth.jwt.issuer is not set; tokens of every issuer that publishes these keys would be accepted (Entra ID tenants share one key set). Set auth.jwt.jwks[0].issuer or auth.jwt.issuer.',
+    );
+    await expect(start(adapter, [{ uri: 'https://idp.example.com/jwks.json', issuer: IDP }], null)).resolves.toBeUndefined();
+  });
+
   it('accepts https:// anywhere and http:// on loopback (control)', async () => {
     await expect(start(adapter, [{ uri: 'https://idp.example.com/.well-known/jwks.json' }])).resolves.toBeUndefined();
     await expect(start(adapter, [{ uri: 'http://127.0.0.1:9/jwks.json' }])).resolves.toBeUndefined();
     await expect(start(adapter, [{ uri: 'http://localhost:9/jwks.json' }])).resolves.toBeUndefined();
   });
 
-  it('refuses HS* (and none) in a JWKS entry’s algorithms', async () => {
+  it('refuses HS* (and none) in a JWKS entry’s algorithms, naming the bad value', async () => {
     const uri = 'https://idp.example.com/jwks.json';
     for (const algorithms of [['HS256'], ['RS256', 'HS256'], ['HS512'], ['none']]) {
-      await expect(start(adapter, [{ uri, algorithms: algorithms as JwksEntry['algorithms'] }])).rejects.toThrow(
-        /^PalisadeModule: auth\.jwt\.jwks\[0\]\.algorithms is an array of \d; expected asymmetric algorithms among .* \(never HS\* or none\)\.$/,
+      const bad = algorithms.find((alg) => alg !== 'RS256');
+      await expect(start(adapter, [{ uri, issuer: IDP, algorithms: algorithms as JwksEntry['algorithms'] }])).rejects.toThrow(
+        `PalisadeModule: auth.jwt.jwks[0].algorithms contains "${bad}"; expected asymmetric algorithms among RS256, RS384, RS512, PS256, PS384, PS512, ES256, ES384, ES512, EdDSA, Ed25519 (never HS* or none).`,
       );
     }
   });

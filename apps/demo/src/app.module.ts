@@ -18,8 +18,9 @@ export function palisadeOptions(config: DemoConfig, users: UsersService): Palisa
         secret: config.jwtSecret,
         issuer: config.jwtIssuer,
         audience: config.jwtAudience,
-        // Tokens of an external identity provider, verified with its published keys.
-        ...(config.jwksUri === undefined ? {} : { jwks: [{ uri: config.jwksUri }] }),
+        // Tokens of an external identity provider, verified with its published keys; JWT_ISSUER and
+        // JWT_AUDIENCE apply to them too (written out, though a jwks entry inherits both).
+        ...(config.jwksUri === undefined ? {} : { jwks: [{ uri: config.jwksUri, issuer: config.jwtIssuer, audience: config.jwtAudience }] }),
       },
       apiKey: {
         header: 'x-api-key',

@@ -17,6 +17,8 @@ export { Auth, Public, type AuthRequirement } from './auth/auth.decorator.js';
 export { CurrentUser } from './auth/current-user.decorator.js';
 export { AuthenticationFailedException } from './auth/authentication.exception.js';
 export type { RejectionReason } from './auth/credential-rejected.error.js';
+export { JwksKeys, type JwksRefreshResult } from './auth/jwks-keys.service.js';
+export type { JwksFetchCause } from './auth/remote-key-set.js';
 export type { ResolvedAuthRequirement } from './auth/auth-requirements.resolver.js';
 export { AUTH_SCHEMES, type AuthScheme, type Principal, type PrincipalInit } from './auth/principal.interface.js';
 export type {
@@ -24,6 +26,7 @@ export type {
   AuthOptions,
   AuthRequest,
   BasicAuthOptions,
+  ClaimPath,
   HashedApiKey,
   JwksAlgorithm,
   JwksIssuerOptions,
@@ -60,6 +63,8 @@ export type {
   AuthFailureReason,
   AuthenticationFailedEvent,
   InsecureConfigurationEvent,
+  JwksFetchFailedEvent,
+  JwksFetchRecoveredEvent,
   RateLimitedEvent,
   RefreshTokenReusedEvent,
   SecurityEvent,

@@ -4,6 +4,7 @@ import { AuthGuard } from './auth/auth.guard.js';
 import { Authenticator } from './auth/authenticator.service.js';
 import { AuthRequirementsResolver } from './auth/auth-requirements.resolver.js';
 import { StrategyRegistry } from './auth/strategy.registry.js';
+import { JwksKeys } from './auth/jwks-keys.service.js';
 import { AuthorizationRequirementsResolver } from './roles/authorization-requirements.resolver.js';
 import { RolesGuard } from './roles/roles.guard.js';
 import { PALISADE_OPTIONS } from './common/palisade.constants.js';
@@ -32,6 +33,7 @@ import { RequirementsAudit } from './requirements-audit.service.js';
 const SHARED_PROVIDERS: Provider[] = [
   { provide: PALISADE_OPTIONS, inject: [MODULE_OPTIONS_TOKEN], useFactory: (options: PalisadeModuleOptions) => normalizeOptions(options) },
   AuthRequirementsResolver,
+  JwksKeys,
   StrategyRegistry,
   Authenticator,
   AuthGuard,

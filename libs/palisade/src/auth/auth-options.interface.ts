@@ -6,35 +6,91 @@ import type { AuthScheme, PrincipalInit } from './principal.interface.js';
 /** JWS algorithms Palisade accepts for access tokens. `none` is never accepted. */
 export type JwtAlgorithm = 'HS256' | 'HS384' | 'HS512' | 'RS256' | 'RS384' | 'RS512' | 'PS256' | 'PS384' | 'PS512' | 'ES256' | 'ES384' | 'ES512';
 
-/** Algorithms accepted from a JWKS (asymmetric only; `EdDSA` is verified by `jose`). */
-export type JwksAlgorithm = Exclude<JwtAlgorithm, 'HS256' | 'HS384' | 'HS512'> | 'EdDSA';
+/**
+ * Algorithms accepted from a JWKS (asymmetric only; `EdDSA` and its fully specified name
+ * `Ed25519` (RFC 9864) are verified by `jose`).
+ */
+export type JwksAlgorithm = Exclude<JwtAlgorithm, 'HS256' | 'HS384' | 'HS512'> | 'EdDSA' | 'Ed25519';
+
+/**
+ * A claim to read, as a name or a dot-separated path into nested objects: `'roles'`,
+ * `'realm_access.roles'` (Keycloak realm roles), `'resource_access.orders-api.roles'` (Keycloak
+ * client roles). A top-level claim whose name is exactly the string (Auth0's
+ * `'https://example.com/roles'`) wins over the path. A list reads several claims and merges them.
+ */
+export type ClaimPath = string | readonly string[];
 
 /**
  * An identity provider whose signing keys are published as a JWK Set (RFC 7517). Tokens are
- * verified with `jose`: keys are cached, an unknown `kid` triggers at most one refetch per
- * `cooldown`, a key's own `alg` is enforced, and no URL named inside a token (`jku`, `x5u`) is
- * ever fetched.
+ * verified with `jose`: a key is chosen by `kid` (its own `alg` enforced) from the cached set, and
+ * no URL named inside a token (`jku`, `x5u`) is ever fetched.
+ *
+ * Fetching: the set is fetched on first use and again once it is older than `cacheMaxAge` (in the
+ * background: requests keep using the cached keys meanwhile). An unknown `kid` refetches at most
+ * once per `cooldown`. A failed fetch (an HTTP status other than 200, a timeout, a network
+ * error, a body that is not a JWK Set, or a set without usable keys) never replaces the cached
+ * keys; it is retried after `cooldown`, doubling on each consecutive failure up to `maxBackoff`,
+ * and reported as a `jwks.fetch.failed` event (`jwks.fetch.recovered` when it answers again).
+ * While the provider fails, the last good keys are used for `staleIfError` past `cacheMaxAge`;
+ * after that its tokens are refused until a fetch succeeds. `JwksKeys.refresh()` and
+ * `JwksKeys.revokeKey(kid)` act at once.
  *
  * @example
- * jwks: [{ uri: 'https://id.example.com/.well-known/jwks.json', issuer: 'https://id.example.com' }]
+ * jwks: [{ uri: 'https://id.example.com/.well-known/jwks.json', issuer: 'https://id.example.com', profile: 'rfc9068' }]
  */
 export interface JwksIssuerOptions {
   /** The JWK Set URL: `https://`, or `http://` on a loopback host only. */
   uri: string;
   /**
-   * The issuer (`iss`) whose tokens this set verifies, enforced. Without it the set verifies
-   * tokens whose `iss` matches no other entry and whose algorithm the local key does not take.
+   * The issuer (`iss`) whose tokens this set verifies, enforced; several when one key set serves
+   * several issuers (Entra ID tenants share one). Default: `auth.jwt.issuer`. An entry with
+   * neither refuses to start: keys shared by several issuers would accept all of them.
    */
-  issuer?: string;
-  /** Expected `aud` for this issuer. Default: `auth.jwt.audience`. */
+  issuer?: string | readonly string[];
+  /**
+   * Expected `aud` for this issuer. Default: `auth.jwt.audience`. Without either, an ID token or a
+   * token minted for another API is accepted (reported as `configuration.insecure` at startup).
+   */
   audience?: string | readonly string[];
-  /** Accepted algorithms. Default `['RS256', 'PS256', 'ES256', 'EdDSA']`. */
+  /** Accepted algorithms. Default `['RS256', 'PS256', 'ES256', 'EdDSA', 'Ed25519']`. */
   algorithms?: readonly JwksAlgorithm[];
-  /** How long fetched keys are trusted before a refetch, ms or duration. Default `'10m'`. */
+  /**
+   * Access-token profile. `'rfc9068'` (RFC 9068, JWT access tokens): the `typ` header must be
+   * `at+jwt`, and `iss`, `exp`, `aud`, `sub`, `client_id`, `iat` and `jti` are required — an ID
+   * token (`typ: JWT`) is refused. Default: none.
+   */
+  profile?: 'rfc9068';
+  /**
+   * Required `typ` header (compared as a media type: `at+jwt` matches `application/at+jwt`,
+   * case-insensitively). Default: none, or `at+jwt` with `profile: 'rfc9068'`.
+   */
+  typ?: string;
+  /** Claims every token of this issuer must carry (in addition to `exp` and `sub`). Default none. */
+  requiredClaims?: readonly string[];
+  /**
+   * OAuth clients whose tokens are accepted: the token's `azp` (OpenID Connect) or, without it,
+   * its `client_id` (RFC 9068) must be one of them; a token with neither is refused. Default: any.
+   */
+  allowedClients?: readonly string[];
+  /** Claim (or path) holding this issuer's roles. Default: `auth.jwt.rolesClaim`. */
+  rolesClaim?: ClaimPath;
+  /** Claim (or path) holding this issuer's scopes. Default: `auth.jwt.scopesClaim`. */
+  scopesClaim?: ClaimPath;
+  /** How long fetched keys are used before a (background) refetch, ms or duration. Default `'10m'`. */
   cacheMaxAge?: Duration;
-  /** Least time between two fetches (an unknown `kid` inside it is rejected without a fetch). Default `'30s'`. */
+  /**
+   * Least time between two fetches, ms or duration: an unknown `kid` inside it is rejected without
+   * a fetch; also the first retry delay after a failed fetch. Default `'30s'`.
+   */
   cooldown?: Duration;
-  /** Timeout of a fetch. Default `'5s'`. */
+  /** Longest retry delay while fetches keep failing (the delay doubles from `cooldown`), ms or duration. Default `'5m'`. */
+  maxBackoff?: Duration;
+  /**
+   * How long past `cacheMaxAge` the last good keys are still used while fetches fail, ms or
+   * duration (RFC 5861's `stale-if-error`). `0` turns it off. Default `'1h'`.
+   */
+  staleIfError?: Duration;
+  /** Timeout of a fetch, ms or duration. Default `'5s'`. */
   timeout?: Duration;
 }
 
@@ -77,9 +133,9 @@ export interface JwtAuthOptions {
    * whenever a `validate` hook is set (its answer may change).
    */
   cache?: false | { maxEntries?: number; maxAge?: Duration };
-  /** Expected `iss` (one or any of several). Enforced when set. */
+  /** Expected `iss` (one or any of several). Enforced when set; inherited by `jwks` entries. */
   issuer?: string | readonly string[];
-  /** Expected `aud` (one or any of several). Enforced when set. */
+  /** Expected `aud` (one or any of several). Enforced when set; inherited by `jwks` entries. */
   audience?: string | readonly string[];
   /**
    * Leeway for `exp` and `nbf` checks, in milliseconds or as a duration (`'30s'`).
@@ -88,13 +144,17 @@ export interface JwtAuthOptions {
   clockTolerance?: Duration;
   /** Largest accepted token, in characters. Default `8192`. */
   maxTokenLength?: number;
-  /** Claim holding the caller's roles (an array of strings). Default `'roles'`. */
-  rolesClaim?: string;
+  /**
+   * Claim holding the caller's roles (an array of strings), or a path to it (`'realm_access.roles'`),
+   * or several (merged); see {@link ClaimPath}. Default `'roles'`.
+   */
+  rolesClaim?: ClaimPath;
   /**
    * Claim holding the caller's scopes: a space-separated string (RFC 8693 `scope`) or an array
-   * (`scp`). Default `'scope'`; `scp` is read when the configured claim is absent.
+   * (`scp`); a name, a path or several, see {@link ClaimPath}. Default `'scope'`; `scp` is read
+   * when the configured claims are all absent.
    */
-  scopesClaim?: string;
+  scopesClaim?: ClaimPath;
   /**
    * Access-token lifetime used by `TokenService.issueAccessToken`, in milliseconds or as a
    * duration. Default `'15m'`.

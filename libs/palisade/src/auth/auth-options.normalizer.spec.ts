@@ -303,7 +303,14 @@ describe('normalizeAuthOptions: auth.jwt refusals', () => {
   });
 
   it('refuses an empty claim name', () => {
-    expect(refusal({ jwt: { secret: SECRET, rolesClaim: '' } })).toBe('PalisadeModule: auth.jwt.rolesClaim is ""; expected a claim name.');
+    expect(refusal({ jwt: { secret: SECRET, rolesClaim: '' } })).toBe(
+      'PalisadeModule: auth.jwt.rolesClaim is ""; expected a claim name or a dot-separated path such as realm_access.roles.',
+    );
+    expect(refusal({ jwt: { secret: SECRET, rolesClaim: 'realm_access..roles' } })).toBe(
+      'PalisadeModule: auth.jwt.rolesClaim is "realm_access..roles"; expected a claim name or a dot-separated path of at most 8 non-empty segments (not __proto__, prototype or constructor).',
+    );
+    expect(refusal({ jwt: { secret: SECRET, scopesClaim: ['scope', '__proto__.x'] } })).toContain('auth.jwt.scopesClaim is an array of 2;');
+    expect(refusal({ jwt: { secret: SECRET, rolesClaim: [] } })).toContain("expected a claim name, a path such as 'realm_access.roles', or 1 to 8 of them.");
   });
 
   it('refuses a validate hook that is not a function', () => {
@@ -389,5 +396,100 @@ describe('normalizeAuthOptions: auth.basic, realm and defaultSchemes refusals', 
     expect(refusal({ jwt: { secret: SECRET }, defaultSchemes: ['basic'] })).toBe(
       "PalisadeModule: auth.defaultSchemes names the scheme 'basic', which is not configured; set auth.basic in PalisadeModule.forRoot().",
     );
+  });
+});
+
+describe('normalizeAuthOptions: auth.jwt.jwks entries', () => {
+  const uri = 'https://id.example.com/jwks.json';
+  const jwks = (entry: Record<string, unknown>, jwt: Record<string, unknown> = {}) =>
+    normalizeAuthOptions({ jwt: { jwks: [{ uri, ...entry }], ...jwt } as never }).jwt?.jwks[0];
+
+  it('inherits auth.jwt.issuer, audience and claim mapping; defaults the timings (ms) and the algorithms', () => {
+    expect(jwks({}, { issuer: ['https://a', 'https://b'], audience: 'api', rolesClaim: 'realm_access.roles' })).toMatchObject({
+      issuers: ['https://a', 'https://b'],
+      audience: 'api',
+      algorithms: ['RS256', 'PS256', 'ES256', 'EdDSA', 'Ed25519'],
+      typ: undefined,
+      requiredClaims: [],
+      allowedClients: undefined,
+      rolesPaths: [{ name: 'realm_access.roles', segments: ['realm_access', 'roles'] }],
+      scopesPaths: [{ name: 'scope', segments: ['scope'] }],
+      keySet: { uri, cacheMaxAgeMs: 600_000, cooldownMs: 30_000, maxBackoffMs: 300_000, staleIfErrorMs: 3_600_000, timeoutMs: 5_000 },
+    });
+  });
+
+  it("an entry's own issuer, audience and claims win over the inherited ones", () => {
+    const entry = jwks(
+      { issuer: 'https://own', audience: ['x', 'y'], rolesClaim: 'resource_access.api.roles', scopesClaim: ['scp'] },
+      { issuer: 'https://top' },
+    );
+    expect(entry).toMatchObject({ issuers: ['https://own'], audience: ['x', 'y'] });
+    expect(entry?.rolesPaths).toEqual([{ name: 'resource_access.api.roles', segments: ['resource_access', 'api', 'roles'] }]);
+    expect(entry?.scopesPaths).toEqual([{ name: 'scp', segments: ['scp'] }]);
+  });
+
+  it('refuses an entry without its own issuer when auth.jwt.issuer is not set (tokens of any issuer sharing the keys would pass)', () => {
+    expect(refusal({ jwt: { jwks: [{ uri }] } })).toBe(
+      'PalisadeModule: auth.jwt.jwks[0] has no issuer and auth.jwt.issuer is not set; tokens of every issuer that publishes these keys would be accepted (Entra ID tenants share one key set). Set auth.jwt.jwks[0].issuer or auth.jwt.issuer.',
+    );
+  });
+
+  it('refuses two entries expecting the same issuer, inherited or not', () => {
+    expect(refusal({ jwt: { issuer: 'https://top', jwks: [{ uri }, { uri: `${uri}?2` }] } })).toBe(
+      'PalisadeModule: auth.jwt.jwks[1] expects the issuer "https://top", as auth.jwt.jwks[0] does (perhaps inherited from auth.jwt.issuer); one JWK Set per issuer: give each entry its own issuer.',
+    );
+  });
+
+  it("profile 'rfc9068' requires typ at+jwt and RFC 9068's claims; typ and requiredClaims add to it", () => {
+    expect(jwks({ issuer: 'i', profile: 'rfc9068', requiredClaims: ['tid'] })).toMatchObject({
+      typ: 'at+jwt',
+      requiredClaims: ['iss', 'exp', 'aud', 'sub', 'client_id', 'iat', 'jti', 'tid'],
+    });
+    expect(jwks({ issuer: 'i', typ: 'application/at+jwt', profile: 'rfc9068' })?.typ).toBe('application/at+jwt');
+    expect(refusal({ jwt: { jwks: [{ uri, issuer: 'i', profile: 'rfc9068', typ: 'JWT' }] } })).toBe(
+      "PalisadeModule: auth.jwt.jwks[0].typ is \"JWT\" but profile 'rfc9068' requires 'at+jwt'; remove one of them.",
+    );
+    expect(refusal({ jwt: { jwks: [{ uri, issuer: 'i', profile: 'rfc7519' }] } })).toBe(
+      'PalisadeModule: auth.jwt.jwks[0].profile is "rfc7519"; the supported profile is \'rfc9068\' (JWT access tokens, typ at+jwt).',
+    );
+    expect(refusal({ jwt: { jwks: [{ uri, issuer: 'i', typ: 'at jwt' }] } })).toBe(
+      'PalisadeModule: auth.jwt.jwks[0].typ is "at jwt"; expected a media type such as \'at+jwt\'.',
+    );
+  });
+
+  it('keeps allowedClients as a set; refuses empty lists', () => {
+    expect([...(jwks({ issuer: 'i', allowedClients: ['web', 'cli'] })?.allowedClients ?? [])]).toEqual(['web', 'cli']);
+    expect(refusal({ jwt: { jwks: [{ uri, issuer: 'i', allowedClients: [] }] } })).toBe(
+      "PalisadeModule: auth.jwt.jwks[0].allowedClients is an array of 0; expected a non-empty array of non-empty strings such as ['orders-web'].",
+    );
+    expect(refusal({ jwt: { jwks: [{ uri, issuer: 'i', requiredClaims: [''] }] } })).toContain('auth.jwt.jwks[0].requiredClaims is an array of 1;');
+  });
+
+  it('accepts Ed25519 (RFC 9864); every algorithm refusal names the bad value', () => {
+    expect(jwks({ issuer: 'i', algorithms: ['Ed25519'] })?.algorithms).toEqual(['Ed25519']);
+    for (const bad of ['HS256', 'none', 'Ed448', 'ed25519']) {
+      expect(refusal({ jwt: { jwks: [{ uri, issuer: 'i', algorithms: ['RS256', bad] }] } })).toBe(
+        `PalisadeModule: auth.jwt.jwks[0].algorithms contains "${bad}"; expected asymmetric algorithms among RS256, RS384, RS512, PS256, PS384, PS512, ES256, ES384, ES512, EdDSA, Ed25519 (never HS* or none).`,
+      );
+    }
+  });
+
+  it('refuses unknown entry keys, bad timings and staleIfError beyond 7 days, naming the option', () => {
+    expect(refusal({ jwt: { jwks: [{ uri, issuer: 'i', cacheMaxAgeSeconds: 5 }] } })).toMatch(
+      /^PalisadeModule: auth\.jwt\.jwks\[0\] has the unknown option 'cacheMaxAgeSeconds'; known options: uri, issuer, /,
+    );
+    expect(refusal({ jwt: { jwks: [{ uri, issuer: 'i', cooldown: 0 }] } })).toBe(
+      "PalisadeModule: auth.jwt.jwks[0].cooldown is 0; expected a positive duration such as '30s'.",
+    );
+    expect(refusal({ jwt: { jwks: [{ uri, issuer: 'i', cooldown: '1m', maxBackoff: '30s' }] } })).toBe(
+      'PalisadeModule: auth.jwt.jwks[0].maxBackoff is 30000 ms, shorter than cooldown (60000 ms); set it to at least the cooldown.',
+    );
+    expect(refusal({ jwt: { jwks: [{ uri, issuer: 'i', staleIfError: '8d' }] } })).toBe(
+      'PalisadeModule: auth.jwt.jwks[0].staleIfError is 691200000 ms; at most 7 days is allowed (keys that old may have been removed).',
+    );
+    expect(refusal({ jwt: { jwks: [{ uri, issuer: 'i', timeout: '2m' }] } })).toBe(
+      'PalisadeModule: auth.jwt.jwks[0].timeout is 120000 ms; at most 60 seconds is allowed.',
+    );
+    expect(jwks({ issuer: 'i', staleIfError: 0 })?.keySet.staleIfErrorMs).toBe(0);
   });
 });

@@ -1,5 +1,4 @@
 import { createPublicKey, createPrivateKey, createSecretKey, KeyObject } from 'node:crypto';
-import { createRemoteJWKSet, type JWTVerifyGetKey } from 'jose';
 import type { JsonWebKey } from 'node:crypto';
 import { describe, parseCoarseDuration } from '../common/duration.js';
 import { assertKnownKeys } from '../common/option-keys.js';
@@ -8,26 +7,43 @@ import type {
   AuthOptions,
   AuthRequest,
   BasicAuthOptions,
+  ClaimPath,
   JwksAlgorithm,
   JwksIssuerOptions,
   JwtAlgorithm,
   JwtAuthOptions,
 } from './auth-options.interface.js';
+import { compileClaimPath, type CompiledClaimPath } from './claim-path.js';
 import { AUTH_SCHEMES, type AuthScheme, type PrincipalInit } from './principal.interface.js';
+import type { RemoteKeySetSettings } from './remote-key-set.js';
 
 type PrincipalCallbackResult = PrincipalInit | null | Promise<PrincipalInit | null>;
 
-/** @internal One JWKS issuer, with its cached remote key set. */
-export interface NormalizedJwksIssuer {
-  readonly uri: string;
-  readonly issuer: string | undefined;
+/** @internal Where to read roles and scopes, compiled once. */
+export interface ClaimMapping {
+  /** Paths of the roles claims, merged. */
+  readonly rolesPaths: readonly CompiledClaimPath[];
+  /** Paths of the scopes claims, merged (`scp` is the fallback when all are absent). */
+  readonly scopesPaths: readonly CompiledClaimPath[];
+}
+
+/** @internal One JWKS issuer: what its tokens must satisfy, and how its key set is fetched. */
+export interface NormalizedJwksIssuer extends ClaimMapping {
+  readonly keySet: RemoteKeySetSettings;
+  /** Expected `iss` values (own, or inherited from `auth.jwt.issuer`); never empty. */
+  readonly issuers: readonly [string, ...string[]];
   readonly audience: string | [string, ...string[]] | undefined;
   readonly algorithms: JwksAlgorithm[];
-  readonly getKey: JWTVerifyGetKey;
+  /** Required `typ` header (`jose` compares it as a media type), if any. */
+  readonly typ: string | undefined;
+  /** Claims required besides `exp` and `sub`. */
+  readonly requiredClaims: readonly string[];
+  /** Accepted `azp` / `client_id` values; undefined: any. */
+  readonly allowedClients: ReadonlySet<string> | undefined;
 }
 
 /** @internal Verified, precomputed JWT settings. */
-export interface NormalizedJwtOptions {
+export interface NormalizedJwtOptions extends ClaimMapping {
   /** Local verification key; undefined when only JWKS issuers sign tokens. */
   readonly verifyKey: KeyObject | undefined;
   readonly jwks: readonly NormalizedJwksIssuer[];
@@ -39,7 +55,9 @@ export interface NormalizedJwtOptions {
   readonly audience: string | [string, ...string[]] | undefined;
   readonly clockToleranceSeconds: number;
   readonly maxTokenLength: number;
+  /** The first roles claim's name: where `TokenService` writes roles. */
   readonly rolesClaim: string;
+  /** The first scopes claim's name: where `TokenService` writes scopes. */
   readonly scopesClaim: string;
   readonly accessTokenTtlSeconds: number;
   readonly validate: ((claims: Readonly<Record<string, unknown>>, request: AuthRequest) => PrincipalCallbackResult) | undefined;
@@ -120,7 +138,6 @@ const JWT_KEYS = [
   'accessTokenTtl',
   'validate',
 ];
-const JWKS_KEYS = ['uri', 'issuer', 'audience', 'algorithms', 'cacheMaxAge', 'cooldown', 'timeout'];
 const API_KEY_KEYS = ['header', 'keys', 'validate', 'maxKeyLength'];
 const PRINCIPAL_KEYS = ['id', 'roles', 'scopes', 'claims'];
 const HEADER_NAME = /^[!#$%&'*+.^_`|~0-9a-z-]+$/;
@@ -159,10 +176,16 @@ function quotable(value: unknown, path: string): string {
   return value;
 }
 
-function claimName(value: unknown, fallback: string, path: string): string {
+function claimPaths(value: ClaimPath | undefined, fallback: readonly CompiledClaimPath[], path: string): readonly CompiledClaimPath[] {
   if (value === undefined) return fallback;
-  if (typeof value !== 'string' || value.length === 0) fail(`${path} is ${describe(value)}; expected a claim name.`);
-  return value;
+  const list: unknown[] = Array.isArray(value) ? value : [value];
+  if (list.length === 0 || list.length > 8)
+    fail(`${path} is ${describe(value)}; expected a claim name, a path such as 'realm_access.roles', or 1 to 8 of them.`);
+  return list.map((entry) => {
+    const compiled = compileClaimPath(entry);
+    if (typeof compiled === 'string') fail(`${path} is ${describe(value)}; ${compiled}.`);
+    return compiled;
+  });
 }
 
 function importVerifyKey(options: JwtAuthOptions): { key: KeyObject; algorithms: JwtAlgorithm[] } {
@@ -286,54 +309,146 @@ function importSignKey(options: JwtAuthOptions, verifyKey: KeyObject): KeyObject
   fail(`auth.jwt.privateKey is ${describe(privateKey)}; expected a PEM string, a JWK or a KeyObject.`);
 }
 
-const JWKS_ALGORITHMS: ReadonlySet<string> = new Set(['RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512', 'ES256', 'ES384', 'ES512', 'EdDSA']);
+const JWKS_ALGORITHMS: ReadonlySet<string> = new Set(['RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512', 'ES256', 'ES384', 'ES512', 'EdDSA', 'Ed25519']);
+const DEFAULT_JWKS_ALGORITHMS: readonly JwksAlgorithm[] = ['RS256', 'PS256', 'ES256', 'EdDSA', 'Ed25519'];
 const LOOPBACK_HOSTS: ReadonlySet<string> = new Set(['127.0.0.1', 'localhost', '[::1]']);
+/** Option keys of a `jwks` entry. */
+const JWKS_ENTRY_KEYS: readonly string[] = [
+  'uri',
+  'issuer',
+  'audience',
+  'algorithms',
+  'profile',
+  'typ',
+  'requiredClaims',
+  'allowedClients',
+  'rolesClaim',
+  'scopesClaim',
+  'cacheMaxAge',
+  'cooldown',
+  'maxBackoff',
+  'staleIfError',
+  'timeout',
+];
+/** RFC 9068 §2.2: the claims a JWT access token carries. */
+const RFC9068_CLAIMS: readonly string[] = ['iss', 'exp', 'aud', 'sub', 'client_id', 'iat', 'jti'];
+/** A media type (`at+jwt`, `application/at+jwt`). */
+const MEDIA_TYPE = /^[A-Za-z0-9][A-Za-z0-9!#$&^_.+-]{0,126}(\/[A-Za-z0-9][A-Za-z0-9!#$&^_.+-]{0,126})?$/;
+const MAX_STALE_MS = 7 * 86_400_000;
 
-function normalizeJwks(entries: unknown, audience: string | [string, ...string[]] | undefined): NormalizedJwksIssuer[] {
+function nonEmptyStrings(value: unknown, path: string, example: string): string[] {
+  if (!Array.isArray(value) || value.length === 0 || value.some((v) => typeof v !== 'string' || v.length === 0)) {
+    fail(`${path} is ${describe(value)}; expected a non-empty array of non-empty strings such as ${example}.`);
+  }
+  return value as string[];
+}
+
+function positiveDuration(value: unknown, fallback: string, path: string): number {
+  const ms = parseCoarseDuration(value ?? fallback, path);
+  if (ms <= 0) fail(`${path} is ${describe(value)}; expected a positive duration such as '${fallback}'.`);
+  return ms;
+}
+
+/** The settings every `jwks` entry inherits from `auth.jwt`. */
+interface InheritedJwtSettings extends ClaimMapping {
+  readonly issuer: string | [string, ...string[]] | undefined;
+  readonly audience: string | [string, ...string[]] | undefined;
+}
+
+function normalizeJwksEntry(entry: JwksIssuerOptions, path: string, inherited: InheritedJwtSettings): NormalizedJwksIssuer {
+  if (!isPlainObject(entry)) fail(`${path} is ${describe(entry)}; expected { uri, issuer? }.`);
+  assertKnownKeys(entry, JWKS_ENTRY_KEYS, path);
+  let url: URL;
+  try {
+    url = new URL(entry.uri);
+  } catch {
+    fail(`${path}.uri is ${describe(entry.uri)}; expected an absolute https:// URL.`);
+  }
+  if (url.protocol !== 'https:' && !(url.protocol === 'http:' && LOOPBACK_HOSTS.has(url.hostname))) {
+    fail(`${path}.uri is ${describe(entry.uri)}; keys must be fetched over https:// (http:// only on a loopback host).`);
+  }
+  const own = toStringList(entry.issuer, `${path}.issuer`);
+  const issuer = own ?? inherited.issuer;
+  if (issuer === undefined) {
+    fail(
+      `${path} has no issuer and auth.jwt.issuer is not set; tokens of every issuer that publishes these keys would be accepted (Entra ID tenants share one key set). Set ${path}.issuer or auth.jwt.issuer.`,
+    );
+  }
+  const issuers = (typeof issuer === 'string' ? [issuer] : issuer) as [string, ...string[]];
+  const algorithms: unknown = entry.algorithms ?? DEFAULT_JWKS_ALGORITHMS;
+  if (!Array.isArray(algorithms) || algorithms.length === 0) {
+    fail(`${path}.algorithms is ${describe(entry.algorithms)}; expected a non-empty array of asymmetric algorithms among ${[...JWKS_ALGORITHMS].join(', ')}.`);
+  }
+  for (const alg of algorithms) {
+    if (!JWKS_ALGORITHMS.has(alg as string)) {
+      fail(`${path}.algorithms contains ${describe(alg)}; expected asymmetric algorithms among ${[...JWKS_ALGORITHMS].join(', ')} (never HS* or none).`);
+    }
+  }
+  if (entry.profile !== undefined && entry.profile !== 'rfc9068') {
+    fail(`${path}.profile is ${describe(entry.profile)}; the supported profile is 'rfc9068' (JWT access tokens, typ at+jwt).`);
+  }
+  let typ = entry.profile === 'rfc9068' ? 'at+jwt' : undefined;
+  if (entry.typ !== undefined) {
+    if (typeof entry.typ !== 'string' || !MEDIA_TYPE.test(entry.typ)) fail(`${path}.typ is ${describe(entry.typ)}; expected a media type such as 'at+jwt'.`);
+    const normalized = entry.typ.toLowerCase().replace(/^application\//, '');
+    if (typ !== undefined && normalized !== typ) fail(`${path}.typ is ${describe(entry.typ)} but profile 'rfc9068' requires 'at+jwt'; remove one of them.`);
+    typ = entry.typ;
+  }
+  const required = entry.requiredClaims === undefined ? [] : nonEmptyStrings(entry.requiredClaims, `${path}.requiredClaims`, "['client_id']");
+  const requiredClaims = [...new Set([...(entry.profile === 'rfc9068' ? RFC9068_CLAIMS : []), ...required])];
+  const allowedClients =
+    entry.allowedClients === undefined ? undefined : new Set(nonEmptyStrings(entry.allowedClients, `${path}.allowedClients`, "['orders-web']"));
+  const cacheMaxAgeMs = positiveDuration(entry.cacheMaxAge, '10m', `${path}.cacheMaxAge`);
+  const cooldownMs = positiveDuration(entry.cooldown, '30s', `${path}.cooldown`);
+  const maxBackoffMs = positiveDuration(entry.maxBackoff, '5m', `${path}.maxBackoff`);
+  if (maxBackoffMs < cooldownMs) fail(`${path}.maxBackoff is ${maxBackoffMs} ms, shorter than cooldown (${cooldownMs} ms); set it to at least the cooldown.`);
+  const staleIfErrorMs = parseCoarseDuration(entry.staleIfError ?? '1h', `${path}.staleIfError`);
+  if (staleIfErrorMs > MAX_STALE_MS) fail(`${path}.staleIfError is ${staleIfErrorMs} ms; at most 7 days is allowed (keys that old may have been removed).`);
+  const timeoutMs = positiveDuration(entry.timeout, '5s', `${path}.timeout`);
+  if (timeoutMs > 60_000) fail(`${path}.timeout is ${timeoutMs} ms; at most 60 seconds is allowed.`);
+  return {
+    keySet: { uri: url.href, cacheMaxAgeMs, cooldownMs, maxBackoffMs, staleIfErrorMs, timeoutMs },
+    issuers,
+    audience: entry.audience === undefined ? inherited.audience : toStringList(entry.audience, `${path}.audience`),
+    algorithms: [...algorithms] as JwksAlgorithm[],
+    typ,
+    requiredClaims,
+    allowedClients,
+    rolesPaths: claimPaths(entry.rolesClaim, inherited.rolesPaths, `${path}.rolesClaim`),
+    scopesPaths: claimPaths(entry.scopesClaim, inherited.scopesPaths, `${path}.scopesClaim`),
+  };
+}
+
+function normalizeJwks(entries: unknown, inherited: InheritedJwtSettings): NormalizedJwksIssuer[] {
   if (entries === undefined) return [];
   if (!Array.isArray(entries)) fail(`auth.jwt.jwks is ${describe(entries)}; expected an array of { uri, issuer? }.`);
-  const seen = new Set<string | undefined>();
+  const owner = new Map<string, number>();
   return entries.map((entry: JwksIssuerOptions, i) => {
-    const path = `auth.jwt.jwks[${i}]`;
-    if (!isPlainObject(entry)) fail(`${path} is ${describe(entry)}; expected { uri, issuer? }.`);
-    assertKnownKeys(entry, JWKS_KEYS, path);
-    let url: URL;
-    try {
-      url = new URL(entry.uri);
-    } catch {
-      fail(`${path}.uri is ${describe(entry.uri)}; expected an absolute https:// URL.`);
+    const normalized = normalizeJwksEntry(entry, `auth.jwt.jwks[${i}]`, inherited);
+    for (const issuer of normalized.issuers) {
+      const previous = owner.get(issuer);
+      if (previous !== undefined) {
+        fail(
+          `auth.jwt.jwks[${i}] expects the issuer ${describe(issuer)}, as auth.jwt.jwks[${previous}] does (perhaps inherited from auth.jwt.issuer); one JWK Set per issuer: give each entry its own issuer.`,
+        );
+      }
+      owner.set(issuer, i);
     }
-    if (url.protocol !== 'https:' && !(url.protocol === 'http:' && LOOPBACK_HOSTS.has(url.hostname))) {
-      fail(`${path}.uri is ${describe(entry.uri)}; keys must be fetched over https:// (http:// only on a loopback host).`);
-    }
-    if (entry.issuer !== undefined && (typeof entry.issuer !== 'string' || entry.issuer.length === 0))
-      fail(`${path}.issuer is ${describe(entry.issuer)}; expected a string.`);
-    if (seen.has(entry.issuer)) fail(`${path} repeats the issuer ${describe(entry.issuer ?? '(none)')}; one JWK Set per issuer.`);
-    seen.add(entry.issuer);
-    const algorithms = [...(entry.algorithms ?? ['RS256', 'PS256', 'ES256', 'EdDSA'])];
-    if (algorithms.length === 0 || algorithms.some((alg) => !JWKS_ALGORITHMS.has(alg))) {
-      fail(`${path}.algorithms is ${describe(entry.algorithms)}; expected asymmetric algorithms among ${[...JWKS_ALGORITHMS].join(', ')} (never HS* or none).`);
-    }
-    const getKey = createRemoteJWKSet(url, {
-      cacheMaxAge: parseCoarseDuration(entry.cacheMaxAge ?? '10m', `${path}.cacheMaxAge`),
-      cooldownDuration: parseCoarseDuration(entry.cooldown ?? '30s', `${path}.cooldown`),
-      timeoutDuration: parseCoarseDuration(entry.timeout ?? '5s', `${path}.timeout`),
-    });
-    return {
-      uri: url.href,
-      issuer: entry.issuer,
-      audience: entry.audience === undefined ? audience : toStringList(entry.audience, `${path}.audience`),
-      algorithms: algorithms as JwksAlgorithm[],
-      getKey,
-    };
+    return normalized;
   });
 }
+
+const DEFAULT_ROLES_PATHS: readonly CompiledClaimPath[] = [{ name: 'roles', segments: ['roles'] }];
+const DEFAULT_SCOPES_PATHS: readonly CompiledClaimPath[] = [{ name: 'scope', segments: ['scope'] }];
 
 function normalizeJwt(options: JwtAuthOptions): NormalizedJwtOptions {
   if (!isPlainObject(options)) fail(`auth.jwt is ${describe(options)}; expected an object.`);
   assertKnownKeys(options, JWT_KEYS, 'auth.jwt');
   const audience = toStringList(options.audience, 'auth.jwt.audience');
-  const jwks = normalizeJwks(options.jwks, audience);
+  const issuer = toStringList(options.issuer, 'auth.jwt.issuer');
+  const rolesPaths = claimPaths(options.rolesClaim, DEFAULT_ROLES_PATHS, 'auth.jwt.rolesClaim');
+  const scopesPaths = claimPaths(options.scopesClaim, DEFAULT_SCOPES_PATHS, 'auth.jwt.scopesClaim');
+  const jwks = normalizeJwks(options.jwks, { issuer, audience, rolesPaths, scopesPaths });
   const localKey = options.secret !== undefined || options.publicKey !== undefined || jwks.length === 0;
   const { key, algorithms } = localKey ? importVerifyKey(options) : { key: undefined, algorithms: [] as JwtAlgorithm[] };
   const clockTolerance = parseCoarseDuration(options.clockTolerance ?? 0, 'auth.jwt.clockTolerance');
@@ -362,12 +477,14 @@ function normalizeJwt(options: JwtAuthOptions): NormalizedJwtOptions {
     cache,
     signKey: key === undefined ? undefined : importSignKey(options, key),
     algorithms,
-    issuer: toStringList(options.issuer, 'auth.jwt.issuer'),
+    issuer,
     audience,
     clockToleranceSeconds: Math.floor(clockTolerance / 1000),
     maxTokenLength: positiveInteger(options.maxTokenLength, 8192, 'auth.jwt.maxTokenLength', 65_536),
-    rolesClaim: claimName(options.rolesClaim, 'roles', 'auth.jwt.rolesClaim'),
-    scopesClaim: claimName(options.scopesClaim, 'scope', 'auth.jwt.scopesClaim'),
+    rolesClaim: (rolesPaths[0] as CompiledClaimPath).name,
+    scopesClaim: (scopesPaths[0] as CompiledClaimPath).name,
+    rolesPaths,
+    scopesPaths,
     accessTokenTtlSeconds: Math.floor(ttl / 1000),
     validate: options.validate,
   };

@@ -22,6 +22,7 @@ import { createPrincipal } from './principal.factory.js';
 import type { AuthScheme, Principal } from './principal.interface.js';
 import { runStrategy } from './strategy.runner.js';
 import { StrategyRegistry } from './strategy.registry.js';
+import { JwksKeys } from './jwks-keys.service.js';
 
 /** What happened to one scheme's credential on a request that failed authentication. */
 export interface SchemeFailure {
@@ -53,9 +54,12 @@ export class Authenticator {
     private readonly events: SecurityEvents,
     @Optional() @Inject(AUTH_ATTEMPT_GATE) private readonly gate?: AuthAttemptGate,
     @Optional() @Inject(TOKEN_REVOCATION_CHECK) revocation?: TokenRevocationCheck,
+    @Optional() jwksKeys?: JwksKeys,
   ) {
     const jwt = options.auth.jwt;
     this.tokenCache = jwt?.cache ? new VerifiedTokenCache(jwt.cache.maxEntries, jwt.cache.maxAgeMs, jwt.clockToleranceSeconds * 1000) : undefined;
+    // A JWKS key removed or revoked: tokens it verified must not outlive it in the cache.
+    jwksKeys?.onKeysRemoved(() => this.tokenCache?.clear());
     this.revocation = options.tokens ? revocation : undefined;
   }
 

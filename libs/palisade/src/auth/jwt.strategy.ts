@@ -1,7 +1,8 @@
 import { PassportStrategy } from '@nestjs/passport';
 import { Strategy as PassportJwtStrategy, type StrategyOptionsWithRequest } from 'passport-jwt';
 import type { HttpRequestLike } from '../common/http-context.js';
-import type { NormalizedJwtOptions } from './auth-options.normalizer.js';
+import type { ClaimMapping, NormalizedJwtOptions } from './auth-options.normalizer.js';
+import { readClaim, type CompiledClaimPath } from './claim-path.js';
 import { cachedCredentials } from './credentials.js';
 import { CredentialRejectedError } from './credential-rejected.error.js';
 import type { PrincipalInit } from './principal.interface.js';
@@ -34,17 +35,52 @@ function claimList(value: unknown, spaceSeparated: boolean, claim: string): read
   return list as string[];
 }
 
+/** Reads and merges the lists at `paths`; undefined when every claim is absent. */
+function claimLists(claims: Readonly<Record<string, unknown>>, paths: readonly CompiledClaimPath[], spaceSeparated: boolean): readonly string[] | undefined {
+  let merged: string[] | undefined;
+  for (const path of paths) {
+    const list = claimList(readClaim(claims, path), spaceSeparated, path.name);
+    if (list === undefined) continue;
+    merged = merged === undefined ? [...list] : [...new Set([...merged, ...list])];
+  }
+  if (merged !== undefined && merged.length > MAX_LIST_ENTRIES) throw new CredentialRejectedError('invalid', 'role or scope claims hold too many entries');
+  return merged;
+}
+
+function numericDate(claims: Readonly<Record<string, unknown>>, claim: 'exp' | 'nbf' | 'iat'): number | undefined {
+  const value = claims[claim];
+  if (value === undefined) return undefined;
+  if (typeof value !== 'number' || !Number.isFinite(value)) throw new CredentialRejectedError('invalid', `claim ${claim} is not a number of seconds`);
+  return value;
+}
+
+/**
+ * Refuses time claims that cannot be true beyond the clock tolerance: an `iat` in the future, an
+ * `nbf` or an `iat` after `exp`, a value that is not a finite number. (`exp` and `nbf` against the
+ * clock are the verifier's job.)
+ */
+function assertPlausibleTimes(claims: Readonly<Record<string, unknown>>, toleranceSeconds: number): void {
+  const exp = numericDate(claims, 'exp');
+  if (exp === undefined) throw new CredentialRejectedError('invalid', 'token has no exp claim');
+  const nbf = numericDate(claims, 'nbf');
+  const iat = numericDate(claims, 'iat');
+  if (nbf !== undefined && nbf >= exp) throw new CredentialRejectedError('invalid', 'token nbf is not before its exp');
+  if (iat !== undefined && iat >= exp) throw new CredentialRejectedError('invalid', 'token iat is not before its exp');
+  if (iat !== undefined && iat > Date.now() / 1000 + toleranceSeconds) throw new CredentialRejectedError('invalid', 'token iat is in the future');
+}
+
 /**
  * The checks applied to every verified token, whoever verified it (passport-jwt for local keys,
- * jose for JWKS): `crit` refused, `exp` and `sub` required, well-typed role and scope claims, the
- * revocation deny-list, then the optional `validate` hook. `requireJti` (the local key's tokens,
- * with revocation on) refuses a token without a `jti`: it could not be revoked.
+ * jose for JWKS): `crit` refused, `exp` and `sub` required, time claims that cannot be true
+ * refused, well-typed role and scope claims (names or paths, see `ClaimPath`), the revocation
+ * deny-list, then the optional `validate` hook. `requireJti` (the local key's tokens, with
+ * revocation on) refuses a token without a `jti`: it could not be revoked.
  * @internal
  */
 export async function principalFromVerifiedToken(
   header: Record<string, unknown>,
   payload: unknown,
-  options: Pick<NormalizedJwtOptions, 'rolesClaim' | 'scopesClaim' | 'validate'>,
+  options: ClaimMapping & Pick<NormalizedJwtOptions, 'validate' | 'clockToleranceSeconds'>,
   request: HttpRequestLike,
   revocation: TokenRevocationCheck | undefined,
   requireJti = false,
@@ -56,14 +92,13 @@ export async function principalFromVerifiedToken(
     throw new CredentialRejectedError('invalid', 'token payload is not a JSON object');
   }
   const claims = payload as Record<string, unknown>;
-  if (typeof claims.exp !== 'number') throw new CredentialRejectedError('invalid', 'token has no exp claim');
+  assertPlausibleTimes(claims, options.clockToleranceSeconds);
   const sub = claims.sub;
   if (typeof sub !== 'string' || sub.length === 0 || sub.length > MAX_ENTRY_LENGTH) {
     throw new CredentialRejectedError('invalid', 'token has no usable sub claim');
   }
-  const { rolesClaim, scopesClaim } = options;
-  const roles = claimList(claims[rolesClaim], false, rolesClaim) ?? [];
-  const scopes = claimList(claims[scopesClaim], true, scopesClaim) ?? claimList(claims.scp, true, 'scp') ?? [];
+  const roles = claimLists(claims, options.rolesPaths, false) ?? [];
+  const scopes = claimLists(claims, options.scopesPaths, true) ?? claimList(claims.scp, true, 'scp') ?? [];
   const jti = claims.jti;
   if (requireJti && revocation && (typeof jti !== 'string' || jti.length === 0 || jti.length > MAX_ENTRY_LENGTH)) {
     // Revocation is on: a token without a jti could not be revoked, and a logout would not hold.

@@ -4,6 +4,7 @@ import { PALISADE_OPTIONS } from '../common/palisade.constants.js';
 import type { NormalizedPalisadeOptions } from '../common/palisade-options.normalizer.js';
 import { ApiKeyStrategy } from './api-key.strategy.js';
 import { BasicStrategy } from './basic.strategy.js';
+import { JwksKeys } from './jwks-keys.service.js';
 import { JwksStrategy } from './jwks.strategy.js';
 import { JwtStrategy } from './jwt.strategy.js';
 import { cachedCredentials } from './credentials.js';
@@ -19,12 +20,15 @@ import { TOKEN_REVOCATION_CHECK, type TokenRevocationCheck } from './token-revoc
 @Injectable()
 export class StrategyRegistry {
   private readonly strategies = new Map<AuthScheme, Strategy>();
-  /** JWKS issuers: by expected `iss`, and the one without an issuer (if any). */
-  private readonly jwksByIssuer = new Map<string, Strategy>();
-  private jwksAnyIssuer: Strategy | undefined;
+  /** JWKS issuers by expected `iss` (every entry has at least one), with the algorithms they take. */
+  private readonly jwksByIssuer = new Map<string, { strategy: Strategy; algorithms: ReadonlySet<string> }>();
   private localAlgorithms: ReadonlySet<string> = new Set();
 
-  constructor(@Inject(PALISADE_OPTIONS) options: NormalizedPalisadeOptions, @Optional() @Inject(TOKEN_REVOCATION_CHECK) revocation?: TokenRevocationCheck) {
+  constructor(
+    @Inject(PALISADE_OPTIONS) options: NormalizedPalisadeOptions,
+    jwksKeys: JwksKeys,
+    @Optional() @Inject(TOKEN_REVOCATION_CHECK) revocation?: TokenRevocationCheck,
+  ) {
     const { jwt, apiKey, basic } = options.auth;
     const check = options.tokens ? revocation : undefined;
     if (jwt?.verifyKey) {
@@ -32,32 +36,37 @@ export class StrategyRegistry {
       this.localAlgorithms = new Set(jwt.algorithms);
     }
     for (const issuer of jwt?.jwks ?? []) {
-      const strategy = new JwksStrategy(issuer, jwt as NonNullable<typeof jwt>, check) as unknown as Strategy;
-      if (issuer.issuer === undefined) this.jwksAnyIssuer = strategy;
-      else this.jwksByIssuer.set(issuer.issuer, strategy);
+      const strategy = new JwksStrategy(
+        issuer,
+        jwksKeys.keySetOf(issuer),
+        jwt as NonNullable<typeof jwt>,
+        jwt?.maxTokenLength ?? 0,
+        check,
+      ) as unknown as Strategy;
+      const algorithms = new Set<string>(issuer.algorithms);
+      for (const iss of issuer.issuers) this.jwksByIssuer.set(iss, { strategy, algorithms });
     }
     if (apiKey) this.strategies.set('api-key', new ApiKeyStrategy(apiKey) as unknown as Strategy);
     if (basic) this.strategies.set('basic', new BasicStrategy(basic) as unknown as Strategy);
   }
 
   /**
-   * The strategy for `scheme` on this request. A bearer token goes to the JWKS issuer named by its
-   * (unverified) `iss`, else to the local key when its `alg` is one the local key takes, else to
-   * the issuer-less JWKS entry. The choice only selects the verifier; the verifier checks all.
+   * The strategy for `scheme` on this request. A bearer token goes to the JWKS entry expecting its
+   * (unverified) `iss` when that entry takes its `alg`; else to the local key (which may share the
+   * issuer, as the demo's does); else to that JWKS entry or the first one, to be refused. The
+   * choice only selects the verifier; the verifier checks everything.
    */
   get(scheme: AuthScheme, request?: HttpRequestLike): Strategy | undefined {
-    if (scheme !== 'jwt' || (this.jwksByIssuer.size === 0 && this.jwksAnyIssuer === undefined) || request === undefined) {
+    if (scheme !== 'jwt' || this.jwksByIssuer.size === 0 || request === undefined) {
       return this.strategies.get(scheme);
     }
     const token = cachedCredentials(request)?.authCredential ?? '';
     const { alg, iss } = peek(token);
-    if (typeof iss === 'string') {
-      const byIssuer = this.jwksByIssuer.get(iss);
-      if (byIssuer) return byIssuer;
-    }
+    const byIssuer = typeof iss === 'string' ? this.jwksByIssuer.get(iss) : undefined;
+    if (byIssuer && typeof alg === 'string' && byIssuer.algorithms.has(alg)) return byIssuer.strategy;
     const local = this.strategies.get('jwt');
     if (local && typeof alg === 'string' && this.localAlgorithms.has(alg)) return local;
-    return this.jwksAnyIssuer ?? local ?? this.jwksByIssuer.values().next().value;
+    return byIssuer?.strategy ?? local ?? this.jwksByIssuer.values().next().value?.strategy;
   }
 }
 

@@ -47,4 +47,9 @@ export class VerifiedTokenCache {
   delete(token: string): void {
     this.entries.delete(token);
   }
+
+  /** Forgets every token (a signing key was removed or revoked). */
+  clear(): void {
+    this.entries.clear();
+  }
 }

@@ -83,6 +83,14 @@ function insecureSettings(
       message: 'JWT audience is not checked; a token minted for another service is accepted. Set auth.jwt.audience (RFC 8725 §3.9).',
     });
   }
+  for (const [i, entry] of (auth.jwt?.jwks ?? []).entries()) {
+    if (entry.audience === undefined) {
+      warnings.push({
+        option: `auth.jwt.jwks[${i}].audience`,
+        message: `Tokens of ${entry.issuers.join(', ')} are accepted whatever their audience: an ID token or a token minted for another API gets in. Set auth.jwt.audience or auth.jwt.jwks[${i}].audience (RFC 8725 §3.9).`,
+      });
+    }
+  }
   if (auth.jwt && auth.jwt.clockToleranceSeconds > 60) {
     warnings.push({
       option: 'auth.jwt.clockTolerance',

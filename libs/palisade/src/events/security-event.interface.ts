@@ -1,4 +1,5 @@
 import type { AuthScheme } from '../auth/principal.interface.js';
+import type { JwksFetchCause } from '../auth/remote-key-set.js';
 
 /** Fields every security event carries. Never a secret: credentials appear only as fingerprints. */
 export interface SecurityEventBase {
@@ -77,6 +78,37 @@ export interface StoreUnavailableEvent extends SecurityEventBase {
   readonly policy?: 'fail-open' | 'fail-closed';
 }
 
+/**
+ * Fetching an identity provider's JWK Set failed: `warning`, or `critical` when no usable key is
+ * left (its tokens are refused until a fetch succeeds).
+ */
+export interface JwksFetchFailedEvent extends SecurityEventBase {
+  readonly type: 'jwks.fetch.failed';
+  /** The JWK Set URL. */
+  readonly uri: string;
+  /** An HTTP `status` other than 200, a `timeout`, a `network` error, an `invalid-body`, an `empty-set`. */
+  readonly cause: JwksFetchCause;
+  /** The HTTP status, when `cause` is `status`. */
+  readonly status?: number;
+  /** Failed fetches in a row, this one included. */
+  readonly consecutiveFailures: number;
+  /** Whether cached keys (fresh, or stale within `staleIfError`) still verify tokens. */
+  readonly keysUsable: boolean;
+  /** Milliseconds until the next fetch may be attempted. */
+  readonly retryInMs: number;
+}
+
+/** A JWK Set fetch succeeded after failures (`info`). */
+export interface JwksFetchRecoveredEvent extends SecurityEventBase {
+  readonly type: 'jwks.fetch.recovered';
+  /** The JWK Set URL. */
+  readonly uri: string;
+  /** Failed fetches in a row before this success. */
+  readonly consecutiveFailures: number;
+  /** Milliseconds since the first of those failures. */
+  readonly downMs: number;
+}
+
 /** An insecure but allowed configuration, reported at startup. */
 export interface InsecureConfigurationEvent extends SecurityEventBase {
   readonly type: 'configuration.insecure';
@@ -94,6 +126,8 @@ export type SecurityEvent =
   | RefreshTokenReusedEvent
   | TokenRevokedEvent
   | StoreUnavailableEvent
+  | JwksFetchFailedEvent
+  | JwksFetchRecoveredEvent
   | InsecureConfigurationEvent;
 
 /** The event types, for filters. */

@@ -21,6 +21,8 @@ const DEFAULT_SEVERITY: Readonly<Record<SecurityEvent['type'], SecurityEvent['se
   'token.revoked': 'info',
   'store.unavailable': 'critical',
   'store.recovered': 'info',
+  'jwks.fetch.failed': 'warning',
+  'jwks.fetch.recovered': 'info',
   'configuration.insecure': 'warning',
 };
 
