@@ -32,6 +32,8 @@ export interface Handshake {
 export interface SocketClient {
   /** Sends `event` with `data` and resolves with the next event received (a reply or `exception`). */
   request(event: string, data?: unknown): Promise<SocketEvent>;
+  /** Sends `event` `count` times without waiting, then resolves with the next `count` events received. */
+  burst(event: string, count: number): Promise<SocketEvent[]>;
   close(): Promise<void>;
 }
 
@@ -103,6 +105,13 @@ function connectIo(port: number, headers: Record<string, string>, token: string 
       socket.emit(event, data);
       return inbox.next(event);
     },
+    async burst(event, count) {
+      for (let i = 0; i < count; i++) socket.emit(event);
+      const events: SocketEvent[] = [];
+      // oxlint-disable-next-line no-await-in-loop -- the events arrive in order, one at a time
+      for (let i = 0; i < count; i++) events.push(await inbox.next(event));
+      return events;
+    },
     close() {
       socket.disconnect();
       return Promise.resolve();
@@ -126,6 +135,13 @@ function connectWs(port: number, headers: Record<string, string>, token: string 
     request(event, data) {
       socket.send(JSON.stringify({ event, data }));
       return inbox.next(event);
+    },
+    async burst(event, count) {
+      for (let i = 0; i < count; i++) socket.send(JSON.stringify({ event }));
+      const events: SocketEvent[] = [];
+      // oxlint-disable-next-line no-await-in-loop -- the events arrive in order, one at a time
+      for (let i = 0; i < count; i++) events.push(await inbox.next(event));
+      return events;
     },
     close() {
       if (socket.readyState === WebSocket.CLOSED) return Promise.resolve();

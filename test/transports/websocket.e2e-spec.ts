@@ -165,6 +165,12 @@ describe.each(COMBINATIONS)('WebSocket gateways behind the global guards (%s on 
     expect(await socket.request('me')).toEqual({ event: 'me', data: { id: 'alice', scheme: 'jwt', roles: ['user'] } });
   });
 
+  it('@CurrentUser() returns the principal to each of several identical messages in flight at once', async () => {
+    const socket = await withBearer(accessToken({ sub: 'bob', roles: ['user'] }));
+    const me = { event: 'me', data: { id: 'bob', scheme: 'jwt', roles: ['user'] } };
+    expect(await socket.burst('me', 20)).toEqual(Array.from({ length: 20 }, () => me));
+  });
+
   it('a bad token in the handshake is UNAUTHENTICATED with the fixed message, and the handler never runs', async () => {
     const before = gateway.calls.me ?? 0;
     const socket = await clients.connect(app, { authorization: 'Bearer not.a.token' });
