@@ -166,12 +166,12 @@ describe.each(ADAPTERS)('option validation on %s', (adapter) => {
       [
         'a JWKS entry written { url, iss }',
         { auth: { jwt: { jwks: [{ url: 'https://id.example.com/jwks.json', iss: 'https://id.example.com' }] } } },
-        'PalisadeModule: unknown option auth.jwt.jwks[0].url; did you mean auth.jwt.jwks[0].uri? Known options of auth.jwt.jwks[0]: uri, issuer, audience, algorithms, cacheMaxAge, cooldown, timeout.',
+        'PalisadeModule: unknown option auth.jwt.jwks[0].url; did you mean auth.jwt.jwks[0].uri? Known options of auth.jwt.jwks[0]: uri, issuer, audience, algorithms, profile, typ, requiredClaims, allowedClients, rolesClaim, scopesClaim, cacheMaxAge, cooldown, maxBackoff, staleIfError, timeout.',
       ],
       [
         'a JWKS entry with iss for issuer',
         { auth: { jwt: { jwks: [{ uri: 'https://id.example.com/jwks.json', iss: 'https://id.example.com' }] } } },
-        'PalisadeModule: unknown option auth.jwt.jwks[0].iss; did you mean auth.jwt.jwks[0].issuer? Known options of auth.jwt.jwks[0]: uri, issuer, audience, algorithms, cacheMaxAge, cooldown, timeout.',
+        'PalisadeModule: unknown option auth.jwt.jwks[0].iss; did you mean auth.jwt.jwks[0].issuer? Known options of auth.jwt.jwks[0]: uri, issuer, audience, algorithms, profile, typ, requiredClaims, allowedClients, rolesClaim, scopesClaim, cacheMaxAge, cooldown, maxBackoff, staleIfError, timeout.',
       ],
       [
         'auth.jwt (a jsonwebtoken option)',
@@ -324,7 +324,7 @@ describe.each(ADAPTERS)('option validation on %s', (adapter) => {
       ],
       [
         'auth.jwt.jwks[i].cooldown',
-        { auth: { jwt: { jwks: [{ uri: 'https://id.example.com/jwks.json', cooldown: 30 }] } } },
+        { auth: { jwt: { jwks: [{ uri: 'https://id.example.com/jwks.json', issuer: 'https://id.example.com', cooldown: 30 }] } } },
         "PalisadeModule: auth.jwt.jwks[0].cooldown is 30, which is 30 ms: numeric durations in Palisade are milliseconds, as in @nestjs/throttler. For 30 seconds write 30_000 or '30s'; if 30 ms is really meant, write '30ms'.",
       ],
     ])('%s', async (_name, options, message) => {

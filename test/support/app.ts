@@ -9,17 +9,20 @@ import request from 'supertest';
 export const ADAPTERS = ['express', 'fastify'] as const;
 export type AdapterName = (typeof ADAPTERS)[number];
 
+/** Configures an app between its creation and `init()` (e.g. `app.useWebSocketAdapter(...)`, which must precede `init()`). */
+export type BeforeInit = (app: INestApplication) => void | Promise<void>;
+
 /**
  * Boots a real Nest app from `metadata` on the given adapter, listening on an ephemeral loopback
  * port, and returns it with a supertest agent bound to it. Silent unless a `logger` is given (it
- * then records everything, from compilation on). `prepare` runs on the created app before
- * `init()` (e.g. `app.useGlobalGuards(...)`, `app.connectMicroservice(...)`).
+ * then records everything, from compilation on). `beforeInit` runs on the app before `init()` (a WebSocket adapter, `app.useGlobalGuards(...)`,
+ * `app.connectMicroservice(...)`).
  */
 export async function bootApp(
   adapter: AdapterName,
   metadata: ModuleMetadata,
   logger: LoggerService | false = false,
-  prepare?: (app: INestApplication) => void | Promise<void>,
+  beforeInit?: BeforeInit,
 ): Promise<{ app: INestApplication; http: ReturnType<typeof request> }> {
   const builder = Test.createTestingModule(metadata);
   const moduleRef = await (logger === false ? builder : builder.setLogger(logger)).compile();
@@ -31,7 +34,7 @@ export async function bootApp(
     express.disable('x-powered-by');
     app = express;
   }
-  await prepare?.(app);
+  await beforeInit?.(app);
   await app.init();
   if (adapter === 'fastify') await (app as NestFastifyApplication).getHttpAdapter().getInstance().ready();
   await app.listen(0, '127.0.0.1');

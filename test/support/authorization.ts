@@ -4,7 +4,7 @@ import { ExpressAdapter } from '@nestjs/platform-express';
 import { FastifyAdapter } from '@nestjs/platform-fastify';
 import type { Response } from 'supertest';
 import { expect } from 'vitest';
-import type { AdapterName } from './app.js';
+import type { AdapterName, BeforeInit } from './app.js';
 import { signToken } from './tokens.js';
 
 /** Messages of Palisade's 403 bodies. */
@@ -48,15 +48,14 @@ export function expectForbidden(res: Pick<Response, 'status' | 'body' | 'headers
 /**
  * Compiles and initialises an app that is expected not to start, and returns the error it refused
  * with (from option validation at compile time, or from route resolution at bootstrap). Fails the
- * test when the app starts. `prepare` runs on the created app before `init()` (e.g. to call
- * `app.useGlobalGuards(...)` or `app.connectMicroservice(...)`).
+ * test when the app starts. `beforeInit` configures the app before `init()` (a WebSocket adapter, global guards, a microservice).
  */
-export async function startupError(adapter: AdapterName, metadata: ModuleMetadata, prepare?: (app: INestApplication) => void | Promise<void>): Promise<Error> {
+export async function startupError(adapter: AdapterName, metadata: ModuleMetadata, beforeInit?: BeforeInit): Promise<Error> {
   let app: INestApplication | undefined;
   try {
     const moduleRef = await Test.createTestingModule(metadata).compile();
     app = moduleRef.createNestApplication(adapter === 'fastify' ? new FastifyAdapter() : new ExpressAdapter(), { logger: false });
-    await prepare?.(app);
+    await beforeInit?.(app);
     await app.init();
   } catch (error) {
     await app?.close().catch(() => undefined);

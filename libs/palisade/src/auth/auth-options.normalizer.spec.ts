@@ -249,9 +249,9 @@ describe('normalizeAuthOptions: auth.jwt refusals', () => {
       "auth.jwt.accessTokenTtl is 900, which is 900 ms: numeric durations in Palisade are milliseconds, as in @nestjs/throttler. For 900 seconds write 900_000 or '900s'",
     ],
     [{ jwt: { secret: SECRET, cache: { maxAge: 60 } } }, 'auth.jwt.cache.maxAge is 60, which is 60 ms'],
-    [{ jwt: { jwks: [{ uri: 'https://id.example.com/jwks', cacheMaxAge: 600 }] } }, 'auth.jwt.jwks[0].cacheMaxAge is 600, which is 600 ms'],
+    [{ jwt: { jwks: [{ uri: 'https://id.example.com/jwks', issuer: 'https://id.example.com', cacheMaxAge: 600 }] } }, 'auth.jwt.jwks[0].cacheMaxAge is 600, which is 600 ms'],
     [
-      { jwt: { jwks: [{ uri: 'https://id.example.com/jwks', timeout: 5 }] } },
+      { jwt: { jwks: [{ uri: 'https://id.example.com/jwks', issuer: 'https://id.example.com', timeout: 5 }] } },
       "auth.jwt.jwks[0].timeout is 5, which is 5 ms: numeric durations in Palisade are milliseconds, as in @nestjs/throttler. For 5 seconds write 5_000 or '5s'; if 5 ms is really meant, write '5ms'.",
     ],
   ])('refuses a numeric duration under one second (seconds meant as milliseconds): %j', (options, message) => {
@@ -476,7 +476,7 @@ describe('normalizeAuthOptions: auth.jwt.jwks entries', () => {
 
   it('refuses unknown entry keys, bad timings and staleIfError beyond 7 days, naming the option', () => {
     expect(refusal({ jwt: { jwks: [{ uri, issuer: 'i', cacheMaxAgeSeconds: 5 }] } })).toMatch(
-      /^PalisadeModule: auth\.jwt\.jwks\[0\] has the unknown option 'cacheMaxAgeSeconds'; known options: uri, issuer, /,
+      /^PalisadeModule: unknown option auth\.jwt\.jwks\[0\]\.cacheMaxAgeSeconds; did you mean auth\.jwt\.jwks\[0\]\.cacheMaxAge\? Known options of auth\.jwt\.jwks\[0\]: uri, issuer, /,
     );
     expect(refusal({ jwt: { jwks: [{ uri, issuer: 'i', cooldown: 0 }] } })).toBe(
       "PalisadeModule: auth.jwt.jwks[0].cooldown is 0; expected a positive duration such as '30s'.",

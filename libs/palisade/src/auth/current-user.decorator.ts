@@ -1,6 +1,6 @@
 import { createParamDecorator, type ExecutionContext } from '@nestjs/common';
 import type { Principal } from './principal.interface.js';
-import { requestOf } from '../transport/invocation.js';
+import { judgedRequestOf } from '../transport/invocation.js';
 
 /**
  * Injects the authenticated {@link Principal} (or `undefined` on a public or optional handler
@@ -12,5 +12,5 @@ import { requestOf } from '../transport/invocation.js';
  * \@SubscribeMessage('ping') ping(\@CurrentUser() user: Principal) { … }
  */
 export const CurrentUser = createParamDecorator((_data: unknown, context: ExecutionContext): Principal | undefined => {
-  return requestOf(context)?.user as Principal | undefined;
+  return judgedRequestOf(context)?.user as Principal | undefined;
 });

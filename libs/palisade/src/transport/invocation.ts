@@ -34,8 +34,55 @@ export function requestOf(context: ExecutionContext): HttpRequestLike | undefine
   if (view === undefined) {
     view = (type === 'graphql' ? graphQLRequestOf(args) : type === 'ws' ? socketRequestOf(args) : undefined) ?? null;
     views.set(args, view);
+    if (type === 'ws' && view !== null) rememberSocketCall(args, view);
   }
   return view ?? undefined;
+}
+
+/**
+ * Nest hands a parameter decorator a copy of a WebSocket call's arguments (`[client, data, …,
+ * pattern]`), not the array the guards judged: the views of a socket's recent calls, found again by
+ * their elements. Bounded per socket; released with the socket.
+ */
+const socketCalls = new WeakMap<object, { readonly args: readonly unknown[]; readonly view: HttpRequestLike }[]>();
+/** Calls of one socket whose views a handler's parameters can still find (in flight at once). */
+const RECENT_SOCKET_CALLS = 16;
+
+function rememberSocketCall(args: unknown[], view: HttpRequestLike): void {
+  const client = args[0];
+  if (typeof client !== 'object' || client === null) return;
+  let recent = socketCalls.get(client);
+  if (!recent) socketCalls.set(client, (recent = []));
+  recent.push({ args, view });
+  if (recent.length > RECENT_SOCKET_CALLS) recent.shift();
+}
+
+function sameElements(a: readonly unknown[], b: readonly unknown[]): boolean {
+  return a.length === b.length && a.every((value, i) => value === b[i]);
+}
+
+/**
+ * The request a handler's parameter (`@CurrentUser()`) reads: the one the guards judged the call on.
+ * For a WebSocket message, the view of the socket's most recent call with the same elements (one
+ * that authenticated first: identical messages in flight share the socket's handshake credentials).
+ * Never creates a view the guards would then share.
+ * @internal
+ */
+export function judgedRequestOf(context: ExecutionContext): HttpRequestLike | undefined {
+  if (context.getType<string>() !== 'ws') return requestOf(context);
+  const args = context.getArgs();
+  const known = views.get(args);
+  if (known !== undefined) return known ?? undefined;
+  const client = args[0];
+  const recent = typeof client === 'object' && client !== null ? socketCalls.get(client) : undefined;
+  let match: HttpRequestLike | undefined;
+  for (let i = (recent?.length ?? 0) - 1; i >= 0; i--) {
+    const call = recent?.[i];
+    if (!call || !sameElements(call.args, args)) continue;
+    if (call.view.user !== undefined) return call.view;
+    match ??= call.view;
+  }
+  return match ?? requestOf(context);
 }
 
 /** The HTTP response of a call whose headers Palisade may write (HTTP routes only). @internal */
