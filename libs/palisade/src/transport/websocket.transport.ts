@@ -45,12 +45,14 @@ function fromSocketIo(handshake: SocketIoHandshake, request: IncomingMessage | u
   const headers: IncomingHttpHeaders = { ...handshake.headers };
   const rawHeaders = request?.rawHeaders ? [...request.rawHeaders] : undefined;
   // Browsers cannot set headers on a WebSocket: socket.io's `auth: { token }` stands for a bearer
-  // token. Sent beside an Authorization header, it counts as a second one (refused as ambiguous).
+  // token. It joins the raw headers too, where the credential parser counts Authorization headers:
+  // alone it is the one header; sent beside an Authorization header, it is a second one (refused as
+  // ambiguous).
   const token = handshake.auth?.token;
   if (typeof token === 'string') {
     const value = BEARER.test(token) ? token : `Bearer ${token}`;
     if (headers.authorization === undefined) headers.authorization = value;
-    else rawHeaders?.push('authorization', value);
+    rawHeaders?.push('authorization', value);
   }
   return { headers, rawHeaders, socket: { remoteAddress: handshake.address ?? request?.socket?.remoteAddress, encrypted: handshake.secure === true } };
 }
