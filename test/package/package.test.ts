@@ -1,8 +1,9 @@
 /**
  * Proves `@palisade/nest` works as published: builds and packs the library, installs the tarball
  * in a fresh ESM project and a fresh CommonJS project (outside the repository, so nothing resolves
- * to the workspace), boots an app there in plain JavaScript, and type-checks a consumer against the
- * packed declarations.
+ * to the workspace), boots an app there in plain JavaScript, type-checks a consumer against the
+ * packed declarations, then adds the GraphQL and WebSocket packages to the ESM project and boots
+ * an app with a resolver and a socket.io gateway there.
  */
 import { copyFile, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -17,6 +18,25 @@ const TSC = join(REPO_ROOT, 'node_modules', 'typescript', 'bin', 'tsc');
 
 /** Besides the library's required peers, a consumer needs an HTTP platform. */
 const PLATFORM = '@nestjs/platform-express';
+
+/**
+ * What the transports consumer (fixtures/transports.mjs) needs besides the library and its required
+ * peers: GraphQL over Apollo (Express), socket.io gateways and their client, and the `ws` adapter
+ * that `@palisade/nest/ws` extends. Installed in the ESM project only, after its type checks (which
+ * must see only the library's declared dependencies).
+ */
+const TRANSPORT_PACKAGES = [
+  '@nestjs/graphql',
+  '@nestjs/apollo',
+  '@apollo/server',
+  'graphql',
+  '@as-integrations/express5',
+  '@nestjs/websockets',
+  '@nestjs/platform-socket.io',
+  'socket.io-client',
+  '@nestjs/platform-ws',
+  'ws',
+];
 
 const INSTALL_FLAGS = ['--prefer-offline', '--no-audit', '--no-fund', '--loglevel=error'];
 const INSTALL_TIMEOUT_MS = 180_000;
@@ -65,6 +85,19 @@ interface ConsumerReport {
   internalImport: string;
 }
 
+/** What a GraphQL reply and a socket.io message came to (fixtures/transports.mjs). */
+interface GraphQLOutcome {
+  status: number;
+  data: Record<string, unknown> | null;
+  errors: { message: string; code: unknown }[];
+}
+type SocketOutcome = { answer: unknown } | { exception: unknown };
+interface TransportsReport {
+  graphql: { anonymous: GraphQLOutcome; user: GraphQLOutcome; admin: GraphQLOutcome; open: GraphQLOutcome };
+  socket: { anonymous: SocketOutcome; user: SocketOutcome; admin: SocketOutcome; twice: SocketOutcome };
+  wsEntry: boolean | string;
+}
+
 /** The consumer projects, by module format: their directory and entry file. */
 const FORMATS = {
   esm: { type: 'module', entry: 'consumer.mjs' },
@@ -77,7 +110,7 @@ describe('@palisade/nest as published', () => {
   let tarball: string;
   let tarballFiles: string[];
   const projects = new Map<Format, string>();
-  const runs = new Map<Format, Promise<CommandResult>>();
+  const runs = new Map<Format | 'transports', Promise<CommandResult>>();
 
   beforeAll(async () => {
     work = await mkdtemp(join(tmpdir(), 'palisade-package-'));
@@ -219,6 +252,58 @@ describe('@palisade/nest as published', () => {
     it('are self-contained: they type-check with skipLibCheck off and only the declared dependencies installed', async () => {
       const result = await typeCheck('tsconfig.strict-lib.json', false);
       expect({ code: result.code, diagnostics: result.stdout + result.stderr }).toEqual({ code: 0, diagnostics: '' });
+    });
+  });
+
+  // After the type checks: from here on the ESM project also holds the optional transport peers.
+  describe('GraphQL resolvers and socket.io gateways (fixtures/transports.mjs, in the ESM project)', () => {
+    let report: TransportsReport;
+    let result: CommandResult;
+
+    beforeAll(async () => {
+      const dir = project('esm');
+      const env = childEnv();
+      const packages = await Promise.all(TRANSPORT_PACKAGES.map(atRepoVersion));
+      await mustRun('npm', ['install', ...INSTALL_FLAGS, ...packages], { cwd: dir, timeoutMs: INSTALL_TIMEOUT_MS, env });
+      await copyFile(join(FIXTURES, 'transports.mjs'), join(dir, 'transports.mjs'));
+      const running = runCommand(process.execPath, ['transports.mjs'], { cwd: dir, timeoutMs: RUN_TIMEOUT_MS, env });
+      runs.set('transports', running);
+      result = await running;
+      const line = result.stdout.trim().split('\n').at(-1) ?? '';
+      try {
+        report = JSON.parse(line) as TransportsReport;
+      } catch {
+        throw new Error(describeResult('node transports.mjs printed no JSON report', result));
+      }
+    });
+
+    it('packs the @palisade/nest/ws entry point, which resolves in the consumer', () => {
+      expect(tarballFiles).toEqual(expect.arrayContaining(['dist/ws/index.js', 'dist/ws/index.d.ts']));
+      expect(report.wsEntry).toBe(true);
+    });
+
+    it('boots and exits cleanly', () => {
+      expect({ code: result.code, signal: result.signal, stderr: result.stderr }).toEqual({ code: 0, signal: null, stderr: '' });
+    });
+
+    it('judges a schema-first Apollo resolver: UNAUTHENTICATED, FORBIDDEN, then the data; @Public() answers anyone', () => {
+      expect(report.graphql).toEqual({
+        anonymous: { status: 200, data: { secret: null }, errors: [{ message: 'Authentication required', code: 'UNAUTHENTICATED' }] },
+        user: { status: 200, data: { secret: null }, errors: [{ message: 'Insufficient role', code: 'FORBIDDEN' }] },
+        admin: { status: 200, data: { secret: 'the secret' }, errors: [] },
+        open: { status: 200, data: { hello: 'hello' }, errors: [] },
+      });
+    });
+
+    it('judges a socket.io message on the handshake: exception events without the role or with two tokens, the answer with auth.token of an admin', () => {
+      expect(report.socket).toEqual({
+        anonymous: {
+          exception: { status: 'error', statusCode: 401, error: 'Unauthorized', message: 'Authentication required', code: 'UNAUTHENTICATED' },
+        },
+        user: { exception: { status: 'error', statusCode: 403, error: 'Forbidden', message: 'Insufficient role', code: 'FORBIDDEN' } },
+        admin: { answer: { report: 7, for: 'admin' } },
+        twice: { exception: { status: 'error', statusCode: 401, error: 'Unauthorized', message: 'Invalid credentials', code: 'UNAUTHENTICATED' } },
+      });
     });
   });
 });
