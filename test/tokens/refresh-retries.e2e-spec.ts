@@ -9,7 +9,18 @@ import { afterAll, beforeAll, describe, expect, it, type TestContext } from 'vit
 import type { TokensOptions } from '@palisade/nest';
 import { ADAPTERS, bootApp, type AdapterName } from '../support/app.js';
 import { deleteKeysUnder, redisClient, redisPrefix, redisProblem, REDIS_URL, skipOrFail } from '../support/redis.js';
-import { expectInvalidToken, expectRefreshRefused, getWith, login, logout, refresh, rotate, tokenAppModule, untilTokenStoreAnswers, type TokenResponse } from '../support/token-app.js';
+import {
+  expectInvalidToken,
+  expectRefreshRefused,
+  getWith,
+  login,
+  logout,
+  refresh,
+  rotate,
+  tokenAppModule,
+  untilTokenStoreAnswers,
+  type TokenResponse,
+} from '../support/token-app.js';
 
 type Storage = 'memory' | 'redis';
 const STORAGES: readonly Storage[] = ['memory', 'redis'];

@@ -73,7 +73,10 @@ describe('RedisTokenStore (real Redis)', () => {
     const rec = record(Date.now() + DAY);
     await store.saveRefreshToken('fam', 'd0', rec, 'j0', Date.now() + MINUTE);
     expect(await store.rotateRefreshToken('fam', 'd0', rotation('d1', rec, 'j1', Date.now() + MINUTE, 300, 'sealed-1'))).toEqual({ status: 'rotated' });
-    expect(await store.rotateRefreshToken('fam', 'd0', rotation('lost', rec, 'jl', Date.now() + MINUTE, 300, 'other'))).toEqual({ status: 'grace', sealedPair: 'sealed-1' });
+    expect(await store.rotateRefreshToken('fam', 'd0', rotation('lost', rec, 'jl', Date.now() + MINUTE, 300, 'other'))).toEqual({
+      status: 'grace',
+      sealedPair: 'sealed-1',
+    });
     // The grace pair lives in the family's slot, for the period only.
     const graceKey = `${prefix}{fam:fam}:rt:d0:grace`;
     const ttl = await redis.pttl(graceKey);
@@ -172,7 +175,9 @@ describe('RedisTokenStore (real Redis)', () => {
     const rec = record(Date.now() + DAY);
     await store.saveRefreshToken('race', 'digest', rec, 'jti', Date.now() + MINUTE);
     const outcomes = await Promise.all(
-      Array.from({ length: 20 }, (_, i) => (stores[i % stores.length] as RedisTokenStore).rotateRefreshToken('race', 'digest', rotation(`next-${i}`, rec, `j-${i}`, Date.now() + MINUTE))),
+      Array.from({ length: 20 }, (_, i) =>
+        (stores[i % stores.length] as RedisTokenStore).rotateRefreshToken('race', 'digest', rotation(`next-${i}`, rec, `j-${i}`, Date.now() + MINUTE)),
+      ),
     );
     const statuses = outcomes.map((o) => o.status);
     expect(statuses.filter((s) => s === 'rotated')).toHaveLength(1);
@@ -181,14 +186,18 @@ describe('RedisTokenStore (real Redis)', () => {
     expect(statuses.filter((s) => s === 'revoked')).toHaveLength(18);
   });
 
-  it('with a grace period, 20 parallel rotations of one digest → one rotated, 19 grace with the winner\'s sealed pair', async (ctx) => {
+  it("with a grace period, 20 parallel rotations of one digest → one rotated, 19 grace with the winner's sealed pair", async (ctx) => {
     const { store, prefix } = await setup(ctx);
     const stores = [store, ...(await moreStores(ctx, prefix, 4))];
     const rec = record(Date.now() + DAY);
     await store.saveRefreshToken('race', 'digest', rec, 'jti', Date.now() + MINUTE);
     const outcomes = await Promise.all(
       Array.from({ length: 20 }, (_, i) =>
-        (stores[i % stores.length] as RedisTokenStore).rotateRefreshToken('race', 'digest', rotation(`next-${i}`, rec, `j-${i}`, Date.now() + MINUTE, 5_000, `sealed-${i}`)),
+        (stores[i % stores.length] as RedisTokenStore).rotateRefreshToken(
+          'race',
+          'digest',
+          rotation(`next-${i}`, rec, `j-${i}`, Date.now() + MINUTE, 5_000, `sealed-${i}`),
+        ),
       ),
     );
     const winner = outcomes.findIndex((o) => o.status === 'rotated');
@@ -203,7 +212,12 @@ describe('RedisTokenStore (real Redis)', () => {
     const families = Array.from({ length: 10 }, (_, i) => `fam-${i}`);
     await Promise.all(families.map((fam) => store.saveRefreshToken(fam, 'd', record(Date.now() + DAY), `jti-${fam}`, Date.now() + MINUTE)));
     const attempts = families.flatMap((fam) => Array.from({ length: 8 }, (_, i) => ({ fam, store: stores[i % stores.length] as RedisTokenStore })));
-    const outcomes = await Promise.all(attempts.map(async ({ fam, store: s }) => ({ fam, status: (await s.rotateRefreshToken(fam, 'd', rotation(`${fam}-next`, record(Date.now() + DAY), 'j', Date.now() + MINUTE))).status })));
+    const outcomes = await Promise.all(
+      attempts.map(async ({ fam, store: s }) => ({
+        fam,
+        status: (await s.rotateRefreshToken(fam, 'd', rotation(`${fam}-next`, record(Date.now() + DAY), 'j', Date.now() + MINUTE))).status,
+      })),
+    );
     const oks = Object.fromEntries(families.map((fam) => [fam, outcomes.filter((o) => o.fam === fam && o.status === 'rotated').length]));
     expect(oks).toEqual(Object.fromEntries(families.map((fam) => [fam, 1])));
   });

@@ -32,9 +32,7 @@ export interface RefreshRotation {
 
 /** Outcome of {@link TokenStore.rotateRefreshToken}. */
 export type RefreshRotationResult =
-  | { readonly status: 'rotated' }
-  | { readonly status: 'grace'; readonly sealedPair: string }
-  | { readonly status: 'reused' | 'revoked' | 'missing' };
+  { readonly status: 'rotated' } | { readonly status: 'grace'; readonly sealedPair: string } | { readonly status: 'reused' | 'revoked' | 'missing' };
 
 /**
  * Storage of refresh-token families and of revoked access tokens. Every operation is atomic; a

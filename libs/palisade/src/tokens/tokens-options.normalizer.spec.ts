@@ -36,7 +36,7 @@ describe('normalizeTokensOptions', () => {
   });
 
   it.each([
-    [{ refreshGracePeriod: '2m' }, "tokens.refreshGracePeriod is 120000 ms; expected at most 60 s"],
+    [{ refreshGracePeriod: '2m' }, 'tokens.refreshGracePeriod is 120000 ms; expected at most 60 s'],
     [{ refreshGracePeriod: -1 }, 'tokens.refreshGracePeriod is -1; expected a number of milliseconds'],
     [{ storage: { redis: REDIS, mirrorRevocations: 'yes' } }, 'tokens.storage.mirrorRevocations is "yes"; expected true or false.'],
     [{ storage: { redis: 'localhost:6379' } }, 'tokens.storage.redis is not a redis:// or rediss:// URL'],

@@ -31,7 +31,9 @@ export function normalizeTokensOptions(options: TokensOptions | undefined): Norm
   if (refreshTokenTtlMs < 60_000) fail(`tokens.refreshTokenTtl is ${refreshTokenTtlMs} ms; expected at least one minute.`);
   const refreshGraceMs = parseDuration(input.refreshGracePeriod ?? '5s', 'tokens.refreshGracePeriod');
   if (refreshGraceMs > 60_000)
-    fail(`tokens.refreshGracePeriod is ${refreshGraceMs} ms; expected at most 60 s (a retry comes within seconds; a longer period only helps a thief). Use '5s', or 0 to turn it off.`);
+    fail(
+      `tokens.refreshGracePeriod is ${refreshGraceMs} ms; expected at most 60 s (a retry comes within seconds; a longer period only helps a thief). Use '5s', or 0 to turn it off.`,
+    );
   let storage: NormalizedTokensOptions['storage'] = { kind: 'memory' };
   const raw = input.storage ?? 'memory';
   if (raw !== 'memory') {
