@@ -8,6 +8,7 @@
  * the time through `Date.now`, so the flood happens "in one instant" and the refill is one
  * `setSystemTime` away — exact bounds, no sleeps.
  */
+import { Agent } from 'node:http';
 import type { INestApplication, ModuleMetadata } from '@nestjs/common';
 import * as applicationOtelApi from '@opentelemetry/api';
 import type { Response } from 'supertest';
@@ -120,29 +121,34 @@ describe.each(ADAPTERS)('a flood of failed authentications on %s', (adapter) => 
     ]);
   });
 
-  it('keeps the log within its budget: exactly maxPerSecond lines for the whole instant of the flood', () => {
+  it('keeps the log within its budget: maxPerSecond routine lines for the whole instant of the flood, and every alert (a budget of their own)', () => {
     const emitted = sink().events.length;
     expect(emitted).toBe(LOGINS + BASIC_FAILURES + 2);
     const lines = securityLines();
-    expect(lines).toHaveLength(5);
-    // The lines written are the first events, one JSON object each, in order.
-    expect(lines.map((line) => JSON.parse(line.message) as unknown)).toEqual(sink().events.slice(0, 5));
-    expect(lines.every((line) => line.level === 'log')).toBe(true);
+    expect(lines).toHaveLength(5 + 2);
+    // The lines written are the first routine events and both alerts, one JSON object each, in order.
+    const routine = sink().events.filter((e) => e.type !== 'attack.detected');
+    const alerts = sink().ofType('attack.detected');
+    expect(alerts).toHaveLength(2);
+    const written = lines.map((line) => JSON.parse(line.message) as { type: string });
+    expect(written.filter((line) => line.type !== 'attack.detected')).toEqual(routine.slice(0, 5));
+    expect(written.filter((line) => line.type === 'attack.detected')).toEqual(alerts);
+    expect(lines.map((line) => line.level)).toEqual(written.map((line) => (line.type === 'attack.detected' ? 'error' : 'log')));
   });
 
-  it("once the bucket refills, writes one 'log.dropped' line with the exact count, then the new event", async () => {
-    const droppedSoFar = sink().events.length - 5;
+  it("a second after the first drop, writes one 'log.dropped' line with the exact count per type, then the new event", async () => {
+    const droppedSoFar = sink().events.length - 7;
     const before = securityLines().length;
     vi.setSystemTime(START + 1_000);
     const res = await failedLogin(ctx.app, 'after-the-flood');
     expect(res.status).toBe(401);
     const added = securityLines().slice(before);
     expect(added.map((line) => [line.level, JSON.parse(line.message) as unknown])).toEqual([
-      ['warn', { type: 'log.dropped', time: new Date(START + 1_000).toISOString(), dropped: droppedSoFar }],
+      ['warn', { type: 'log.dropped', time: new Date(START + 1_000).toISOString(), dropped: droppedSoFar, byType: { 'authentication.failed': droppedSoFar } }],
       ['log', expect.objectContaining({ type: 'authentication.failed', requestId: res.headers['x-request-id'], route: 'POST /auth/login' })],
     ]);
-    // Over the whole test: at most maxPerSecond lines per second elapsed, plus the initial burst.
-    expect(securityLines().length).toBeLessThanOrEqual(5 * (1 + 1));
+    // Over the whole test: at most maxPerSecond routine lines per second elapsed, plus the initial burst.
+    expect(securityLines().filter((line) => !/"type":"(attack\.detected|log\.dropped)"/.test(line.message)).length).toBeLessThanOrEqual(5 * (1 + 1));
   });
 
   it('counts every failure in palisade.authentication.failures by scheme, reason and route, and the alerts in palisade.attacks.detected', async () => {
@@ -180,4 +186,54 @@ describe.each(ADAPTERS)('OpenTelemetry SDK registered through the application’
       { attributes: { scheme: 'none', reason: 'invalid', route: 'POST /auth/login' }, value: 1 },
     ]);
   });
+});
+
+// Issue 16: 3,000 anonymous requests in a second pushed `refresh-token.reused`, `attack.detected`
+// and `token.revoked` out of the log (one budget of 50 lines a second, dropped without priority).
+describe.each(ADAPTERS)('a flood of anonymous requests does not drown the critical events, on %s', (adapter) => {
+  const logger = new RecordingLogger();
+  let app: INestApplication;
+  beforeAll(async () => {
+    vi.useFakeTimers({ toFake: ['Date'], now: START });
+    ({ app } = await bootWithLogger(
+      adapter,
+      demoEventsModule({ JWT_SECRET: 'flood-test-secret-0123456789abcdef-0123456789', THROTTLE_LIMIT: '100000' }, { log: { maxPerSecond: 50 } }),
+      logger,
+    ));
+  });
+  afterAll(async () => {
+    await app?.close();
+    vi.useRealTimers();
+  });
+
+  it('3,000 anonymous requests, then a refresh-token reuse: the reuse, its alert and the revocation are all logged', async () => {
+    const agent = new Agent({ keepAlive: true, maxSockets: 50 });
+    try {
+      for (let batch = 0; batch < 30; batch++) {
+        const responses = await Promise.all(Array.from({ length: 100 }, () => httpOf(app).get('/me').agent(agent)));
+        expect(responses.every((res) => res.status === 401)).toBe(true);
+      }
+    } finally {
+      agent.destroy();
+    }
+    const login = await httpOf(app).post('/auth/login').send({ username: 'bob', password: 'bob-password' });
+    const first = (login.body as { refresh_token: string }).refresh_token;
+    const second = await httpOf(app).post('/auth/refresh').send({ refresh_token: first });
+    expect(
+      (
+        await httpOf(app)
+          .post('/auth/refresh')
+          .send({ refresh_token: (second.body as { refresh_token: string }).refresh_token })
+      ).status,
+    ).toBe(200);
+    expect((await httpOf(app).post('/auth/refresh').send({ refresh_token: first })).status).toBe(401);
+
+    const written = logger.linesOf('PalisadeSecurity').map((line) => JSON.parse(line.message) as { type: string; pattern?: string; what?: string });
+    expect(written.filter((line) => line.type === 'authentication.failed')).toHaveLength(50);
+    expect(written.filter((line) => line.type !== 'authentication.failed').map((line) => [line.type, line.pattern ?? line.what])).toEqual([
+      ['refresh-token.reused', undefined],
+      ['attack.detected', 'refresh-token-reuse'],
+      ['token.revoked', 'family'],
+    ]);
+  }, 60_000);
 });

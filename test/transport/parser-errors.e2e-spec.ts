@@ -8,6 +8,7 @@ import { Body, Controller, HttpCode, Post, type INestApplication } from '@nestjs
 import { Public, PalisadeModule } from '@palisade/nest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AddressInfo } from 'node:net';
+import { gzipSync } from 'node:zlib';
 import { ADAPTERS, bootApp, type AdapterName } from '../support/app.js';
 import { rawExchange } from '../support/raw-http.js';
 import { RecordingLogger } from '../support/recording-logger.js';
@@ -107,5 +108,35 @@ describe.each(ADAPTERS)('body-parser failures on %s', (adapter: AdapterName) => 
     expect(logger.lines.slice(before).filter((line) => line.level === 'error' || line.level === 'fatal')).toEqual([]);
     // And the app still serves.
     expect((await post(JSON.stringify({ username: 'alice' }))).status).toBe(200);
+  });
+});
+
+// Issue 16: a broken gzip/br body was answered with zlib's message and no `error` field. Express
+// only: its body parsers decompress; Nest's Fastify adapter hands a body with a Content-Encoding to
+// the handler as the raw Buffer, still encoded (no zlib in play, nothing to map).
+describe('a compressed body that does not decompress, on express', () => {
+  let app: INestApplication;
+  let http: Awaited<ReturnType<typeof bootApp>>['http'];
+  beforeAll(async () => {
+    ({ app, http } = await bootApp('express', {
+      imports: [PalisadeModule.forRoot({ auth: { jwt: { secret: TEST_SECRET } }, global: true })],
+      controllers: [LoginController],
+    }));
+  });
+  afterAll(async () => {
+    await app?.close();
+  });
+
+  it.each([
+    ['gzip', Buffer.from('not gzip at all')],
+    ['gzip', gzipSync(JSON.stringify({ password: SECRET })).subarray(0, 12)],
+    ['deflate', Buffer.from('not deflate')],
+    ['br', Buffer.from('not brotli, not at all')],
+  ])('a %s body that does not decompress: 400 with the stable body and a fixed message', async (encoding, body) => {
+    const res = await http.post('/login').set('Content-Type', 'application/json').set('Content-Encoding', encoding).send(body);
+    expect(res.status).toBe(400);
+    expect(res.headers['content-type']).toMatch(/^application\/json/);
+    expect(res.body).toEqual({ statusCode: 400, error: 'Bad Request', message: 'The request body could not be decompressed' });
+    expect(res.text).not.toMatch(/header check|unexpected end|Decompression failed/);
   });
 });

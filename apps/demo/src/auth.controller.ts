@@ -104,11 +104,14 @@ export class AuthController {
         await this.failures.recordLoginFailure(request, response, username);
         throw new AuthenticationFailedException('Invalid username or password');
       }
-      return tokenResponse(await this.tokens.issueTokens(principal));
+      return tokenResponse(await this.tokens.issueTokens(principal, { request, response }));
     });
   }
 
-  /** Rotates a refresh token; a reused one revokes its family. */
+  /**
+   * Rotates a refresh token; a retry within the grace period gets the same pair, a reused one
+   * revokes its family. A token-store outage is a 503 with `Retry-After` (the response is passed on).
+   */
   @Post('refresh')
   @Public()
   @HttpCode(200)
@@ -116,13 +119,13 @@ export class AuthController {
   @Header('Pragma', 'no-cache')
   async refresh(@Body() body: unknown, @Req() request: AuthRequest, @Res({ passthrough: true }) response: object): Promise<TokenResponse> {
     const token = parseRefresh(body);
-    return this.challengeOn401(response, async () => tokenResponse(await this.tokens.refresh(token, { request })));
+    return this.challengeOn401(response, async () => tokenResponse(await this.tokens.refresh(token, { request, response })));
   }
 
   /** Ends the presented access token (and its refresh-token family) on every instance. */
   @Post('logout')
   @HttpCode(204)
-  async logout(@CurrentUser() user: Principal, @Req() request: AuthRequest): Promise<void> {
-    await this.tokens.revoke(user.claims, request);
+  async logout(@CurrentUser() user: Principal, @Req() request: AuthRequest, @Res({ passthrough: true }) response: object): Promise<void> {
+    await this.tokens.revoke(user.claims, request, response);
   }
 }

@@ -86,7 +86,7 @@ export {
   type RevocableClaims,
 } from './tokens/token.service.js';
 export type { RedisTokenStorage, TokensOptions } from './tokens/tokens-options.interface.js';
-export type { ConsumeResult, RefreshTokenRecord, TokenStore } from './tokens/token-store.interface.js';
+export type { RefreshRotation, RefreshRotationResult, RefreshTokenLookup, RefreshTokenRecord, TokenStore } from './tokens/token-store.interface.js';
 export { MemoryTokenStore } from './tokens/memory-token.store.js';
 export { RedisTokenStore } from './tokens/redis-token.store.js';
 

@@ -9,7 +9,10 @@ import type { Duration } from '../common/duration.js';
 export interface EventsOptions {
   /**
    * The default sink: one JSON line per event through Nest's `Logger` (context `PalisadeSecurity`),
-   * at most `maxPerSecond` lines (default 50); the number dropped is reported when it resumes.
+   * at most `maxPerSecond` lines a second (default 50) of routine events (`authentication.failed`,
+   * `access.denied`, `rate.limited`) and as many of the others (critical events, revocations…),
+   * so a flood of the former never drops the latter; the number dropped, per type, is reported
+   * once a second.
    * `false` turns it off (your `@SecurityEventSink()` providers still receive everything).
    */
   log?: false | { maxPerSecond?: number };

@@ -2,7 +2,7 @@ import type { Redis } from 'ioredis';
 import { describe, expect, it, type TestContext } from 'vitest';
 import { deleteKeysUnder, keysUnder, redisClient, redisPrefix, requireRedis } from '../../../../test/support/redis.js';
 import { RedisTokenStore } from './redis-token.store.js';
-import type { RefreshTokenRecord } from './token-store.interface.js';
+import type { RefreshRotation, RefreshTokenRecord } from './token-store.interface.js';
 
 const DAY = 24 * 3600_000;
 const MINUTE = 60_000;
@@ -41,24 +41,61 @@ async function moreStores(ctx: TestContext, prefix: string, count: number): Prom
   return clients.map((client) => new RedisTokenStore(client, prefix));
 }
 
+/** The rotation of a test: successor `next` with access token `jti`, no grace period unless given. */
+function rotation(next: string, rec: RefreshTokenRecord, jti: string, accessExpiresAt: number, graceMs = 0, sealedPair = ''): RefreshRotation {
+  return { digest: next, record: rec, accessJti: jti, accessExpiresAt, sealedPair, graceMs };
+}
+
 describe('RedisTokenStore (real Redis)', () => {
-  it('rotation states: ok once with the record, then reused (family revoked), then revoked', async (ctx) => {
+  it('rotation states: found with its record, rotated once, then reused (family revoked), then revoked', async (ctx) => {
     const { store } = await setup(ctx);
     const rec = record(Date.now() + DAY);
     await store.saveRefreshToken('fam', 'd1', rec, 'jti-1', Date.now() + 15 * MINUTE);
-    expect(await store.consumeRefreshToken('fam', 'd1')).toEqual({ status: 'ok', record: rec });
-    await store.saveRefreshToken('fam', 'd2', rec, 'jti-2', Date.now() + 15 * MINUTE);
-    expect(await store.consumeRefreshToken('fam', 'd1')).toEqual({ status: 'reused' });
-    expect(await store.consumeRefreshToken('fam', 'd2')).toEqual({ status: 'revoked' });
-    expect(await store.consumeRefreshToken('fam', 'd1')).toEqual({ status: 'revoked' });
+    expect(await store.findRefreshToken('fam', 'd1')).toEqual({ status: 'ok', record: rec });
+    expect(await store.rotateRefreshToken('fam', 'd1', rotation('d2', rec, 'jti-2', Date.now() + 15 * MINUTE))).toEqual({ status: 'rotated' });
+    expect(await store.findRefreshToken('fam', 'd2')).toEqual({ status: 'ok', record: rec });
+    expect(await store.rotateRefreshToken('fam', 'd1', rotation('x', rec, 'jx', Date.now()))).toEqual({ status: 'reused' });
+    expect(await store.rotateRefreshToken('fam', 'd2', rotation('d3', rec, 'j3', Date.now()))).toEqual({ status: 'revoked' });
+    expect(await store.findRefreshToken('fam', 'd1')).toEqual({ status: 'revoked' });
   });
 
   it('an unknown family or digest is missing and leaves the family usable', async (ctx) => {
     const { store } = await setup(ctx);
-    await store.saveRefreshToken('fam', 'good', record(Date.now() + DAY), 'j', Date.now() + MINUTE);
-    expect(await store.consumeRefreshToken('nope', 'good')).toEqual({ status: 'missing' });
-    expect(await store.consumeRefreshToken('fam', 'guessed')).toEqual({ status: 'missing' });
-    expect(await store.consumeRefreshToken('fam', 'good')).toMatchObject({ status: 'ok' });
+    const rec = record(Date.now() + DAY);
+    await store.saveRefreshToken('fam', 'good', rec, 'j', Date.now() + MINUTE);
+    expect(await store.findRefreshToken('nope', 'good')).toEqual({ status: 'missing' });
+    expect(await store.rotateRefreshToken('fam', 'guessed', rotation('n', rec, 'jn', Date.now()))).toEqual({ status: 'missing' });
+    expect(await store.rotateRefreshToken('fam', 'good', rotation('n', rec, 'jn', Date.now()))).toEqual({ status: 'rotated' });
+  });
+
+  it('grace period: a retry gets the sealed pair until the period ends (Redis expires it), then it is reuse', async (ctx) => {
+    const { redis, store, prefix } = await setup(ctx);
+    const rec = record(Date.now() + DAY);
+    await store.saveRefreshToken('fam', 'd0', rec, 'j0', Date.now() + MINUTE);
+    expect(await store.rotateRefreshToken('fam', 'd0', rotation('d1', rec, 'j1', Date.now() + MINUTE, 300, 'sealed-1'))).toEqual({ status: 'rotated' });
+    expect(await store.rotateRefreshToken('fam', 'd0', rotation('lost', rec, 'jl', Date.now() + MINUTE, 300, 'other'))).toEqual({
+      status: 'grace',
+      sealedPair: 'sealed-1',
+    });
+    // The grace pair lives in the family's slot, for the period only.
+    const graceKey = `${prefix}{fam:fam}:rt:d0:grace`;
+    const ttl = await redis.pttl(graceKey);
+    expect(ttl).toBeGreaterThan(0);
+    expect(ttl).toBeLessThanOrEqual(300);
+    const deadline = Date.now() + 3_000;
+    while ((await redis.exists(graceKey)) === 1 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 20));
+    expect(await store.rotateRefreshToken('fam', 'd0', rotation('late', rec, 'jz', Date.now() + MINUTE, 300, 'x'))).toEqual({ status: 'reused' });
+    expect(await store.findRefreshToken('fam', 'd1')).toEqual({ status: 'revoked' });
+  });
+
+  it('grace period: once the successor was used, a retry of its predecessor is reuse within the period', async (ctx) => {
+    const { store } = await setup(ctx);
+    const rec = record(Date.now() + DAY);
+    await store.saveRefreshToken('fam', 'd0', rec, 'j0', Date.now() + MINUTE);
+    await store.rotateRefreshToken('fam', 'd0', rotation('d1', rec, 'j1', Date.now() + MINUTE, 60_000, 'sealed-1'));
+    await store.rotateRefreshToken('fam', 'd1', rotation('d2', rec, 'j2', Date.now() + MINUTE, 60_000, 'sealed-2'));
+    expect(await store.rotateRefreshToken('fam', 'd0', rotation('x', rec, 'jx', Date.now() + MINUTE, 60_000, 'x'))).toEqual({ status: 'reused' });
+    expect(await store.rotateRefreshToken('fam', 'd1', rotation('y', rec, 'jy', Date.now() + MINUTE, 60_000, 'y'))).toEqual({ status: 'revoked' });
   });
 
   it('revokeFamily revokes the family and returns its access tokens (jti → expiry ms); unknown family → empty', async (ctx) => {
@@ -67,15 +104,14 @@ describe('RedisTokenStore (real Redis)', () => {
     const exp1 = Date.now() + 15 * MINUTE;
     const exp2 = exp1 + MINUTE;
     await store.saveRefreshToken('fam', 'd1', rec, 'jti-1', exp1);
-    await store.consumeRefreshToken('fam', 'd1');
-    await store.saveRefreshToken('fam', 'd2', rec, 'jti-2', exp2);
+    await store.rotateRefreshToken('fam', 'd1', rotation('d2', rec, 'jti-2', exp2));
     expect(await store.revokeFamily('fam')).toEqual(
       new Map([
         ['jti-1', exp1],
         ['jti-2', exp2],
       ]),
     );
-    expect(await store.consumeRefreshToken('fam', 'd2')).toEqual({ status: 'revoked' });
+    expect(await store.findRefreshToken('fam', 'd2')).toEqual({ status: 'revoked' });
     expect(await store.revokeFamily('unknown')).toEqual(new Map());
   });
 
@@ -129,34 +165,60 @@ describe('RedisTokenStore (real Redis)', () => {
     const other = new RedisTokenStore(redis, otherPrefix);
     expect(prefix).not.toBe(otherPrefix);
     await store.saveRefreshToken('fam', 'd', record(Date.now() + DAY), 'j', Date.now() + MINUTE);
-    expect(await other.consumeRefreshToken('fam', 'd')).toEqual({ status: 'missing' });
-    expect(await store.consumeRefreshToken('fam', 'd')).toMatchObject({ status: 'ok' });
+    expect(await other.findRefreshToken('fam', 'd')).toEqual({ status: 'missing' });
+    expect(await store.findRefreshToken('fam', 'd')).toMatchObject({ status: 'ok' });
   });
 
-  it('consumes atomically: 20 parallel consumeRefreshToken of one digest over 5 connections → exactly one ok', async (ctx) => {
+  it('rotates atomically: 20 parallel rotations of one digest over 5 connections → exactly one rotated', async (ctx) => {
     const { store, prefix } = await setup(ctx);
     const stores = [store, ...(await moreStores(ctx, prefix, 4))];
     const rec = record(Date.now() + DAY);
     await store.saveRefreshToken('race', 'digest', rec, 'jti', Date.now() + MINUTE);
     const outcomes = await Promise.all(
-      Array.from({ length: 20 }, (_, i) => (stores[i % stores.length] as RedisTokenStore).consumeRefreshToken('race', 'digest')),
+      Array.from({ length: 20 }, (_, i) =>
+        (stores[i % stores.length] as RedisTokenStore).rotateRefreshToken('race', 'digest', rotation(`next-${i}`, rec, `j-${i}`, Date.now() + MINUTE)),
+      ),
     );
     const statuses = outcomes.map((o) => o.status);
-    expect(statuses.filter((s) => s === 'ok')).toHaveLength(1);
-    expect(outcomes.find((o) => o.status === 'ok')).toEqual({ status: 'ok', record: rec });
-    // The first loser detects the reuse (and revokes the family); later ones find it revoked.
+    expect(statuses.filter((s) => s === 'rotated')).toHaveLength(1);
+    // Without a grace period the first loser detects the reuse (and revokes the family); later ones find it revoked.
     expect(statuses.filter((s) => s === 'reused')).toHaveLength(1);
     expect(statuses.filter((s) => s === 'revoked')).toHaveLength(18);
   });
 
-  it('consumes atomically across many families at once: each family yields exactly one ok', async (ctx) => {
+  it("with a grace period, 20 parallel rotations of one digest → one rotated, 19 grace with the winner's sealed pair", async (ctx) => {
+    const { store, prefix } = await setup(ctx);
+    const stores = [store, ...(await moreStores(ctx, prefix, 4))];
+    const rec = record(Date.now() + DAY);
+    await store.saveRefreshToken('race', 'digest', rec, 'jti', Date.now() + MINUTE);
+    const outcomes = await Promise.all(
+      Array.from({ length: 20 }, (_, i) =>
+        (stores[i % stores.length] as RedisTokenStore).rotateRefreshToken(
+          'race',
+          'digest',
+          rotation(`next-${i}`, rec, `j-${i}`, Date.now() + MINUTE, 5_000, `sealed-${i}`),
+        ),
+      ),
+    );
+    const winner = outcomes.findIndex((o) => o.status === 'rotated');
+    expect(winner).toBeGreaterThanOrEqual(0);
+    expect(outcomes.filter((o, i) => i !== winner)).toEqual(Array.from({ length: 19 }, () => ({ status: 'grace', sealedPair: `sealed-${winner}` })));
+    expect(await store.findRefreshToken('race', `next-${winner}`)).toEqual({ status: 'ok', record: rec });
+  });
+
+  it('rotates atomically across many families at once: each family yields exactly one rotation', async (ctx) => {
     const { store, prefix } = await setup(ctx);
     const stores = [store, ...(await moreStores(ctx, prefix, 3))];
     const families = Array.from({ length: 10 }, (_, i) => `fam-${i}`);
     await Promise.all(families.map((fam) => store.saveRefreshToken(fam, 'd', record(Date.now() + DAY), `jti-${fam}`, Date.now() + MINUTE)));
     const attempts = families.flatMap((fam) => Array.from({ length: 8 }, (_, i) => ({ fam, store: stores[i % stores.length] as RedisTokenStore })));
-    const outcomes = await Promise.all(attempts.map(async ({ fam, store: s }) => ({ fam, status: (await s.consumeRefreshToken(fam, 'd')).status })));
-    const oks = Object.fromEntries(families.map((fam) => [fam, outcomes.filter((o) => o.fam === fam && o.status === 'ok').length]));
+    const outcomes = await Promise.all(
+      attempts.map(async ({ fam, store: s }) => ({
+        fam,
+        status: (await s.rotateRefreshToken(fam, 'd', rotation(`${fam}-next`, record(Date.now() + DAY), 'j', Date.now() + MINUTE))).status,
+      })),
+    );
+    const oks = Object.fromEntries(families.map((fam) => [fam, outcomes.filter((o) => o.fam === fam && o.status === 'rotated').length]));
     expect(oks).toEqual(Object.fromEntries(families.map((fam) => [fam, 1])));
   });
 });

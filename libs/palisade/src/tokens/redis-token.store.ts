@@ -1,15 +1,17 @@
 import type { Redis } from 'ioredis';
 import type { RevocationMirror } from './revocation-mirror.js';
-import type { ConsumeResult, RefreshTokenRecord, TokenStore } from './token-store.interface.js';
+import type { RefreshRotation, RefreshRotationResult, RefreshTokenLookup, RefreshTokenRecord, TokenStore } from './token-store.interface.js';
 
-// A family is one hash `<prefix>{fam:<id>}` (fields: revoked, exp) plus `<prefix>{fam:<id>}:rt:<digest>`
-// hashes (fields: rec, used) and `<prefix>{fam:<id>}:at` (jti → exp). The hash tag keeps a family's
-// keys in one Redis Cluster slot, so its scripts are atomic there too.
+// A family is one hash `<prefix>{fam:<id>}` (fields: revoked, exp, head — the newest token's digest)
+// plus `<prefix>{fam:<id>}:rt:<digest>` hashes (fields: rec, used), `<prefix>{fam:<id>}:at`
+// (jti → exp) and, for the grace period after a rotation, `<prefix>{fam:<id>}:rt:<digest>:grace`
+// (fields: succ, pair; expires with the period). The hash tag keeps a family's keys in one Redis
+// Cluster slot, so its scripts are atomic there too.
 const SAVE = `
 if redis.call('HGET', KEYS[1], 'revoked') == '1' then return 0 end
 local famExp = tonumber(ARGV[3])
 redis.call('HSETNX', KEYS[1], 'revoked', '0')
-redis.call('HSET', KEYS[1], 'exp', famExp)
+redis.call('HSET', KEYS[1], 'exp', famExp, 'head', ARGV[5])
 redis.call('HSET', KEYS[2], 'rec', ARGV[1], 'used', '0')
 redis.call('HSET', KEYS[3], ARGV[2], ARGV[4])
 redis.call('PEXPIREAT', KEYS[1], famExp)
@@ -18,17 +20,41 @@ redis.call('PEXPIREAT', KEYS[3], famExp)
 return 1
 `;
 
-const CONSUME = `
+const FIND = `
+if redis.call('EXISTS', KEYS[1]) == 0 then return {'missing'} end
+if redis.call('HGET', KEYS[1], 'revoked') == '1' then return {'revoked'} end
+local rec = redis.call('HGET', KEYS[2], 'rec')
+if not rec then return {'missing'} end
+return {'ok', rec}
+`;
+
+// KEYS: family, presented token, successor token, access tokens, presented token's grace.
+// ARGV: successor record, access jti, family expiry, access expiry, successor digest, sealed pair, grace ms.
+const ROTATE = `
 if redis.call('EXISTS', KEYS[1]) == 0 then return {'missing'} end
 if redis.call('HGET', KEYS[1], 'revoked') == '1' then return {'revoked'} end
 local used = redis.call('HGET', KEYS[2], 'used')
 if not used then return {'missing'} end
 if used == '1' then
+  local grace = redis.call('HMGET', KEYS[5], 'succ', 'pair')
+  if grace[1] and grace[2] and redis.call('HGET', KEYS[1], 'head') == grace[1] then return {'grace', grace[2]} end
   redis.call('HSET', KEYS[1], 'revoked', '1')
+  redis.call('DEL', KEYS[5])
   return {'reused'}
 end
+local famExp = tonumber(ARGV[3])
 redis.call('HSET', KEYS[2], 'used', '1')
-return {'ok', redis.call('HGET', KEYS[2], 'rec')}
+redis.call('HSET', KEYS[3], 'rec', ARGV[1], 'used', '0')
+redis.call('HSET', KEYS[4], ARGV[2], ARGV[4])
+redis.call('HSET', KEYS[1], 'head', ARGV[5])
+redis.call('PEXPIREAT', KEYS[3], famExp)
+redis.call('PEXPIREAT', KEYS[4], famExp)
+local graceMs = tonumber(ARGV[7])
+if graceMs > 0 then
+  redis.call('HSET', KEYS[5], 'succ', ARGV[5], 'pair', ARGV[6])
+  redis.call('PEXPIRE', KEYS[5], graceMs)
+end
+return {'rotated'}
 `;
 
 const REVOKE_FAMILY = `
@@ -38,8 +64,22 @@ return redis.call('HGETALL', KEYS[2])
 `;
 
 type ScriptClient = Redis & {
-  palisadeSaveRefresh(k1: string, k2: string, k3: string, rec: string, jti: string, famExp: number, accessExp: number): Promise<number>;
-  palisadeConsumeRefresh(k1: string, k2: string): Promise<string[]>;
+  palisadeSaveRefresh(k1: string, k2: string, k3: string, rec: string, jti: string, famExp: number, accessExp: number, head: string): Promise<number>;
+  palisadeFindRefresh(k1: string, k2: string): Promise<string[]>;
+  palisadeRotateRefresh(
+    k1: string,
+    k2: string,
+    k3: string,
+    k4: string,
+    k5: string,
+    rec: string,
+    jti: string,
+    famExp: number,
+    accessExp: number,
+    successor: string,
+    sealedPair: string,
+    graceMs: number,
+  ): Promise<string[]>;
   palisadeRevokeFamily(k1: string, k2: string): Promise<string[]>;
 };
 
@@ -56,7 +96,8 @@ export class RedisTokenStore implements TokenStore {
     private readonly mirror?: RevocationMirror,
   ) {
     client.defineCommand('palisadeSaveRefresh', { lua: SAVE, numberOfKeys: 3 });
-    client.defineCommand('palisadeConsumeRefresh', { lua: CONSUME, numberOfKeys: 2 });
+    client.defineCommand('palisadeFindRefresh', { lua: FIND, numberOfKeys: 2 });
+    client.defineCommand('palisadeRotateRefresh', { lua: ROTATE, numberOfKeys: 5 });
     client.defineCommand('palisadeRevokeFamily', { lua: REVOKE_FAMILY, numberOfKeys: 2 });
     this.client = client as ScriptClient;
   }
@@ -77,14 +118,37 @@ export class RedisTokenStore implements TokenStore {
         accessJti,
         record.familyExpiresAt,
         accessExpiresAt,
+        digest,
       ))
     );
   }
 
-  async consumeRefreshToken(familyId: string, digest: string): Promise<ConsumeResult> {
+  async findRefreshToken(familyId: string, digest: string): Promise<RefreshTokenLookup> {
     const family = this.family(familyId);
-    const [status, payload] = await this.client.palisadeConsumeRefresh(family, `${family}:rt:${digest}`);
+    const [status, payload] = await this.client.palisadeFindRefresh(family, `${family}:rt:${digest}`);
     if (status === 'ok' && typeof payload === 'string') return { status: 'ok', record: JSON.parse(payload) as RefreshTokenRecord };
+    return { status: status === 'revoked' ? status : 'missing' };
+  }
+
+  async rotateRefreshToken(familyId: string, digest: string, rotation: RefreshRotation): Promise<RefreshRotationResult> {
+    const family = this.family(familyId);
+    const presented = `${family}:rt:${digest}`;
+    const [status, payload] = await this.client.palisadeRotateRefresh(
+      family,
+      presented,
+      `${family}:rt:${rotation.digest}`,
+      `${family}:at`,
+      `${presented}:grace`,
+      JSON.stringify(rotation.record),
+      rotation.accessJti,
+      rotation.record.familyExpiresAt,
+      rotation.accessExpiresAt,
+      rotation.digest,
+      rotation.sealedPair,
+      Math.max(0, Math.floor(rotation.graceMs)),
+    );
+    if (status === 'rotated') return { status };
+    if (status === 'grace' && typeof payload === 'string') return { status, sealedPair: payload };
     return { status: status === 'reused' || status === 'revoked' ? status : 'missing' };
   }
 

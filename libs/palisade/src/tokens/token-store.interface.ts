@@ -8,8 +8,31 @@ export interface RefreshTokenRecord {
   readonly familyExpiresAt: number;
 }
 
-/** Outcome of presenting a refresh token. */
-export type ConsumeResult = { readonly status: 'ok'; readonly record: RefreshTokenRecord } | { readonly status: 'reused' | 'revoked' | 'missing' };
+/** Outcome of looking a refresh token up (nothing changes). */
+export type RefreshTokenLookup = { readonly status: 'ok'; readonly record: RefreshTokenRecord } | { readonly status: 'revoked' | 'missing' };
+
+/** What rotating a refresh token saves: its successor, and the pair a retry within the grace period gets back. */
+export interface RefreshRotation {
+  /** Digest of the successor refresh token. */
+  readonly digest: string;
+  /** The successor's record. */
+  readonly record: RefreshTokenRecord;
+  /** `jti` of the access token issued with the successor, noted in the family. */
+  readonly accessJti: string;
+  /** Expiry of that access token (epoch ms). */
+  readonly accessExpiresAt: number;
+  /**
+   * The new pair, encrypted with a key derived from the presented refresh token (which the store
+   * never sees: it keys tokens by digest). Kept for `graceMs` only.
+   */
+  readonly sealedPair: string;
+  /** How long (ms) a retry of the presented token gets `sealedPair` back; `0` disables the grace period. */
+  readonly graceMs: number;
+}
+
+/** Outcome of {@link TokenStore.rotateRefreshToken}. */
+export type RefreshRotationResult =
+  { readonly status: 'rotated' } | { readonly status: 'grace'; readonly sealedPair: string } | { readonly status: 'reused' | 'revoked' | 'missing' };
 
 /**
  * Storage of refresh-token families and of revoked access tokens. Every operation is atomic; a
@@ -17,16 +40,19 @@ export type ConsumeResult = { readonly status: 'ok'; readonly record: RefreshTok
  */
 export interface TokenStore {
   /**
-   * Saves a fresh refresh token (by digest) in its family and notes the family's access token.
-   * Resolves `false`, saving nothing, when the family was revoked meanwhile (a refresh racing a
-   * reuse detection on another instance must not leave a live pair in a revoked family).
+   * Saves the first refresh token (by digest) of a new family and notes the family's access token.
+   * Resolves `false`, saving nothing, when the family was revoked meanwhile.
    */
   saveRefreshToken(familyId: string, digest: string, record: RefreshTokenRecord, accessJti: string, accessExpiresAt: number): Promise<boolean>;
+  /** Looks a refresh token up without using it (`ok` also for a used one: only rotation judges reuse). */
+  findRefreshToken(familyId: string, digest: string): Promise<RefreshTokenLookup>;
   /**
-   * Uses a refresh token once. A second use marks the family revoked and returns `reused`; the
-   * family's access tokens are then revoked by the caller through `revokedAccessTokens`.
+   * Uses a refresh token once, atomically: the first use saves `rotation`'s successor and answers
+   * `rotated`. A later use answers `grace` with the first use's sealed pair while its grace period
+   * runs and the successor is still unused; any other later use marks the family revoked and
+   * answers `reused` (the family's access tokens are then revoked by the caller).
    */
-  consumeRefreshToken(familyId: string, digest: string): Promise<ConsumeResult>;
+  rotateRefreshToken(familyId: string, digest: string, rotation: RefreshRotation): Promise<RefreshRotationResult>;
   /** Revokes a family; returns its access tokens (`jti` → expiry, epoch ms) so they can be revoked too. */
   revokeFamily(familyId: string): Promise<Map<string, number>>;
   /** Denies an access token until `expiresAt` (epoch ms), after which it would fail anyway. */

@@ -4,10 +4,12 @@ import {
   Inject,
   Injectable,
   Logger,
+  Optional,
   ServiceUnavailableException,
   type OnApplicationBootstrap,
   type OnApplicationShutdown,
 } from '@nestjs/common';
+import { HttpAdapterHost } from '@nestjs/core';
 import jwt from 'jsonwebtoken';
 import { AuthenticationFailedException } from '../auth/authentication.exception.js';
 import type { NormalizedJwtOptions } from '../auth/auth-options.normalizer.js';
@@ -20,9 +22,10 @@ import { RedisConnections } from '../common/redis-connections.js';
 import { MemoryTokenStore } from './memory-token.store.js';
 import { SecurityEvents } from '../events/security-events.service.js';
 import type { HttpRequestLike } from '../common/http-context.js';
+import { openGracePair, sealGracePair } from './grace-pair.cipher.js';
 import { RedisTokenStore } from './redis-token.store.js';
 import { RevocationMirror, type MirrorState } from './revocation-mirror.js';
-import type { TokenStore } from './token-store.interface.js';
+import type { RefreshTokenRecord, TokenStore } from './token-store.interface.js';
 import type { NormalizedTokensOptions } from './tokens-options.normalizer.js';
 
 /** An issued access token, shaped like an OAuth 2.0 token response (RFC 6749 §5.1). */
@@ -53,6 +56,12 @@ export interface IssueAccessTokenOptions {
   claims?: Record<string, unknown>;
   /** The HTTP request being served, so security events carry its id, client IP and route. */
   request?: HttpRequestLike;
+  /**
+   * The HTTP response being prepared (Express `res` or Fastify `reply`, e.g. from
+   * `@Res({ passthrough: true })`): when the token store is unavailable, the 503 then carries
+   * `Retry-After: 1`, like every other 503 of Palisade.
+   */
+  response?: object;
 }
 
 /** Claims of an access token that matter for revocation. */
@@ -65,7 +74,10 @@ export interface RevocableClaims {
   readonly fid?: unknown;
 }
 
-/** 503 while the token store cannot answer (and the policy is to fail closed). */
+/**
+ * 503 while the token store cannot answer (and the policy is to fail closed). Palisade's guards set
+ * `Retry-After: 1` beside it; `TokenService` does when given the response (`options.response`).
+ */
 export class TokenStoreUnavailableException extends ServiceUnavailableException {
   constructor() {
     super({ statusCode: 503, error: 'Service Unavailable', message: 'Token verification is temporarily unavailable; retry shortly' });
@@ -120,6 +132,7 @@ export class TokenService implements TokenRevocationCheck, OnApplicationBootstra
     @Inject(PALISADE_OPTIONS) options: NormalizedPalisadeOptions,
     connections: RedisConnections,
     private readonly events: SecurityEvents,
+    @Optional() private readonly adapterHost?: HttpAdapterHost,
   ) {
     this.jwt = options.auth.jwt;
     this.lifecycle = options.tokens;
@@ -181,20 +194,79 @@ export class TokenService implements TokenRevocationCheck, OnApplicationBootstra
   /**
    * Exchanges a refresh token for a new pair (the presented one is used up). A malformed, unknown,
    * expired or revoked token is a 401; a reused one also revokes its family and its access tokens.
+   *
+   * A retry within `tokens.refreshGracePeriod` of the first use (while the token it was rotated
+   * into is unused) gets the same pair as the first use, so concurrent retries all succeed with one
+   * consistent pair; a pair whose access token was revoked meanwhile is never handed out again.
    */
   async refresh(refreshToken: unknown, options: IssueAccessTokenOptions = {}): Promise<IssuedTokenPair> {
-    const { store } = this.requireLifecycle();
+    const { lifecycle, store } = this.requireLifecycle();
     const match = typeof refreshToken === 'string' ? REFRESH_TOKEN.exec(refreshToken) : null;
     if (!match) this.rejectRefresh(options.request, 'malformed');
+    const presented = refreshToken as string;
     const familyId = match[1] as string;
-    const result = await this.guard(() => store.consumeRefreshToken(familyId, digest(refreshToken as string)));
+    const presentedDigest = digest(presented);
+    // Look first: an unknown or revoked token costs one read and no signature.
+    const found = await this.guard(() => store.findRefreshToken(familyId, presentedDigest), options.response);
+    if (found.status !== 'ok' || found.record.familyExpiresAt <= Date.now()) this.rejectRefresh(options.request, 'invalid');
+    const { record } = found;
+    const next = this.newPair(record.principal, options, familyId, record.familyExpiresAt);
+    const graceMs = lifecycle.refreshGraceMs;
+    const sealedPair =
+      graceMs > 0
+        ? sealGracePair(presented, familyId, {
+            accessToken: next.pair.accessToken,
+            expiresIn: next.pair.expiresIn,
+            jti: next.pair.jti,
+            refreshToken: next.pair.refreshToken,
+            issuedAt: next.issuedAt,
+          })
+        : '';
+    // One atomic step decides: the first use saves `next`; a retry in the grace period gets the
+    // first use's pair (and `next` is dropped unseen); any other reuse revokes the family.
+    const result = await this.guard(
+      () =>
+        store.rotateRefreshToken(familyId, presentedDigest, {
+          digest: digest(next.pair.refreshToken),
+          record: next.record,
+          accessJti: next.pair.jti,
+          accessExpiresAt: next.accessExpiresAt,
+          sealedPair,
+          graceMs,
+        }),
+      options.response,
+    );
+    if (result.status === 'rotated') return next.pair;
+    if (result.status === 'grace') return this.replayGracePair(presented, familyId, result.sealedPair, record.familyExpiresAt, options);
     if (result.status === 'reused') {
       this.events.emit({ type: 'refresh-token.reused', familyFingerprint: this.events.fingerprint(familyId) }, options.request);
-      await this.revokeFamily(familyId, options.request);
+      await this.revokeFamily(familyId, options.request, options.response);
       throw new AuthenticationFailedException('Invalid refresh token');
     }
-    if (result.status !== 'ok' || result.record.familyExpiresAt <= Date.now()) this.rejectRefresh(options.request, 'invalid');
-    return this.issueInFamily(result.record.principal, options, familyId, result.record.familyExpiresAt);
+    this.rejectRefresh(options.request, 'invalid');
+  }
+
+  /** The pair of a refresh's first use, for a retry in the grace period; never one whose access token was revoked. */
+  private async replayGracePair(
+    presented: string,
+    familyId: string,
+    sealedPair: string,
+    familyExpiresAt: number,
+    options: IssueAccessTokenOptions,
+  ): Promise<IssuedTokenPair> {
+    const { store } = this.requireLifecycle();
+    const pair = openGracePair(presented, familyId, sealedPair);
+    if (pair === undefined) this.rejectRefresh(options.request, 'invalid');
+    if (await this.guard(() => store.isAccessTokenRevoked(pair.jti), options.response)) this.rejectRefresh(options.request, 'invalid');
+    const now = Date.now();
+    return {
+      accessToken: pair.accessToken,
+      tokenType: 'Bearer',
+      expiresIn: Math.max(1, pair.expiresIn - Math.floor((now - pair.issuedAt) / 1000)),
+      jti: pair.jti,
+      refreshToken: pair.refreshToken,
+      refreshExpiresIn: Math.max(1, Math.floor((familyExpiresAt - now) / 1000)),
+    };
   }
 
   /**
@@ -203,15 +275,18 @@ export class TokenService implements TokenRevocationCheck, OnApplicationBootstra
    * Throws {@link TokenNotRevocableException} (400) when the claims name neither a `jti` nor a
    * family, so nothing would be revoked.
    */
-  async revoke(claims: RevocableClaims, request?: HttpRequestLike): Promise<void> {
+  async revoke(claims: RevocableClaims, request?: HttpRequestLike, response?: object): Promise<void> {
     const { jti, exp, fid } = claims;
     const revocableToken = typeof jti === 'string' && jti.length > 0 && typeof exp === 'number';
     if (!revocableToken && typeof fid !== 'string') throw new TokenNotRevocableException();
     if (revocableToken) {
-      await this.revokeAccessToken(jti, exp * 1000);
+      // NaN would make every store skip the revocation (its time to live is not > 0): refuse it.
+      if (Number.isNaN(exp)) throw new TypeError('revokeAccessToken: expiresAt must be an epoch time in milliseconds');
+      const { store } = this.requireLifecycle();
+      await this.guard(() => store.revokeAccessToken(jti, exp * 1000), response);
       this.events.emit({ type: 'token.revoked', what: 'access-token' }, request);
     }
-    if (typeof fid === 'string') await this.revokeFamily(fid, request);
+    if (typeof fid === 'string') await this.revokeFamily(fid, request, response);
   }
 
   /** Denies the access token `jti` until `expiresAt` (epoch **milliseconds**). */
@@ -222,11 +297,14 @@ export class TokenService implements TokenRevocationCheck, OnApplicationBootstra
     await this.guard(() => store.revokeAccessToken(jti, expiresAt));
   }
 
-  /** Revokes a refresh-token family and every access token issued in it. */
-  async revokeFamily(familyId: string, request?: HttpRequestLike): Promise<void> {
+  /**
+   * Revokes a refresh-token family and every access token issued in it. With `response`, a 503 for
+   * an unavailable store carries `Retry-After`.
+   */
+  async revokeFamily(familyId: string, request?: HttpRequestLike, response?: object): Promise<void> {
     const { store } = this.requireLifecycle();
-    const accessTokens = await this.guard(() => store.revokeFamily(familyId));
-    await Promise.all([...accessTokens].map(([jti, expiresAt]) => this.guard(() => store.revokeAccessToken(jti, expiresAt))));
+    const accessTokens = await this.guard(() => store.revokeFamily(familyId), response);
+    await Promise.all([...accessTokens].map(([jti, expiresAt]) => this.guard(() => store.revokeAccessToken(jti, expiresAt), response)));
     this.events.emit({ type: 'token.revoked', what: 'family' }, request);
   }
 
@@ -264,13 +342,26 @@ export class TokenService implements TokenRevocationCheck, OnApplicationBootstra
 
   private async issueInFamily(principal: PrincipalInit, options: IssueAccessTokenOptions, familyId: string, familyExpiresAt: number): Promise<IssuedTokenPair> {
     const { store } = this.requireLifecycle();
+    const { pair, record, accessExpiresAt } = this.newPair(principal, options, familyId, familyExpiresAt);
+    const saved = await this.guard(() => store.saveRefreshToken(familyId, digest(pair.refreshToken), record, pair.jti, accessExpiresAt), options.response);
+    // The family was revoked meanwhile: issue nothing.
+    if (!saved) this.rejectRefresh(options.request, 'invalid');
+    return pair;
+  }
+
+  /** Signs an access token and draws a refresh token in `familyId` (nothing is stored yet). */
+  private newPair(
+    principal: PrincipalInit,
+    options: IssueAccessTokenOptions,
+    familyId: string,
+    familyExpiresAt: number,
+  ): { pair: IssuedTokenPair; record: RefreshTokenRecord; accessExpiresAt: number; issuedAt: number } {
+    const issuedAt = Date.now();
     const access = this.sign(principal, options, familyId);
     const refreshToken = `${familyId}.${randomBytes(32).toString('base64url')}`;
     const record = { principal: { id: principal.id, roles: [...(principal.roles ?? [])], scopes: [...(principal.scopes ?? [])] }, familyExpiresAt };
-    const saved = await this.guard(() => store.saveRefreshToken(familyId, digest(refreshToken), record, access.jti, Date.now() + access.expiresIn * 1000));
-    // The family was revoked while this refresh ran (reuse detected elsewhere): issue nothing.
-    if (!saved) this.rejectRefresh(options.request, 'invalid');
-    return { ...access, refreshToken, refreshExpiresIn: Math.max(1, Math.floor((familyExpiresAt - Date.now()) / 1000)) };
+    const pair = { ...access, refreshToken, refreshExpiresIn: Math.max(1, Math.floor((familyExpiresAt - issuedAt) / 1000)) };
+    return { pair, record, accessExpiresAt: issuedAt + access.expiresIn * 1000, issuedAt };
   }
 
   private sign(principal: PrincipalInit, options: IssueAccessTokenOptions, familyId: string | undefined): IssuedAccessToken {
@@ -308,8 +399,11 @@ export class TokenService implements TokenRevocationCheck, OnApplicationBootstra
     return { accessToken, tokenType: 'Bearer', expiresIn, jti };
   }
 
-  /** Runs a store call; a store failure becomes a 503 (never a hang: Redis calls have timeouts). */
-  private async guard<T>(call: () => Promise<T>): Promise<T> {
+  /**
+   * Runs a store call; a store failure becomes a 503 (never a hang: Redis calls have timeouts),
+   * with `Retry-After: 1` on `response` when given.
+   */
+  private async guard<T>(call: () => Promise<T>, response?: object): Promise<T> {
     try {
       const result = await call();
       this.markUp();
@@ -317,6 +411,7 @@ export class TokenService implements TokenRevocationCheck, OnApplicationBootstra
     } catch (error) {
       if (error instanceof AuthenticationFailedException) throw error;
       this.markDown(error);
+      if (response !== undefined) this.adapterHost?.httpAdapter?.setHeader(response, 'Retry-After', '1');
       throw new TokenStoreUnavailableException();
     }
   }

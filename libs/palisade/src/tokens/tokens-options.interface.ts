@@ -33,6 +33,16 @@ export interface TokensOptions {
   /** Lifetime of a refresh token family, in milliseconds or as a duration. Default `'30d'`. */
   refreshTokenTtl?: Duration;
   /**
+   * Reuse grace period, in milliseconds or as a duration (default `'5s'`, at most `'60s'`; `0`
+   * turns it off). A client that retries a refresh (a timeout, two tabs, a flaky network) presents
+   * the same refresh token again: within this period after its first use, and as long as the token
+   * it was rotated into has not been used, a retry gets the very same new pair (same access token,
+   * same refresh token). Outside it, a second use is reuse: 401 and the whole family revoked.
+   * The new pair is kept for the period only, encrypted with a key derived from the presented
+   * refresh token (which the store never holds).
+   */
+  refreshGracePeriod?: Duration;
+  /**
    * Where refresh tokens and revocations live. `'memory'` (default) is per instance; Redis makes a
    * logout or a reuse detection on one instance hold on every instance.
    */

@@ -4,9 +4,10 @@ import { normalizeTokensOptions } from './tokens-options.normalizer.js';
 const REDIS = 'redis://127.0.0.1:6379';
 
 describe('normalizeTokensOptions', () => {
-  it('defaults: memory storage, 30-day families, fail closed, 100k entries', () => {
+  it('defaults: memory storage, 30-day families, a 5 s reuse grace period, fail closed, 100k entries', () => {
     expect(normalizeTokensOptions(undefined)).toEqual({
       refreshTokenTtlMs: 30 * 24 * 3600_000,
+      refreshGraceMs: 5_000,
       storage: { kind: 'memory' },
       failOpen: false,
       maxMemoryEntries: 100_000,
@@ -28,7 +29,15 @@ describe('normalizeTokensOptions', () => {
     });
   });
 
+  it('refreshGracePeriod: a duration up to 60 s; 0 turns it off', () => {
+    expect(normalizeTokensOptions({ refreshGracePeriod: '2s' }).refreshGraceMs).toBe(2_000);
+    expect(normalizeTokensOptions({ refreshGracePeriod: 0 }).refreshGraceMs).toBe(0);
+    expect(normalizeTokensOptions({ refreshGracePeriod: '60s' }).refreshGraceMs).toBe(60_000);
+  });
+
   it.each([
+    [{ refreshGracePeriod: '2m' }, 'tokens.refreshGracePeriod is 120000 ms; expected at most 60 s'],
+    [{ refreshGracePeriod: -1 }, 'tokens.refreshGracePeriod is -1; expected a number of milliseconds'],
     [{ storage: { redis: REDIS, mirrorRevocations: 'yes' } }, 'tokens.storage.mirrorRevocations is "yes"; expected true or false.'],
     [{ storage: { redis: 'localhost:6379' } }, 'tokens.storage.redis is not a redis:// or rediss:// URL'],
     [{ storage: { redis: REDIS, prefix: 'a{b}' } }, 'tokens.storage.prefix is "a{b}"'],

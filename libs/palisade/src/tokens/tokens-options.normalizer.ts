@@ -6,6 +6,7 @@ import type { TokensOptions } from './tokens-options.interface.js';
 /** @internal */
 export interface NormalizedTokensOptions {
   readonly refreshTokenTtlMs: number;
+  readonly refreshGraceMs: number;
   readonly storage:
     | { readonly kind: 'memory' }
     | {
@@ -30,6 +31,11 @@ export function normalizeTokensOptions(options: TokensOptions | undefined): Norm
   assertKnownKeys(input, ['refreshTokenTtl', 'storage', 'failOpen', 'maxMemoryEntries'], 'tokens');
   const refreshTokenTtlMs = parseCoarseDuration(input.refreshTokenTtl ?? '30d', 'tokens.refreshTokenTtl');
   if (refreshTokenTtlMs < 60_000) fail(`tokens.refreshTokenTtl is ${refreshTokenTtlMs} ms; expected at least one minute.`);
+  const refreshGraceMs = parseDuration(input.refreshGracePeriod ?? '5s', 'tokens.refreshGracePeriod');
+  if (refreshGraceMs > 60_000)
+    fail(
+      `tokens.refreshGracePeriod is ${refreshGraceMs} ms; expected at most 60 s (a retry comes within seconds; a longer period only helps a thief). Use '5s', or 0 to turn it off.`,
+    );
   let storage: NormalizedTokensOptions['storage'] = { kind: 'memory' };
   const raw = input.storage ?? 'memory';
   if (raw !== 'memory') {
@@ -54,5 +60,5 @@ export function normalizeTokensOptions(options: TokensOptions | undefined): Norm
   const maxMemoryEntries = input.maxMemoryEntries ?? 100_000;
   if (!Number.isInteger(maxMemoryEntries) || maxMemoryEntries < 100)
     fail(`tokens.maxMemoryEntries is ${describe(maxMemoryEntries)}; expected an integer of at least 100.`);
-  return { refreshTokenTtlMs, storage, failOpen: input.failOpen ?? false, maxMemoryEntries };
+  return { refreshTokenTtlMs, refreshGraceMs, storage, failOpen: input.failOpen ?? false, maxMemoryEntries };
 }

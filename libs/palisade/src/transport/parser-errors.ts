@@ -18,12 +18,18 @@ const PARSER_MESSAGES: Readonly<Record<string, string>> = {
   'request.size.invalid': 'The request body does not match its Content-Length',
 };
 
+/** The answer to a `Content-Encoding` body that does not decompress (gzip, deflate, br). */
+const UNDECOMPRESSIBLE = 'The request body could not be decompressed';
+/** Codes of Node's zlib errors: zlib's (`Z_DATA_ERROR`, `Z_BUF_ERROR`…), Brotli's (`ERR__ERROR_FORMAT_…`), zstd's. */
+const ZLIB_CODE = /^(?:Z_|ERR__ERROR_|ZSTD_)/;
+
 /** A body-parser (http-errors) failure, with its `type`, or a Fastify content-type parser's (`FST_ERR_CTP_*`). */
 interface ParserError {
   readonly status?: unknown;
   readonly statusCode?: unknown;
   readonly type?: unknown;
   readonly code?: unknown;
+  readonly errno?: unknown;
   readonly message?: unknown;
 }
 
@@ -33,10 +39,13 @@ const WRAPPED = Symbol('palisade.parserErrors');
 /** The answer to a body parser's 4xx failure, or `undefined` for any other error. */
 function parserFailure(error: unknown): { status: number; message: string } | undefined {
   if (typeof error !== 'object' || error === null) return undefined;
-  const { type, status, statusCode, code, message } = error as ParserError;
+  const { type, status, statusCode, code, errno, message } = error as ParserError;
   const httpStatus = typeof status === 'number' ? status : statusCode;
   if (typeof httpStatus !== 'number' || httpStatus < 400 || httpStatus >= 500) return undefined;
   if (typeof type === 'string' && Object.hasOwn(PARSER_MESSAGES, type)) return { status: httpStatus, message: PARSER_MESSAGES[type] as string };
+  // A gzip/deflate/br body that does not decompress: body-parser passes zlib's error on with
+  // status 400 and zlib's message ("incorrect header check"), and no `type`.
+  if (typeof code === 'string' && typeof errno === 'number' && ZLIB_CODE.test(code)) return { status: httpStatus, message: UNDECOMPRESSIBLE };
   // Fastify's own messages name no part of the body ("Body is not valid JSON but content-type is
   // set to 'application/json'"); only the `error` field is missing from them.
   if (typeof code === 'string' && code.startsWith('FST_ERR_CTP_') && typeof message === 'string') return { status: httpStatus, message };
