@@ -249,7 +249,10 @@ describe('normalizeAuthOptions: auth.jwt refusals', () => {
       "auth.jwt.accessTokenTtl is 900, which is 900 ms: numeric durations in Palisade are milliseconds, as in @nestjs/throttler. For 900 seconds write 900_000 or '900s'",
     ],
     [{ jwt: { secret: SECRET, cache: { maxAge: 60 } } }, 'auth.jwt.cache.maxAge is 60, which is 60 ms'],
-    [{ jwt: { jwks: [{ uri: 'https://id.example.com/jwks', issuer: 'https://id.example.com', cacheMaxAge: 600 }] } }, 'auth.jwt.jwks[0].cacheMaxAge is 600, which is 600 ms'],
+    [
+      { jwt: { jwks: [{ uri: 'https://id.example.com/jwks', issuer: 'https://id.example.com', cacheMaxAge: 600 }] } },
+      'auth.jwt.jwks[0].cacheMaxAge is 600, which is 600 ms',
+    ],
     [
       { jwt: { jwks: [{ uri: 'https://id.example.com/jwks', issuer: 'https://id.example.com', timeout: 5 }] } },
       "auth.jwt.jwks[0].timeout is 5, which is 5 ms: numeric durations in Palisade are milliseconds, as in @nestjs/throttler. For 5 seconds write 5_000 or '5s'; if 5 ms is really meant, write '5ms'.",
