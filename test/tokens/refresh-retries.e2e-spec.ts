@@ -110,7 +110,7 @@ describe.each(ADAPTERS)('refresh retries on %s', (adapter) => {
     });
 
     describe(`short grace period (${SHORT_GRACE_MS} ms)`, () => {
-      const booted = useApp(adapter, storage, { refreshGracePeriod: SHORT_GRACE_MS });
+      const booted = useApp(adapter, storage, { refreshGracePeriod: `${SHORT_GRACE_MS}ms` });
 
       it('after the period a retry is reuse: 401, and the pair the first use got is revoked', async (ctx) => {
         const app = await booted.ready(ctx);

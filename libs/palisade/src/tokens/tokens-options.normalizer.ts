@@ -28,10 +28,10 @@ function fail(message: string): never {
 export function normalizeTokensOptions(options: TokensOptions | undefined): NormalizedTokensOptions {
   const input = options ?? {};
   if (typeof input !== 'object' || input === null || Array.isArray(input)) fail(`tokens is ${describe(input)}; expected an object.`);
-  assertKnownKeys(input, ['refreshTokenTtl', 'storage', 'failOpen', 'maxMemoryEntries'], 'tokens');
+  assertKnownKeys(input, ['refreshTokenTtl', 'storage', 'failOpen', 'maxMemoryEntries', 'refreshGracePeriod'], 'tokens');
   const refreshTokenTtlMs = parseCoarseDuration(input.refreshTokenTtl ?? '30d', 'tokens.refreshTokenTtl');
   if (refreshTokenTtlMs < 60_000) fail(`tokens.refreshTokenTtl is ${refreshTokenTtlMs} ms; expected at least one minute.`);
-  const refreshGraceMs = parseDuration(input.refreshGracePeriod ?? '5s', 'tokens.refreshGracePeriod');
+  const refreshGraceMs = parseCoarseDuration(input.refreshGracePeriod ?? '5s', 'tokens.refreshGracePeriod');
   if (refreshGraceMs > 60_000)
     fail(
       `tokens.refreshGracePeriod is ${refreshGraceMs} ms; expected at most 60 s (a retry comes within seconds; a longer period only helps a thief). Use '5s', or 0 to turn it off.`,
