@@ -41,6 +41,11 @@ function positive(value: unknown, what: string, where: string): number {
   return value;
 }
 
+/** `blockDuration` may be 0: no block, hits are refused until the window has room (as in `@nestjs/throttler`). */
+function blockLength(value: number, where: string): number {
+  return value === 0 ? 0 : positive(value, 'blockDuration', where);
+}
+
 /** Builds a `RateLimit-Policy` item (IETF httpapi draft): `"name";q=limit;w=window-seconds`. @internal */
 export function policyItem(name: string, limit: number, ttlMs: number): string {
   return `"${name}";q=${limit};w=${Math.max(1, Math.ceil(ttlMs / 1000))}`;
@@ -104,7 +109,9 @@ export class ThrottlePlanResolver extends RouteResolver<RoutePlan> {
           ? undefined
           : value === undefined
             ? fallback
-            : positive(parseDuration(value, `@Throttle() ${what} on ${where}`), what, where);
+            : what === 'blockDuration'
+              ? blockLength(parseDuration(value, `@Throttle() ${what} on ${where}`), where)
+              : positive(parseDuration(value, `@Throttle() ${what} on ${where}`), what, where);
       const ttlMs = staticMs(ttl, tier.ttlMs, 'ttl');
       tiers.push({
         name: tier.name,
