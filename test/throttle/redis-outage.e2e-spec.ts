@@ -184,7 +184,7 @@ describe.each(ADAPTERS)('throttling through a Redis outage on %s', (adapter: Ada
       const client = redisClient(redis.url);
       await client.connect();
       try {
-        expect(Number(await client.hget(`${open.prefix}{ip:127.0.0.1}:OutageController.probe:default`, 'h'))).toBeGreaterThanOrEqual(2);
+        expect(Number(await client.hget(`${open.prefix}{ip:127.0.0.1}:OutageController.probe:default`, 'c'))).toBeGreaterThanOrEqual(2);
       } finally {
         client.disconnect();
       }

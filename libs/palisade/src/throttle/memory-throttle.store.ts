@@ -1,16 +1,23 @@
 import { LRUCache } from 'lru-cache';
-import { toSeconds, type ThrottleHit, type ThrottleStore, type ThrottlerStorageRecord } from './throttle-store.interface.js';
+import { roomAt, tierKey, toSeconds, type ThrottleHit, type ThrottleStore, type ThrottlerStorageRecord } from './throttle-store.interface.js';
 
+/** One key's sliding-window counter (epoch ms). */
 interface Counter {
-  hits: number;
-  windowEnd: number;
+  /** Start of the current window. */
+  start: number;
+  /** Hits allowed in the current window. */
+  current: number;
+  /** Hits allowed in the window before it. */
+  previous: number;
+  /** End of the block (0 or past: none). */
   blockedUntil: number;
 }
 
 /**
- * In-memory, per-instance store. Bounded: at most `maxKeys` counters (least recently used evicted
- * first), each expiring with its window or block; no timer per key — expired counters are dropped
- * when read and swept in one pass at most once per `sweepEveryMs`.
+ * In-memory, per-instance store (the sliding-window counter of {@link ThrottleStore}). Bounded: at
+ * most `maxKeys` counters (least recently used evicted first), each expiring once its hits no
+ * longer count and its block has ended; no timer per key — expired counters are dropped when read
+ * and swept in one pass at most once per `sweepEveryMs`.
  */
 export class MemoryThrottleStore implements ThrottleStore {
   private readonly counters: LRUCache<string, Counter>;
@@ -29,8 +36,9 @@ export class MemoryThrottleStore implements ThrottleStore {
     return this.counters.size;
   }
 
-  async increment(key: string, ttl: number, limit: number, blockDuration: number): Promise<ThrottlerStorageRecord> {
-    return this.hit({ key, ttlMs: ttl, limit, blockMs: blockDuration });
+  /** `@nestjs/throttler`'s increment; the tier name is part of the counter's identity. */
+  async increment(key: string, ttl: number, limit: number, blockDuration: number, throttlerName?: string): Promise<ThrottlerStorageRecord> {
+    return this.hit({ key: tierKey(key, throttlerName), ttlMs: ttl, limit, blockMs: blockDuration });
   }
 
   async incrementMany(hits: readonly ThrottleHit[]): Promise<ThrottlerStorageRecord[]> {
@@ -49,7 +57,7 @@ export class MemoryThrottleStore implements ThrottleStore {
     return records;
   }
 
-  /** Synchronous core, shared with the Redis store's fallback. */
+  /** Synchronous core, shared with the Redis store's fallback. Mirrors the Redis store's script. */
   hit({ key, ttlMs, limit, blockMs }: ThrottleHit): ThrottlerStorageRecord {
     const now = this.now();
     if (now >= this.nextSweep) {
@@ -57,30 +65,40 @@ export class MemoryThrottleStore implements ThrottleStore {
       this.counters.purgeStale();
     }
     let counter = this.counters.get(key);
-    if (counter && counter.blockedUntil > now) {
-      return {
-        totalHits: counter.hits,
-        timeToExpire: toSeconds(counter.windowEnd - now),
-        isBlocked: true,
-        timeToBlockExpire: toSeconds(counter.blockedUntil - now),
-      };
+    if (counter === undefined) {
+      counter = { start: now, current: 0, previous: 0, blockedUntil: 0 };
+      this.counters.set(key, counter, { ttl: 2 * ttlMs });
+    } else if (now - counter.start >= ttlMs) {
+      // Roll over: the current window becomes the previous one, or both are past.
+      if (now - counter.start < 2 * ttlMs) {
+        counter.previous = counter.current;
+        counter.start += ttlMs;
+      } else {
+        counter.previous = 0;
+        counter.start = now;
+      }
+      counter.current = 0;
+      this.counters.set(key, counter, { ttl: Math.max(counter.start + 2 * ttlMs, counter.blockedUntil) - now });
     }
-    let fresh = false;
-    if (!counter || counter.windowEnd <= now || counter.blockedUntil !== 0) {
-      counter = { hits: 0, windowEnd: now + ttlMs, blockedUntil: 0 };
-      fresh = true;
+    const { start, previous, current, blockedUntil } = counter;
+    // The previous window's weighted share, scaled by ttlMs to stay in integers.
+    const weighted = previous * (ttlMs - Math.max(0, now - start));
+    if (blockedUntil <= now && weighted + current * ttlMs < limit * ttlMs) {
+      counter.current = current + 1;
+      const totalHits = counter.current + Math.floor(weighted / ttlMs);
+      const until = totalHits < limit ? start + ttlMs : roomAt(start, previous, counter.current, ttlMs, limit, now);
+      return { totalHits, timeToExpire: toSeconds(until - now), isBlocked: false, timeToBlockExpire: 0 };
     }
-    counter.hits += 1;
-    const isBlocked = counter.hits > limit;
-    if (isBlocked) counter.blockedUntil = now + blockMs;
-    if (fresh || isBlocked) {
-      this.counters.set(key, counter, { ttl: Math.max(counter.windowEnd, counter.blockedUntil) - now });
+    let until = roomAt(start, previous, current, ttlMs, limit, now);
+    if (blockedUntil > now) {
+      until = Math.max(until, blockedUntil);
+    } else if (blockMs > 0) {
+      until = Math.max(until, now + blockMs);
+      counter.blockedUntil = until;
+      this.counters.set(key, counter, { ttl: Math.max(start + 2 * ttlMs, until) - now });
     }
-    return {
-      totalHits: counter.hits,
-      timeToExpire: toSeconds(counter.windowEnd - now),
-      isBlocked,
-      timeToBlockExpire: toSeconds(counter.blockedUntil - now),
-    };
+    const wait = toSeconds(until - now);
+    const totalHits = Math.max(limit + 1, current + 1 + Math.floor(weighted / ttlMs));
+    return { totalHits, timeToExpire: wait, isBlocked: true, timeToBlockExpire: wait };
   }
 }

@@ -1,36 +1,66 @@
 import type { Redis } from 'ioredis';
-import { toSeconds, type ThrottleHit, type ThrottleStore, type ThrottlerStorageRecord } from './throttle-store.interface.js';
+import { tierKey, toSeconds, type ThrottleHit, type ThrottleStore, type ThrottlerStorageRecord } from './throttle-store.interface.js';
 
 /**
- * Bumps N counters (KEYS) atomically with Redis's own clock, so app instances with skewed clocks
- * agree. ARGV holds (ttlMs, limit, blockMs) per key. Returns per key: hits, ms to window end,
- * blocked (0/1), ms to block end. All keys of one call share a hash tag, so the script is valid on
- * Redis Cluster.
+ * The sliding-window counter of {@link ThrottleStore} on N keys (KEYS) at once, atomically, with
+ * Redis's own clock so app instances with skewed clocks agree. ARGV holds (ttlMs, limit, blockMs)
+ * per key, integers. Each key is a hash: `s` window start, `c` hits of the current window, `p` hits
+ * of the previous one, `b` block end (epoch ms). Returns per key, integers: totalHits, ms until the
+ * window closes (or until a hit would pass), refused (0/1), ms until a hit would pass (0 when
+ * allowed). Line by line the same computation as `MemoryThrottleStore.hit` and `roomAt`; all keys
+ * of one call share a hash tag, so the script is valid on Redis Cluster.
  */
 const INCREMENT_SCRIPT = `
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+local function room(s, p, c, w, limit)
+  if limit < 1 then return now + w end
+  if c < limit then
+    if p == 0 then return now end
+    return math.max(now, s + math.floor(w * (p - limit + c) / p) + 1)
+  end
+  return s + w + math.floor(w * (c - limit) / c) + 1
+end
 local out = {}
 for i, key in ipairs(KEYS) do
-  local ttl = tonumber(ARGV[i * 3 - 2])
+  local w = tonumber(ARGV[i * 3 - 2])
   local limit = tonumber(ARGV[i * 3 - 1])
   local block = tonumber(ARGV[i * 3])
-  local v = redis.call('HMGET', key, 'h', 'w', 'b')
-  local hits = tonumber(v[1]) or 0
-  local wend = tonumber(v[2]) or 0
-  local bend = tonumber(v[3]) or 0
-  if bend > now then
-    table.insert(out, hits); table.insert(out, wend - now); table.insert(out, 1); table.insert(out, bend - now)
+  local v = redis.call('HMGET', key, 's', 'c', 'p', 'b')
+  local s = tonumber(v[1])
+  local c = tonumber(v[2]) or 0
+  local p = tonumber(v[3]) or 0
+  local b = tonumber(v[4]) or 0
+  local changed = false
+  if s == nil then
+    s = now; c = 0; p = 0; changed = true
+  elseif now - s >= w then
+    if now - s < 2 * w then p = c; s = s + w else p = 0; s = now end
+    c = 0; changed = true
+  end
+  local weighted = p * (w - math.max(0, now - s))
+  if b <= now and weighted + c * w < limit * w then
+    c = c + 1
+    local total = c + math.floor(weighted / w)
+    local untilAt = s + w
+    if total >= limit then untilAt = room(s, p, c, w, limit) end
+    redis.call('HSET', key, 's', s, 'c', c, 'p', p, 'b', b)
+    redis.call('PEXPIRE', key, math.max(s + 2 * w, b) - now)
+    table.insert(out, total); table.insert(out, untilAt - now); table.insert(out, 0); table.insert(out, 0)
   else
-    if wend <= now or bend > 0 then
-      hits = 0; wend = now + ttl; bend = 0
+    local untilAt = room(s, p, c, w, limit)
+    if b > now then
+      untilAt = math.max(untilAt, b)
+    elseif block > 0 then
+      untilAt = math.max(untilAt, now + block)
+      b = untilAt; changed = true
     end
-    hits = hits + 1
-    local blocked = 0
-    if hits > limit then bend = now + block; blocked = 1 end
-    redis.call('HSET', key, 'h', hits, 'w', wend, 'b', bend)
-    redis.call('PEXPIRE', key, math.max(wend, bend) - now)
-    table.insert(out, hits); table.insert(out, wend - now); table.insert(out, blocked); table.insert(out, math.max(bend - now, 0))
+    if changed then
+      redis.call('HSET', key, 's', s, 'c', c, 'p', p, 'b', b)
+      redis.call('PEXPIRE', key, math.max(s + 2 * w, b) - now)
+    end
+    local total = math.max(limit + 1, c + 1 + math.floor(weighted / w))
+    table.insert(out, total); table.insert(out, untilAt - now); table.insert(out, 1); table.insert(out, untilAt - now)
   end
 end
 return out
@@ -62,15 +92,16 @@ export class RedisThrottleStore implements ThrottleStore {
     this.client = client as ScriptClient;
   }
 
-  async increment(key: string, ttl: number, limit: number, blockDuration: number): Promise<ThrottlerStorageRecord> {
-    const [record] = await this.incrementMany([{ key, ttlMs: ttl, limit, blockMs: blockDuration }]);
+  /** `@nestjs/throttler`'s increment; the tier name is part of the counter's identity. */
+  async increment(key: string, ttl: number, limit: number, blockDuration: number, throttlerName?: string): Promise<ThrottlerStorageRecord> {
+    const [record] = await this.incrementMany([{ key: tierKey(key, throttlerName), ttlMs: ttl, limit, blockMs: blockDuration }]);
     return record as ThrottlerStorageRecord;
   }
 
   async incrementMany(hits: readonly ThrottleHit[]): Promise<ThrottlerStorageRecord[]> {
     const args: (string | number)[] = [];
     for (const hit of hits) args.push(hit.key);
-    for (const hit of hits) args.push(Math.max(1, Math.round(hit.ttlMs)), hit.limit, Math.max(1, Math.round(hit.blockMs)));
+    for (const hit of hits) args.push(Math.max(1, Math.round(hit.ttlMs)), hit.limit, Math.max(0, Math.round(hit.blockMs)));
     const flat = await this.client.palisadeThrottle(hits.length, ...args);
     const records: ThrottlerStorageRecord[] = [];
     for (let i = 0; i < hits.length; i++) {

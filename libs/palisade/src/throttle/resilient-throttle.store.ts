@@ -1,6 +1,6 @@
 import { Logger, ServiceUnavailableException } from '@nestjs/common';
 import type { MemoryThrottleStore } from './memory-throttle.store.js';
-import type { ThrottleHit, ThrottleStore, ThrottlerStorageRecord } from './throttle-store.interface.js';
+import { tierKey, type ThrottleHit, type ThrottleStore, type ThrottlerStorageRecord } from './throttle-store.interface.js';
 
 /** 503 answered while the shared store is down and `failOpen` is false. */
 export class ThrottleStoreUnavailableException extends ServiceUnavailableException {
@@ -31,8 +31,9 @@ export class ResilientThrottleStore implements ThrottleStore {
     return this.down;
   }
 
-  async increment(key: string, ttl: number, limit: number, blockDuration: number): Promise<ThrottlerStorageRecord> {
-    const [record] = await this.incrementMany([{ key, ttlMs: ttl, limit, blockMs: blockDuration }]);
+  /** `@nestjs/throttler`'s increment; the tier name is part of the counter's identity. */
+  async increment(key: string, ttl: number, limit: number, blockDuration: number, throttlerName?: string): Promise<ThrottlerStorageRecord> {
+    const [record] = await this.incrementMany([{ key: tierKey(key, throttlerName), ttlMs: ttl, limit, blockMs: blockDuration }]);
     return record as ThrottlerStorageRecord;
   }
 

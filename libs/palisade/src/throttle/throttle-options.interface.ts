@@ -9,7 +9,10 @@ export interface ThrottlerTier {
   limit: number;
   /** Window length, in milliseconds or as a duration (`'60s'`, `'1m'`). */
   ttl: Duration;
-  /** How long a caller who exceeded the limit stays blocked; default: the window length. */
+  /**
+   * How long a caller who exceeded the limit stays blocked (and at least until the window has room);
+   * default: the window length. `0`: no block — requests are refused until the window has room.
+   */
   blockDuration?: Duration;
 }
 
@@ -24,8 +27,9 @@ export interface RedisThrottleStorage {
 }
 
 /**
- * Rate limiting on `@nestjs/throttler`: fixed windows anchored at a caller's first request, keyed
- * by the authenticated principal, else the client IP (through `trustProxy`; IPv6 grouped by /64).
+ * Rate limiting on `@nestjs/throttler`: a sliding-window counter per caller and tier (see
+ * `ThrottleStore`), keyed by the authenticated principal, else the client IP (through `trustProxy`;
+ * IPv6 grouped by /64).
  *
  * @example
  * throttle: { throttlers: [{ name: 'default', limit: 100, ttl: '1m' }], storage: { redis: process.env.REDIS_URL! } }
@@ -52,8 +56,9 @@ export interface ThrottleOptions {
   /**
    * Brute-force protection: failed authentications (bad token, API key, Basic password, or a
    * failed login reported through `AuthFailureLimiter`) per client IP. Past the limit every
-   * authentication attempt from that IP gets 429 until `blockDuration` ends. Default
-   * `{ limit: 10, ttl: '1m', blockDuration: '5m' }`; `false` turns it off.
+   * authentication attempt from that IP gets 429 until `blockDuration` ends (`0` is refused: without
+   * a block guessing would go on). Default `{ limit: 10, ttl: '1m', blockDuration: '5m' }`; `false`
+   * turns it off.
    */
   authFailures?: { limit: number; ttl: Duration; blockDuration?: Duration } | false;
 }

@@ -98,6 +98,9 @@ export function normalizeThrottleOptions(options: ThrottleOptions): NormalizedTh
   }
   const authFailures =
     rawAuthFailures === false ? undefined : tier({ limit: 10, ttl: '1m', blockDuration: '5m', ...rawAuthFailures }, 'throttle.authFailures', 'auth-failures');
+  // Failures are counted after the credential was checked: without a block, guessing would go on.
+  if (authFailures?.blockMs === 0)
+    fail("throttle.authFailures.blockDuration is 0; brute-force protection needs a block. Set a duration such as '5m', or authFailures: false.");
   return {
     tiers,
     storage,

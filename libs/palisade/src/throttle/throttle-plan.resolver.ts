@@ -46,6 +46,11 @@ function positive(value: unknown, what: string, where: string): number {
   return value;
 }
 
+/** `blockDuration` may be 0: no block, hits are refused until the window has room (as in `@nestjs/throttler`). */
+function blockLength(value: number, where: string): number {
+  return value === 0 ? 0 : positive(value, 'blockDuration', where);
+}
+
 /** Builds a `RateLimit-Policy` item (IETF httpapi draft): `"name";q=limit;w=window-seconds`. @internal */
 export function policyItem(name: string, limit: number, ttlMs: number): string {
   return `"${name}";q=${limit};w=${Math.max(1, Math.ceil(ttlMs / 1000))}`;
@@ -110,7 +115,9 @@ export class ThrottlePlanResolver extends RouteResolver<RoutePlan> {
           : value === undefined
             ? fallback
             : // Numbers are milliseconds: `ttl: 60` (seconds meant) is refused, as in throttle.throttlers.
-              positive(parseCoarseDuration(value, `@Throttle() ${tier.name}.${what} on ${where}`), what, where);
+              what === 'blockDuration'
+              ? blockLength(parseCoarseDuration(value, `@Throttle() ${tier.name}.${what} on ${where}`), where)
+              : positive(parseCoarseDuration(value, `@Throttle() ${tier.name}.${what} on ${where}`), what, where);
       const ttlMs = staticMs(ttl, tier.ttlMs, 'ttl');
       tiers.push({
         name: tier.name,
