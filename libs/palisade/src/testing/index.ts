@@ -9,6 +9,10 @@
  * }).compile();
  * const token = mintTestToken({ id: 'alice', roles: ['admin'], scopes: ['orders:read'] });
  * await request(app.getHttpServer()).get('/orders').set('Authorization', `Bearer ${token}`).expect(200);
+ *
+ * @example
+ * // The application's own configuration (role hierarchy, throttling, headers), with test keys:
+ * const moduleRef = await overridePalisadeOptions(Test.createTestingModule({ imports: [AppModule] })).compile();
  * @packageDocumentation
  */
 import { randomUUID } from 'node:crypto';
@@ -16,6 +20,9 @@ import { Module, type DynamicModule } from '@nestjs/common';
 import jwt from 'jsonwebtoken';
 import { PalisadeModule } from '../palisade.module.js';
 import type { PalisadeModuleOptions } from '../common/palisade-options.interface.js';
+import { PALISADE_OPTIONS } from '../common/palisade.constants.js';
+import { MODULE_OPTIONS_TOKEN } from '../common/palisade.module-definition.js';
+import { normalizeOptions } from '../common/palisade-options.normalizer.js';
 import type { PrincipalInit } from '../auth/principal.interface.js';
 import { parseDuration, type Duration } from '../common/duration.js';
 
@@ -72,4 +79,72 @@ export class PalisadeTestingModule {
       auth: { ...auth, jwt: { secret: TEST_JWT_SECRET, issuer: TEST_JWT_ISSUER, audience: TEST_JWT_AUDIENCE, ...auth?.jwt } },
     });
   }
+}
+
+/** How {@link testOptions} turns an application's options into test options. */
+export interface TestOptionsOverrides {
+  /**
+   * Keep the application's shared storage (Redis) for throttling and tokens. Default `false`: the
+   * test runs on the in-memory stores, so it needs no Redis and starts from empty counters.
+   */
+  keepStorage?: boolean;
+  /**
+   * Keep the application's JWKS issuers. Default `false`: tests cannot reach an identity provider,
+   * and {@link mintTestToken} signs with the test secret.
+   */
+  keepJwks?: boolean;
+  /** Last changes to the test options (e.g. a lower throttle limit). */
+  options?: (options: PalisadeModuleOptions) => PalisadeModuleOptions;
+}
+
+/**
+ * The application's own Palisade options made testable: the JWT scheme verifies (and
+ * `TokenService` signs) with {@link TEST_JWT_SECRET}, issuer and audience, so {@link mintTestToken}
+ * tokens are accepted; everything else — the role hierarchy, API keys, Basic, default schemes,
+ * throttle tiers, headers — stays as the application configured it. Redis storage becomes memory
+ * unless `keepStorage`.
+ */
+export function testOptions(options: PalisadeModuleOptions, overrides: TestOptionsOverrides = {}): PalisadeModuleOptions {
+  const { auth, throttle, tokens } = options;
+  const jwt = auth?.jwt ?? {};
+  const { secret: _secret, publicKey: _publicKey, privateKey: _privateKey, algorithms: _algorithms, jwks, ...keptJwt } = jwt;
+  const result: PalisadeModuleOptions = {
+    ...options,
+    auth: {
+      ...auth,
+      jwt: {
+        ...keptJwt,
+        ...(overrides.keepJwks && jwks ? { jwks } : {}),
+        secret: TEST_JWT_SECRET,
+        issuer: TEST_JWT_ISSUER,
+        audience: TEST_JWT_AUDIENCE,
+      },
+    },
+    ...(throttle && !overrides.keepStorage ? { throttle: { ...throttle, storage: 'memory' as const } } : {}),
+    ...(tokens && !overrides.keepStorage ? { tokens: { ...tokens, storage: 'memory' as const } } : {}),
+  };
+  return overrides.options ? overrides.options(result) : result;
+}
+
+/** What {@link overridePalisadeOptions} needs of `Test.createTestingModule(...)`'s builder. */
+export interface ProviderOverridingBuilder<TBuilder> {
+  overrideProvider(token: unknown): { useFactory(options: { factory: (...args: never[]) => unknown; inject?: unknown[] }): TBuilder };
+}
+
+/**
+ * Runs the application's real module (its `PalisadeModule.forRoot` / `forRootAsync` configuration,
+ * hierarchy and all) with test options ({@link testOptions}): the one line to add to a testing
+ * module built from `AppModule`.
+ *
+ * @example
+ * const moduleRef = await overridePalisadeOptions(Test.createTestingModule({ imports: [AppModule] })).compile();
+ * const app = moduleRef.createNestApplication();
+ * await app.init();
+ * const token = mintTestToken({ id: 'alice', roles: ['admin'] }); // the app's hierarchy applies
+ */
+export function overridePalisadeOptions<TBuilder>(builder: ProviderOverridingBuilder<TBuilder>, overrides: TestOptionsOverrides = {}): TBuilder {
+  return builder.overrideProvider(PALISADE_OPTIONS).useFactory({
+    factory: ((options: PalisadeModuleOptions) => normalizeOptions(testOptions(options ?? {}, overrides))) as (...args: never[]) => unknown,
+    inject: [MODULE_OPTIONS_TOKEN],
+  });
 }
