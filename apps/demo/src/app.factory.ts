@@ -25,10 +25,12 @@ export async function createDemoApp(config: DemoConfig, options: { logger?: fals
     const fastify = await NestFactory.create<NestFastifyApplication>(
       AppModule.register(config),
       new FastifyAdapter({ bodyLimit: BODY_LIMIT }),
-      // Fastify's own parsers only (JSON, text): no form bodies, which a cross-site HTML form
-      // could post without a preflight — as on Express, where only the JSON parser is registered.
+      // Fastify's own parsers (JSON, text), and form bodies kept raw (a Buffer): only the token
+      // endpoint reads them, and it refuses cross-site posts. No route takes a form as an object,
+      // which a cross-site HTML form could post without a preflight.
       { bodyParser: false, ...(logger === undefined ? {} : { logger }) },
     );
+    fastify.useBodyParser('application/x-www-form-urlencoded', { bodyLimit: BODY_LIMIT });
     enableCors(fastify, config);
     app = fastify;
   } else {
@@ -41,6 +43,8 @@ export async function createDemoApp(config: DemoConfig, options: { logger?: fals
     // must still carry the CORS headers, or the browser hides the error from the page.
     enableCors(express, config);
     express.useBodyParser('json', { limit: BODY_LIMIT });
+    // Form bodies kept raw (a Buffer), as on Fastify: only the token endpoint reads them.
+    express.useBodyParser('raw', { type: 'application/x-www-form-urlencoded', limit: BODY_LIMIT });
     app = express;
   }
   app.enableShutdownHooks(['SIGTERM', 'SIGINT']);

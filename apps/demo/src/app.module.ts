@@ -7,6 +7,7 @@ import { HealthController } from './health.controller.js';
 import { MeController } from './me.controller.js';
 import { OwnProfilePolicy, ProfilesController } from './profiles.controller.js';
 import { ReportsController } from './reports.controller.js';
+import { TokenController } from './token.controller.js';
 import { UsersModule } from './users.module.js';
 import { UsersService } from './users.service.js';
 
@@ -59,7 +60,7 @@ export class AppModule {
           global: true,
         }),
       ],
-      controllers: [HealthController, AuthController, MeController, AdminController, ReportsController, ProfilesController],
+      controllers: [HealthController, AuthController, TokenController, MeController, AdminController, ReportsController, ProfilesController],
       providers: [OwnProfilePolicy],
     };
   }

@@ -88,6 +88,15 @@ export {
 export type { RedisTokenStorage, TokensOptions } from './tokens/tokens-options.interface.js';
 export type { RefreshRotation, RefreshRotationResult, RefreshTokenLookup, RefreshTokenRecord, TokenStore } from './tokens/token-store.interface.js';
 export { MemoryTokenStore } from './tokens/memory-token.store.js';
+export {
+  PasswordGrant,
+  type PasswordGrantOptions,
+  type PasswordGrantRequest,
+  type PasswordVerifier,
+  type TokenEndpointResponse,
+} from './tokens/password-grant.service.js';
+export { TokenEndpoint } from './tokens/token-endpoint.decorator.js';
+export { OAuthErrorException, type OAuthErrorCode } from './tokens/oauth-error.exception.js';
 export { RedisTokenStore } from './tokens/redis-token.store.js';
 
 // Security headers, HTTPS enforcement and CORS (headers/, transport/).

@@ -29,6 +29,7 @@ import { SecurityHeadersService } from './headers/security-headers.service.js';
 import { HttpsEnforcementMiddleware } from './transport/https-enforcement.middleware.js';
 import { ParserErrorResponses } from './transport/parser-errors.js';
 import { RequirementsAudit } from './requirements-audit.service.js';
+import { PasswordGrant } from './tokens/password-grant.service.js';
 
 const SHARED_PROVIDERS: Provider[] = [
   { provide: PALISADE_OPTIONS, inject: [MODULE_OPTIONS_TOKEN], useFactory: (options: PalisadeModuleOptions) => normalizeOptions(options) },
@@ -73,6 +74,7 @@ const SHARED_PROVIDERS: Provider[] = [
   SecurityHeadersInterceptor,
   ParserErrorResponses,
   RequirementsAudit,
+  PasswordGrant,
 ];
 
 /**
