@@ -53,6 +53,12 @@ function runInlineScript(page: Page): Promise<{ ran: boolean; violated: string |
   );
 }
 
+/** An HTML form that posts a password grant to `action` as soon as the page loads. */
+const loginForm = (action: string): string =>
+  `<!doctype html><title>login form</title><form method="post" action="${action}">` +
+  '<input name="grant_type" value="password"><input name="username" value="alice"><input name="password" value="alice-password">' +
+  '</form><script>document.forms[0].submit()</script>';
+
 const missing = chromiumMissing();
 const inCi = process.env.CI === 'true';
 
@@ -88,6 +94,10 @@ describeWithChromium('a real browser honours the headers of the demo (%s)', (ada
       '/': '<!doctype html><title>other</title>',
       get '/frame'() {
         return framing(`${apiUrl}/health`, `${allowed.origin}/`);
+      },
+      // A login CSRF attempt: a form on another site posting the attacker's credentials.
+      get '/login-form'() {
+        return loginForm(`${apiUrl}/auth/token`);
       },
     });
     demo = await createDemoApp(loadConfig({ HTTP_ADAPTER: adapter, CORS_ORIGINS: allowed.origin, THROTTLE_LIMIT: '1000' }), { logger: false });
@@ -161,6 +171,22 @@ describeWithChromium('a real browser honours the headers of the demo (%s)', (ada
     } finally {
       await apiPage.close();
       await control.close();
+    }
+  });
+
+  it('a cross-site HTML form cannot post to the token endpoint (403), though it carries the right password', async () => {
+    const page = await browser.context.newPage();
+    try {
+      // localhost and 127.0.0.1 are different sites: the browser marks the post Sec-Fetch-Site: cross-site.
+      const posted = page.waitForResponse(`${api}/auth/token`);
+      await page.goto(`${other.origin.replace('127.0.0.1', 'localhost')}/login-form`);
+      const response = await posted;
+      expect({ status: response.status(), body: (await response.json()) as unknown }).toEqual({
+        status: 403,
+        body: { statusCode: 403, error: 'Forbidden', message: 'Cross-site requests to the token endpoint are refused' },
+      });
+    } finally {
+      await page.close();
     }
   });
 });
