@@ -233,6 +233,23 @@ function evaluateTargets(results: StackResult[], soaks: SoakResult[]): TargetRes
   }
   versus('express', 'community', 3);
   versus('fastify', 'community', 3);
+  // Against Nest's own stacks, measured in the same rounds (issue 18's targets).
+  const against = (stack: StackName, other: StackName, adapter: BenchAdapter, threshold: number, what: string): void => {
+    const mine = find(stack, adapter);
+    const theirs = find(other, adapter);
+    const name = `${what} ≥ ${threshold}× ${STACKS[other].label} on ${adapter === 'express' ? 'Express' : 'Fastify'}`;
+    const value = mine && theirs ? median(roundRatios(mine, theirs, 'rps')) : Number.NaN;
+    targets.push(
+      Number.isFinite(value)
+        ? { target: name, measured: `${value.toFixed(2)}×`, met: value >= threshold }
+        : { target: name, measured: 'not in this run', met: null },
+    );
+  };
+  for (const adapter of ['express', 'fastify'] as const) {
+    against('palisade', 'nest-headers', adapter, 0.9, 'Palisade (memory), its whole stack,');
+    against('floor-headers', 'nest-headers', adapter, 1.0, "Palisade's header delivery alone (floor-headers)");
+    against('palisade', 'nest-first-party', adapter, 3, 'Palisade (memory)');
+  }
   const redis = results.filter((r) => r.stack === 'palisade-redis' && r.median.redisRoundTripsPerRequest !== undefined);
   const redisName = 'Redis store: at most one Redis round trip per request';
   if (redis.length === 0) targets.push({ target: redisName, measured: 'not in this run', met: null });

@@ -16,6 +16,14 @@ export const STACKS = {
   'palisade-redis': { entry: 'palisade-redis.js', label: 'Palisade (Redis)', secured: true, redis: true, env: {} },
   community: { entry: 'community.js', label: 'community (secret string)', secured: true, redis: false, env: {} },
   'community-keyobject': { entry: 'community.js', label: 'community (secret KeyObject)', secured: true, redis: false, env: { BENCH_SECRET_FORM: 'keyobject' } },
+  'nest-headers': { entry: 'bare.js', label: "bare Nest + Nest's app.useSecurityHeaders()", secured: false, redis: false, env: { BENCH_NEST_HEADERS: '1' } },
+  'nest-first-party': {
+    entry: 'community.js',
+    label: 'Nest first-party: useSecurityHeaders() + @nestjs/throttler + passport-jwt + roles guard',
+    secured: true,
+    redis: false,
+    env: { BENCH_NEST_HEADERS: '1' },
+  },
   floor: { entry: 'floor.js', label: 'floor: bare + Palisade headers + 3 no-op guards', secured: false, redis: false, env: {} },
   'floor-headers': { entry: 'floor.js', label: 'floor: bare + Palisade headers', secured: false, redis: false, env: { BENCH_FLOOR_GUARDS: '0' } },
   'floor-guards': { entry: 'floor.js', label: 'floor: bare + 3 no-op guards', secured: false, redis: false, env: { BENCH_FLOOR_HEADERS: 'off' } },
@@ -63,7 +71,7 @@ export interface BenchOptions {
 
 const DEFAULTS: Record<BenchMode, Omit<BenchOptions, 'mode' | 'outDir' | 'redisUrl' | 'pause' | 'stacksExplicit'>> = {
   quick: {
-    stacks: ['bare', 'bare-shaped', 'floor', 'palisade', 'palisade-redis', 'community'],
+    stacks: ['bare', 'bare-shaped', 'nest-headers', 'floor', 'palisade', 'palisade-redis', 'community', 'nest-first-party'],
     adapters: ['express', 'fastify'],
     rounds: 5,
     durationS: 3,

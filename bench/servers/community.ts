@@ -7,6 +7,8 @@
 //  - a `RolesGuard` with `Reflector` and a `@Roles()` decorator made with `SetMetadata` (Nest docs,
 //    "Authorization", basic RBAC).
 // BENCH_SECRET_FORM=keyobject passes the secret as a KeyObject instead (the `community-keyobject` stack).
+// BENCH_NEST_HEADERS=1 (`nest-first-party`): the same guards with Nest's own `app.useSecurityHeaders()`
+// instead of helmet — the first-party stack the Nest docs teach on Nest 12.5.
 import { createSecretKey } from 'node:crypto';
 import { Controller, Get, Injectable, Module, SetMetadata, UseGuards, type CanActivate, type ExecutionContext } from '@nestjs/common';
 import { APP_GUARD, Reflector } from '@nestjs/core';
@@ -27,6 +29,7 @@ import {
 import { adapterFromArgs, runServer, startBenchServer } from './server.bootstrap.js';
 
 const secretForm = process.env.BENCH_SECRET_FORM === 'keyobject' ? 'keyobject' : 'string';
+const nestHeaders = process.env.BENCH_NEST_HEADERS === '1';
 
 /** The payload our tokens carry. */
 interface JwtPayload {
@@ -87,12 +90,14 @@ class ReportsController {
 class CommunityModule {}
 
 runServer(() =>
-  startBenchServer(secretForm === 'keyobject' ? 'community-keyobject' : 'community', CommunityModule, adapterFromArgs(), {
+  startBenchServer(nestHeaders ? 'nest-first-party' : secretForm === 'keyobject' ? 'community-keyobject' : 'community', CommunityModule, adapterFromArgs(), {
     express: (app) => {
-      app.use(helmet());
+      if (nestHeaders) app.useSecurityHeaders();
+      else app.use(helmet());
     },
     fastify: async (app) => {
-      await app.register(fastifyHelmet);
+      if (nestHeaders) app.useSecurityHeaders();
+      else await app.register(fastifyHelmet);
     },
   }),
 );
