@@ -3,6 +3,8 @@ import { once } from 'node:events';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { exportJWK, SignJWT, type JWK, type JWTPayload } from 'jose';
+import { Controller, Get } from '@nestjs/common';
+import { Roles, Scopes } from '@palisade/nest';
 import { vi } from 'vitest';
 
 /** A JWK Set document. */
@@ -153,5 +155,21 @@ export class WallClock {
   /** The real clock again. */
   restore(): void {
     this.spy.mockRestore();
+  }
+}
+
+/** `GET /admin`: role `admin` — a JWKS token's roles claim at work. */
+@Controller('admin')
+export class JwksAdminController {
+  @Get() @Roles('admin') admin() {
+    return { area: 'admin' };
+  }
+}
+
+/** `GET /reports`: scope `reports:read` — a JWKS token's scopes claim at work. */
+@Controller('reports')
+export class JwksReportsController {
+  @Get() @Scopes('reports:read') reports() {
+    return { reports: [] };
   }
 }

@@ -3,7 +3,7 @@ import { randomUUID } from 'node:crypto';
 import { once } from 'node:events';
 import { createServer } from 'node:net';
 import { Redis } from 'ioredis';
-import type { TestContext } from 'vitest';
+import { afterAll, beforeAll, type TestContext } from 'vitest';
 
 /**
  * Redis for the throttling suites.
@@ -198,4 +198,20 @@ export class RedisServer {
 export function requireRedisServer(ctx: TestContext, launched: RedisServer | Error | undefined): RedisServer {
   if (launched instanceof RedisServer) return launched;
   return skipOrFail(ctx, `cannot start a private redis-server (${launched?.message ?? 'not launched'})`);
+}
+
+/**
+ * Launches a private `redis-server` before the enclosing `describe`'s tests and stops it after them.
+ * Returns a function that gives, inside a test, the running server — or fails under CI / skips with
+ * the launch error (see {@link requireRedisServer}).
+ */
+export function usePrivateRedisServer(extraArgs: readonly string[] = []): (ctx: TestContext) => RedisServer {
+  let launched: RedisServer | Error | undefined;
+  beforeAll(async () => {
+    launched = await RedisServer.launch(extraArgs).catch((error: unknown) => (error instanceof Error ? error : new Error(String(error))));
+  });
+  afterAll(async () => {
+    if (launched instanceof RedisServer) await launched.stop();
+  });
+  return (ctx) => requireRedisServer(ctx, launched);
 }

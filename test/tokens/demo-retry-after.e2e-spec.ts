@@ -4,11 +4,11 @@
  * private `redis-server` this suite starts and kills (the shared Redis is never touched).
  */
 import type { Response } from 'supertest';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { AppModule } from '../../apps/demo/src/app.module.js';
 import { loadConfig } from '../../apps/demo/src/config.js';
 import { ADAPTERS, bootApp } from '../support/app.js';
-import { RedisServer, requireRedisServer } from '../support/redis.js';
+import { usePrivateRedisServer } from '../support/redis.js';
 import { httpOf, TOKEN_STORE_UNAVAILABLE } from '../support/token-app.js';
 
 function expectUnavailableWithRetryAfter(what: string, res: Response): void {
@@ -21,20 +21,10 @@ function expectUnavailableWithRetryAfter(what: string, res: Response): void {
 }
 
 describe.each(ADAPTERS)('demo token routes while the token store is down, on %s', (adapter) => {
-  let launched: RedisServer | Error | undefined;
-  beforeAll(async () => {
-    try {
-      launched = await RedisServer.launch();
-    } catch (error) {
-      launched = error instanceof Error ? error : new Error(String(error));
-    }
-  });
-  afterAll(async () => {
-    if (launched instanceof RedisServer) await launched.stop();
-  });
+  const privateRedis = usePrivateRedisServer();
 
   it('login, refresh and logout answer 503 with Retry-After: 1', async (ctx) => {
-    const server = requireRedisServer(ctx, launched);
+    const server = privateRedis(ctx);
     await server.start();
     const { app } = await bootApp(adapter, { imports: [AppModule.register(loadConfig({ REDIS_URL: server.url }))] });
     ctx.onTestFinished(() => app.close());

@@ -4,36 +4,30 @@
  * clients of one provider, RFC 9864's `Ed25519`, and time claims that cannot be true. A loopback
  * JWKS server per file; an app per configuration.
  */
-import { Controller, Get, type INestApplication } from '@nestjs/common';
+import type { INestApplication } from '@nestjs/common';
 import { afterAll, beforeAll, describe, expect, it, type TestContext } from 'vitest';
-import { PalisadeModule, Roles, Scopes, type JwtAuthOptions } from '@palisade/nest';
+import { PalisadeModule, type JwtAuthOptions } from '@palisade/nest';
 import { AppModule } from '../../apps/demo/src/app.module.js';
 import { loadConfig } from '../../apps/demo/src/config.js';
 import { ADAPTERS, bootApp, type AdapterName } from '../support/app.js';
 import { CHALLENGE, MESSAGE, expectUnauthorized } from '../support/auth.js';
 import { CollectingSink } from '../support/events.js';
 import { nowSeconds } from '../support/forge.js';
-import { JwksServer, signingKey, signWith, type SignWithOptions, type TestSigningKey } from '../support/jwks.js';
+import {
+  JwksAdminController as AdminController,
+  JwksReportsController as ReportsController,
+  JwksServer,
+  signingKey,
+  signWith,
+  type SignWithOptions,
+  type TestSigningKey,
+} from '../support/jwks.js';
 import { getWith, WhoAmIController } from '../support/token-app.js';
 import { signToken, TEST_SECRET } from '../support/tokens.js';
 
 const TENANT = 'https://login.example.com/tenant-a/v2.0';
 const OTHER_TENANT = 'https://login.example.com/tenant-b/v2.0';
 const AUDIENCE = 'orders-api';
-
-@Controller('admin')
-class AdminController {
-  @Get() @Roles('admin') admin() {
-    return { area: 'admin' };
-  }
-}
-
-@Controller('reports')
-class ReportsController {
-  @Get() @Scopes('reports:read') reports() {
-    return { reports: [] };
-  }
-}
 
 let jwks: JwksServer;
 let rs: TestSigningKey;

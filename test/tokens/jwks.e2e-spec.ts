@@ -5,17 +5,25 @@
  * does. A fresh JWKS server and app per test, so fetch counts are exact.
  */
 import { createPublicKey } from 'node:crypto';
-import { Controller, Get, type INestApplication, type ModuleMetadata } from '@nestjs/common';
+import type { INestApplication, ModuleMetadata } from '@nestjs/common';
 import { ExpressAdapter } from '@nestjs/platform-express';
 import { FastifyAdapter } from '@nestjs/platform-fastify';
 import { Test } from '@nestjs/testing';
 import type { Response } from 'supertest';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi, type TestContext } from 'vitest';
-import { PalisadeModule, Roles, Scopes, type JwtAuthOptions } from '@palisade/nest';
+import { PalisadeModule, type JwtAuthOptions } from '@palisade/nest';
 import { ADAPTERS, bootApp, type AdapterName } from '../support/app.js';
 import { CHALLENGE, MESSAGE, expectUnauthorized } from '../support/auth.js';
 import { forgeHmacToken, nowSeconds, unsignedToken } from '../support/forge.js';
-import { JwksServer, signingKey, signWith, type TestKeyAlgorithm, type TestSigningKey } from '../support/jwks.js';
+import {
+  JwksAdminController as AdminController,
+  JwksReportsController as ReportsController,
+  JwksServer,
+  signingKey,
+  signWith,
+  type TestKeyAlgorithm,
+  type TestSigningKey,
+} from '../support/jwks.js';
 import { getWith, logout, TokenLifecycleController, WhoAmIController } from '../support/token-app.js';
 import { signToken, TEST_SECRET } from '../support/tokens.js';
 
@@ -24,20 +32,6 @@ const AUDIENCE = 'palisade-api';
 const LOCAL_ISSUER = 'https://palisade.test';
 const COOLDOWN_MS = 30_000;
 const ALGORITHMS: readonly Exclude<TestKeyAlgorithm, 'Ed25519'>[] = ['RS256', 'PS256', 'ES256', 'EdDSA'];
-
-@Controller('admin')
-class AdminController {
-  @Get() @Roles('admin') admin() {
-    return { area: 'admin' };
-  }
-}
-
-@Controller('reports')
-class ReportsController {
-  @Get() @Scopes('reports:read') reports() {
-    return { reports: [] };
-  }
-}
 
 type JwksEntry = NonNullable<JwtAuthOptions['jwks']>[number];
 

@@ -6,9 +6,9 @@
  */
 import type { INestApplication } from '@nestjs/common';
 import type { Response } from 'supertest';
-import { afterAll, beforeAll, describe, expect, it, type TestContext } from 'vitest';
+import { describe, expect, it, type TestContext } from 'vitest';
 import { ADAPTERS, bootApp, type AdapterName } from '../support/app.js';
-import { redisPrefix, RedisServer, requireRedisServer } from '../support/redis.js';
+import { redisPrefix, RedisServer, usePrivateRedisServer } from '../support/redis.js';
 import {
   expectInvalidToken,
   getWith,
@@ -54,21 +54,11 @@ async function until(probe: () => PromiseLike<Response>, status: number, timeout
 }
 
 describe.each(ADAPTERS)('tokens while Redis is down, on %s', (adapter: AdapterName) => {
-  let launched: RedisServer | Error | undefined;
-  beforeAll(async () => {
-    try {
-      launched = await RedisServer.launch();
-    } catch (error) {
-      launched = error instanceof Error ? error : new Error(String(error));
-    }
-  });
-  afterAll(async () => {
-    if (launched instanceof RedisServer) await launched.stop();
-  });
+  const privateRedis = usePrivateRedisServer();
 
   /** Redis running, an app on it (closed after the test), and a logged-in session. */
   async function setup(ctx: TestContext, failOpen?: boolean): Promise<{ app: INestApplication; server: RedisServer }> {
-    const server = requireRedisServer(ctx, launched);
+    const server = privateRedis(ctx);
     await server.start();
     const storage = { redis: server.url, prefix: redisPrefix(), commandTimeout: COMMAND_TIMEOUT_MS };
     const { app } = await bootApp(adapter, tokenAppModule({ storage, ...(failOpen === undefined ? {} : { failOpen }) }));

@@ -13,7 +13,7 @@ import type { Response } from 'supertest';
 import { afterAll, beforeAll, describe, expect, it, type TestContext } from 'vitest';
 import { ADAPTERS, bootApp, type AdapterName } from '../support/app.js';
 import { RecordingLogger } from '../support/recording-logger.js';
-import { redisPrefix, RedisServer, requireRedisServer } from '../support/redis.js';
+import { redisPrefix, RedisServer, requireRedisServer, usePrivateRedisServer } from '../support/redis.js';
 import { expectInvalidToken, getWith, login, logout, TOKEN_STORE_UNAVAILABLE, tokenAppModule, untilTokenStoreAnswers } from '../support/token-app.js';
 
 /** Polls `condition` every 10 ms; throws after `timeoutMs`. */
@@ -207,20 +207,10 @@ describe.each(ADAPTERS)('revocation mirror, on %s', (adapter: AdapterName) => {
 });
 
 describe.each(ADAPTERS)('revocation mirror on a Redis without CLIENT TRACKING, on %s', (adapter: AdapterName) => {
-  let launched: RedisServer | Error | undefined;
-  beforeAll(async () => {
-    try {
-      launched = await RedisServer.launch(['--rename-command', 'CLIENT', '']);
-    } catch (error) {
-      launched = error instanceof Error ? error : new Error(String(error));
-    }
-  });
-  afterAll(async () => {
-    if (launched instanceof RedisServer) await launched.stop();
-  });
+  const privateRedis = usePrivateRedisServer(['--rename-command', 'CLIENT', '']);
 
   it('stays off, warns once, and every check still goes to Redis (a logout holds)', async (ctx) => {
-    const server = requireRedisServer(ctx, launched);
+    const server = privateRedis(ctx);
     const log = new RecordingLogger();
     const { app } = await bootApp(adapter, tokenAppModule({ storage: { redis: server.url, prefix: redisPrefix() } }), log);
     ctx.onTestFinished(() => app.close());
