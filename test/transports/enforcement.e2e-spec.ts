@@ -298,7 +298,9 @@ describe.each(ADAPTERS)('Microservice handlers in a hybrid app with global guard
       (value) => ({ answered: value }),
       (error: unknown) => ({ error }),
     );
-    expect(refused).toEqual({ error: { status: 'error', message: 'Internal server error' } });
+    expect(refused).toEqual({
+      error: { status: 'error', statusCode: 403, error: 'Forbidden', message: 'This handler cannot be called on this transport', code: 'FORBIDDEN' },
+    });
     expect(runs.secret).toBe(0);
   });
 

@@ -12,6 +12,7 @@ import { RolesGuard } from './roles/roles.guard.js';
 import { declaresThrottle } from './throttle/throttle-plan.resolver.js';
 import { ThrottlerGuard } from './throttle/throttler.guard.js';
 import { loadWebSocketSupport, readsHandshakes } from './transport/websocket.transport.js';
+import { loadRpcSupport } from './transport/rpc.transport.js';
 
 /** Which of Palisade's guards run on a handler (bit flags). */
 const AUTH = 1;
@@ -68,6 +69,7 @@ export class RequirementsAudit implements OnApplicationBootstrap {
   async onApplicationBootstrap(): Promise<void> {
     await this.authorization.prepare();
     const handlers = allHandlers(this.discovery, this.scanner);
+    if (handlers.some((h) => h.kind === 'rpc')) await loadRpcSupport();
     const sockets = handlers.some((h) => h.kind === 'ws');
     if (sockets) await loadWebSocketSupport();
     const handshakesReadable = sockets && (await this.readsSocketHandshakes());

@@ -9,6 +9,7 @@ import { HttpAdapterHost } from '@nestjs/core';
 import type { HttpRequestLike } from '../common/http-context.js';
 import { requestOf, responseOf } from '../transport/invocation.js';
 import { UnsupportedCallException } from './unsupported-call.exception.js';
+import { toRpcError } from '../transport/rpc.transport.js';
 import { authorizationCountOf, requestStateOf, type RequestState } from '../common/request-state.js';
 import { PALISADE_OPTIONS } from '../common/palisade.constants.js';
 import type { NormalizedPalisadeOptions } from '../common/palisade-options.normalizer.js';
@@ -147,7 +148,8 @@ export class Authenticator {
    */
   refuseUnsupported(context: ExecutionContext): true {
     if (this.requirementOf(context).isPublic) return true;
-    throw new UnsupportedCallException();
+    const refusal = new UnsupportedCallException();
+    throw context.getType<string>() === 'rpc' ? toRpcError(refusal) : refusal;
   }
 
   /**

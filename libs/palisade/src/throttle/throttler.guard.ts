@@ -16,6 +16,7 @@ import { MemoryThrottleStore } from './memory-throttle.store.js';
 import { ThrottleStoreUnavailableException } from './resilient-throttle.store.js';
 import { SecurityEvents } from '../events/security-events.service.js';
 import { UnsupportedCallException } from '../auth/unsupported-call.exception.js';
+import { toRpcError } from '../transport/rpc.transport.js';
 
 /** A synchronous "allow" typed as the base class's promise (see `canActivate`). */
 const ALLOW = true as unknown as Promise<boolean>;
@@ -71,7 +72,8 @@ export class ThrottlerGuard extends BaseThrottlerGuard {
       // A call Palisade cannot judge: public handlers that declare no limit of their own pass (the
       // configured default tiers cannot be applied without a request), the rest are refused.
       if (this.palisade.throttle && this.plans.resolve(context.getHandler() as never, context.getClass()).declared) {
-        return Promise.reject(new UnsupportedCallException());
+        const refusal = new UnsupportedCallException();
+        return Promise.reject(context.getType<string>() === 'rpc' ? toRpcError(refusal) : refusal);
       }
       return this.authenticator.refuseUnsupported(context) as unknown as Promise<boolean>;
     }
