@@ -137,3 +137,38 @@ describe('a chunked body over the limit on express', () => {
     }
   });
 });
+
+describe('bodyLimit({ lengthRequired: true }) on express', () => {
+  const ctx = useHeadersApp(
+    'express',
+    () => ({ imports: [PalisadeModule.forRoot({ auth: { jwt: { secret: TEST_SECRET } }, global: true })], controllers: [UploadController] }),
+    {
+      configure: (app) => {
+        app.enableCors(strictCors({ origins: [APP] }));
+        app.use(bodyLimit({ limit: LIMIT, lengthRequired: true }));
+        (app as NestExpressApplication).useBodyParser('json', { limit: LIMIT });
+      },
+    },
+  );
+
+  it('refuses a chunked body with 411 at once, before it ends, with Connection: close and the CORS headers', async () => {
+    const connection = await rawConnection(ctx.port);
+    try {
+      await connection.write(head(['Transfer-Encoding: chunked']) + chunk(16));
+      const res = await connection.responseWithin(PROMPTLY);
+      expect(res?.status).toBe(411);
+      expect(res?.json).toEqual({ statusCode: 411, error: 'Length Required', message: 'The request body must declare its length (Content-Length)' });
+      expect(res?.headers.connection).toBe('close');
+      expect(res?.headers['access-control-allow-origin']).toBe(APP);
+      expect(await connection.closedWithin(PROMPTLY)).toBe(true);
+    } finally {
+      connection.destroy();
+    }
+  });
+
+  it('a body with its Content-Length still reaches the handler (control)', async () => {
+    const res = await ctx.http.post('/upload').set('Content-Type', 'application/json').send('{"a":1}');
+    expect(res.status).toBe(200);
+    expect(res.body).toEqual({ received: 7 });
+  });
+});

@@ -12,4 +12,11 @@ export interface BodyLimitOptions {
    * above it is answered 413 before any of the body is read. Give the body parser the same number.
    */
   limit: number;
+  /**
+   * Refuse a body that declares no length (`Transfer-Encoding: chunked`) with 411 at once, instead
+   * of letting the body parser read it to its end before its 413 (Express). Default `false`:
+   * browsers send `Content-Length` with `fetch()` and forms, but a streamed `fetch()` body and
+   * some HTTP clients do not.
+   */
+  lengthRequired?: boolean;
 }
