@@ -95,3 +95,81 @@ export function rawExchange(port: number, bytes: string, options: { tls?: boolea
     socket.write(Buffer.from(bytes, 'latin1'));
   });
 }
+
+/** A plain connection a test writes to in steps (a request's head now, its body later, or never). */
+export interface RawConnection {
+  /** Writes `bytes` (`latin1` when a string), resolving once they are handed to the socket. */
+  write(bytes: string | Buffer): Promise<void>;
+  /**
+   * The first response, once it has fully arrived (its head and `Content-Length` bytes of body) or
+   * the server closed the connection; `undefined` when neither happened within `ms` milliseconds.
+   */
+  responseWithin(ms: number): Promise<RawExchange | undefined>;
+  /** Whether the server closes the connection within `ms` milliseconds (or already has). */
+  closedWithin(ms: number): Promise<boolean>;
+  /** Ends the test's side (the connection is destroyed). */
+  destroy(): void;
+}
+
+/** The length of the first complete response in `raw` (head and `Content-Length` body), or `undefined`. */
+function completeLength(raw: Buffer): number | undefined {
+  const headEnd = raw.indexOf('\r\n\r\n');
+  if (headEnd < 0) return undefined;
+  const length = /\r\ncontent-length:\s*(\d+)/i.exec(raw.subarray(0, headEnd).toString('latin1'))?.[1];
+  const total = headEnd + 4 + Number(length ?? 0);
+  return raw.length >= total ? total : undefined;
+}
+
+/** Opens a plain connection to `port` on the loopback interface. */
+export function rawConnection(port: number): Promise<RawConnection> {
+  return new Promise<RawConnection>((resolve, reject) => {
+    const socket = connect(port, '127.0.0.1');
+    let raw = Buffer.alloc(0);
+    let closed = false;
+    const waiters = new Set<() => void>();
+    const notify = (): void => {
+      for (const waiter of waiters) waiter();
+    };
+    socket.on('data', (chunk: Buffer) => {
+      raw = Buffer.concat([raw, chunk]);
+      notify();
+    });
+    socket.on('close', () => {
+      closed = true;
+      notify();
+    });
+    // A reset after the server answered (it closes on a body it will not read) is not a failure.
+    socket.on('error', () => undefined);
+    const waitFor = <T>(ms: number, ready: () => T | undefined): Promise<T | undefined> =>
+      new Promise<T | undefined>((settle) => {
+        const check = (): void => {
+          const value = ready();
+          if (value === undefined) return;
+          waiters.delete(check);
+          clearTimeout(timer);
+          settle(value);
+        };
+        const timer = setTimeout(() => {
+          waiters.delete(check);
+          settle(ready());
+        }, ms);
+        waiters.add(check);
+        check();
+      });
+    socket.once('connect', () =>
+      resolve({
+        write: (bytes) => new Promise<void>((done) => socket.write(typeof bytes === 'string' ? Buffer.from(bytes, 'latin1') : bytes, () => done())),
+        responseWithin: (ms) =>
+          waitFor(ms, () => {
+            const length = completeLength(raw);
+            if (length === undefined && !closed) return undefined;
+            const response = raw.subarray(0, length ?? raw.length);
+            return { ...parseResponse(response), text: response.toString('latin1') };
+          }),
+        closedWithin: async (ms) => (await waitFor(ms, () => (closed ? true : undefined))) ?? false,
+        destroy: () => socket.destroy(),
+      }),
+    );
+    socket.once('error', reject);
+  });
+}

@@ -1,4 +1,6 @@
-import { Controller, Get } from '@nestjs/common';
+import { Controller, Get, type INestApplication } from '@nestjs/common';
+import type { NestExpressApplication } from '@nestjs/platform-express';
+import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { describe, expect, it } from 'vitest';
 import { CurrentUser, PalisadeModule, Public, strictCors, type Principal, type StrictCorsOptions } from '@palisade/nest';
 import { ADAPTERS } from '../support/app.js';
@@ -28,7 +30,13 @@ async function corsHeadersFor(ctx: HeadersApp, origins: readonly string[]): Prom
 }
 const appWith = (cors: StrictCorsOptions) => ({
   metadata: () => ({ imports: [PalisadeModule.forRoot({ auth: { jwt: { secret: TEST_SECRET } }, global: true })], controllers: [ApiController] }),
-  configure: { configure: (app: { enableCors(options: unknown): void }) => app.enableCors(strictCors(cors)) },
+  // Through each adapter's typed `enableCors()`: the result type-checks against both `cors` and `@fastify/cors`.
+  configure: {
+    configure: (app: INestApplication) =>
+      app.getHttpAdapter().getType() === 'fastify'
+        ? (app as NestFastifyApplication).enableCors(strictCors(cors))
+        : (app as NestExpressApplication).enableCors(strictCors(cors)),
+  },
 });
 
 describe.each(ADAPTERS)('strictCors with app.enableCors (%s)', (adapter) => {
@@ -49,6 +57,25 @@ describe.each(ADAPTERS)('strictCors with app.enableCors (%s)', (adapter) => {
     const origins = ['https://evil.example', 'https://app.example.com.evil.example', 'http://app.example.com', 'https://app.example.com:8443', 'null'];
     const seen = await corsHeadersFor(ctx, origins);
     expect(seen).toEqual(Object.fromEntries(origins.map((origin) => [origin, { allowOrigin: undefined, expose: undefined }])));
+  });
+
+  // Issue 16: Express's cors sent no header at all to a refused origin or a request without Origin,
+  // so a shared cache could serve that answer (no Access-Control-Allow-Origin) to an allowed origin.
+  it('every response varies on Origin: a refused origin, no Origin at all, and their errors, still without ACAO or exposed headers', async () => {
+    const [refused, none, refusedError, noneError] = await Promise.all([
+      ctx.http.get('/open').set('Origin', 'https://evil.example'),
+      ctx.http.get('/open'),
+      ctx.http.get('/me').set('Origin', 'https://evil.example'),
+      ctx.http.get('/missing'),
+    ]);
+    const seen = [refused, none, refusedError, noneError].map((res) => ({
+      status: res.status,
+      varyOrigin: headerList(res.headers.vary).includes('Origin'),
+      allowOrigin: res.headers['access-control-allow-origin'],
+      expose: res.headers['access-control-expose-headers'],
+    }));
+    expect(seen).toEqual([200, 200, 401, 404].map((status) => ({ status, varyOrigin: true, allowOrigin: undefined, expose: undefined })));
+    expect(headerList(refused.headers.vary).filter((name) => name === 'Origin')).toHaveLength(1);
   });
 
   it('a pattern matches exactly one label under its domain', async () => {
@@ -83,6 +110,9 @@ describe.each(ADAPTERS)('strictCors with app.enableCors (%s)', (adapter) => {
     expect(res.status).toBe(404);
     expect(res.headers['access-control-allow-origin']).toBeUndefined();
     expect(res.headers['access-control-allow-methods']).toBeUndefined();
+    expect(res.headers['access-control-allow-headers']).toBeUndefined();
+    expect(res.headers['access-control-expose-headers']).toBeUndefined();
+    expect(headerList(res.headers.vary)).toContain('Origin');
   });
 
   it('error responses carry the CORS headers and the security headers (the page can read the 401)', async () => {
@@ -138,5 +168,7 @@ describe.each(ADAPTERS)("strictCors with origins: ['*'] (%s)", (adapter) => {
     const res = await ctx.http.get('/open').set('Origin', 'https://anyone.example');
     expect(res.headers['access-control-allow-origin']).toBe('*');
     expect(res.headers['access-control-allow-credentials']).toBeUndefined();
+    // The answer is the same for every origin: nothing to vary on.
+    expect(headerList(res.headers.vary)).not.toContain('Origin');
   });
 });

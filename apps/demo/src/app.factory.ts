@@ -2,7 +2,7 @@ import { Logger, type INestApplication } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { ExpressAdapter, type NestExpressApplication } from '@nestjs/platform-express';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
-import { strictCors } from '@palisade/nest';
+import { bodyLimit, strictCors } from '@palisade/nest';
 import { AppModule } from './app.module.js';
 import type { DemoConfig } from './config.js';
 
@@ -42,6 +42,8 @@ export async function createDemoApp(config: DemoConfig, options: { logger?: fals
     // CORS first: Express middleware runs in order, and a body the parser refuses (400, 413, 415)
     // must still carry the CORS headers, or the browser hides the error from the page.
     enableCors(express, config);
+    // A declared body over the limit is answered 413 at once (the parser would read it all first).
+    express.use(bodyLimit({ limit: BODY_LIMIT }));
     express.useBodyParser('json', { limit: BODY_LIMIT });
     // Form bodies kept raw (a Buffer), as on Fastify: only the token endpoint reads them.
     express.useBodyParser('raw', { type: 'application/x-www-form-urlencoded', limit: BODY_LIMIT });

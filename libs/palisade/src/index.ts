@@ -128,4 +128,6 @@ export type {
 export { HttpsRequiredException } from './transport/https-required.exception.js';
 export type { HttpsOptions } from './transport/https-options.interface.js';
 export { strictCors } from './transport/strict-cors.js';
-export type { StrictCorsOptions } from './transport/cors-options.interface.js';
+export type { StrictCors, StrictCorsOptions, StrictCorsOrigin, StrictCorsSettings } from './transport/cors-options.interface.js';
+export { bodyLimit, type BodyLimitMiddleware } from './transport/body-limit.middleware.js';
+export type { BodyLimitOptions } from './transport/body-limit-options.interface.js';

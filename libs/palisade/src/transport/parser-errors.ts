@@ -2,6 +2,9 @@ import { HttpException, Injectable, type OnModuleInit } from '@nestjs/common';
 import { HttpAdapterHost } from '@nestjs/core';
 import { errorBody } from '../common/error-body.js';
 
+/** The message of every 413 for a body over the limit, whichever component refuses it. @internal */
+export const BODY_TOO_LARGE = 'The request body is too large';
+
 /**
  * What the client is told for each kind of body-parser failure (the `type` of its http-errors). A
  * fixed sentence, never the parser's own message: `JSON.parse` quotes the body it choked on, so a
@@ -9,7 +12,7 @@ import { errorBody } from '../common/error-body.js';
  */
 const PARSER_MESSAGES: Readonly<Record<string, string>> = {
   'entity.parse.failed': 'The request body is not valid JSON',
-  'entity.too.large': 'The request body is too large',
+  'entity.too.large': BODY_TOO_LARGE,
   'entity.verify.failed': 'The request body was refused',
   'charset.unsupported': 'The charset of the request body is not supported',
   'encoding.unsupported': 'The content encoding of the request body is not supported',
@@ -46,6 +49,8 @@ function parserFailure(error: unknown): { status: number; message: string } | un
   // A gzip/deflate/br body that does not decompress: body-parser passes zlib's error on with
   // status 400 and zlib's message ("incorrect header check"), and no `type`.
   if (typeof code === 'string' && typeof errno === 'number' && ZLIB_CODE.test(code)) return { status: httpStatus, message: UNDECOMPRESSIBLE };
+  // Fastify's body limit: the same sentence as on Express, whichever adapter runs.
+  if (code === 'FST_ERR_CTP_BODY_TOO_LARGE') return { status: httpStatus, message: BODY_TOO_LARGE };
   // Fastify's own messages name no part of the body ("Body is not valid JSON but content-type is
   // set to 'application/json'"); only the `error` field is missing from them.
   if (typeof code === 'string' && code.startsWith('FST_ERR_CTP_') && typeof message === 'string') return { status: httpStatus, message };

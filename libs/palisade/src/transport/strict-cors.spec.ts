@@ -91,3 +91,61 @@ describe('strictCors', () => {
     expect(() => strictCors(options as never)).toThrow(message);
   });
 });
+
+/** A response that records its headers, as `request.res` on Express. */
+function response(initial: Record<string, string> = {}) {
+  const headers = new Map(Object.entries(initial).map(([name, value]) => [name.toLowerCase(), value]));
+  return {
+    headers,
+    getHeader: (name: string) => headers.get(name.toLowerCase()),
+    setHeader: (name: string, value: string) => headers.set(name.toLowerCase(), value),
+  };
+}
+function delegate(cors: ReturnType<typeof strictCors>, request: object): { error: Error | null; options: unknown } {
+  let result: { error: Error | null; options: unknown } | undefined;
+  (cors as unknown as (request: object, callback: (error: Error | null, options: unknown) => void) => void)(request, (error, options) => {
+    result = { error, options };
+  });
+  if (result === undefined) throw new Error('callback not called');
+  return result;
+}
+
+describe('strictCors, called as each adapter calls it', () => {
+  it('declares one parameter, so that Nest’s Fastify adapter calls it with the instance, and then returns the plain options', () => {
+    const cors = strictCors({ origins: ['https://app.example.com'] });
+    expect(cors.length).toBe(1);
+    const options = cors({});
+    expect(typeof options).toBe('object');
+    expect(options).toEqual({ ...cors });
+  });
+
+  it('as an Express options delegate: Vary: Origin on request.res, then the same options', () => {
+    const cors = strictCors({ origins: ['https://app.example.com'] });
+    const res = response();
+    const { error, options } = delegate(cors, { headers: {}, res });
+    expect(error).toBeNull();
+    expect(options).toBe(cors({}));
+    expect(res.headers.get('vary')).toBe('Origin');
+  });
+
+  it.each([
+    ['Accept-Encoding', 'Accept-Encoding, Origin'],
+    ['Accept-Encoding, origin', 'Accept-Encoding, origin'],
+    ['*', '*'],
+    ['Origins', 'Origins, Origin'],
+  ])('keeps an existing Vary (%j → %j)', (before, after) => {
+    const res = response({ Vary: before });
+    delegate(strictCors({ origins: ['https://app.example.com'] }), { res });
+    expect(res.headers.get('vary')).toBe(after);
+  });
+
+  it("with origins ['*'] nothing depends on the origin: no Vary", () => {
+    const res = response();
+    expect(delegate(strictCors({ origins: ['*'] }), { res }).error).toBeNull();
+    expect(res.headers.get('vary')).toBeUndefined();
+  });
+
+  it('fails closed when the request has no response to write Vary on (not an Express request)', () => {
+    expect(delegate(strictCors({ origins: ['https://app.example.com'] }), { headers: {} }).error?.message).toMatch(/^strictCors: the request has no response/);
+  });
+});

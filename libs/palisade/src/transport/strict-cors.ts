@@ -1,7 +1,6 @@
-import type { CorsOptions } from '@nestjs/common/interfaces/external/cors-options.interface.js';
 import { describe, parseDuration } from '../common/duration.js';
 import { assertKnownKeys } from '../common/option-keys.js';
-import type { StrictCorsOptions } from './cors-options.interface.js';
+import type { StrictCors, StrictCorsOptions, StrictCorsSettings } from './cors-options.interface.js';
 
 /** Response headers always exposed to scripts: the rate-limit headers and the auth challenge. */
 const ALWAYS_EXPOSED = ['RateLimit', 'RateLimit-Policy', 'Retry-After', 'WWW-Authenticate'];
@@ -13,6 +12,31 @@ const TOKEN = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
 const KNOWN_KEYS = ['origins', 'credentials', 'methods', 'allowedHeaders', 'exposedHeaders', 'maxAge'];
 const LABEL = '[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?';
 const PATTERN = /^([a-z][a-z0-9+.-]*):\/\/\*\.([a-z0-9-]+(?:\.[a-z0-9-]+)*)(:\d{1,5})?$/;
+/** A `Vary` value that already covers `Origin` (`*` varies on everything). */
+const VARIES_ON_ORIGIN = /(?:^|,)\s*(?:\*|origin)\s*(?:,|$)/i;
+
+/** The part of a Node.js response `Vary` is written through. */
+interface HeaderTarget {
+  getHeader(name: string): number | string | readonly string[] | undefined;
+  setHeader(name: string, value: string): unknown;
+}
+
+function isHeaderTarget(value: unknown): value is HeaderTarget {
+  return (
+    typeof value === 'object' &&
+    value !== null &&
+    typeof (value as HeaderTarget).getHeader === 'function' &&
+    typeof (value as HeaderTarget).setHeader === 'function'
+  );
+}
+
+/** Adds `Origin` to the response's `Vary`, keeping what is there (as the `vary` package does). */
+function varyOnOrigin(response: HeaderTarget): void {
+  const current = response.getHeader('Vary');
+  const value = current === undefined ? '' : Array.isArray(current) ? current.join(', ') : String(current);
+  if (value.trim() === '') response.setHeader('Vary', 'Origin');
+  else if (!VARIES_ON_ORIGIN.test(value)) response.setHeader('Vary', `${value}, Origin`);
+}
 
 function fail(message: string): never {
   throw new Error(`strictCors: ${message}`);
@@ -67,7 +91,11 @@ function tokenList(value: unknown, fallback: readonly string[], path: string, wh
  * origins (exactly, or by a one-label `*.` pattern) may read responses; a wildcard origin with
  * credentials is refused; preflights are answered (204) with the allowed methods and headers and a
  * cache lifetime; the rate-limit headers and `WWW-Authenticate` are exposed. A request from any
- * other origin gets no CORS headers, so the browser keeps the response from the page.
+ * other origin gets no CORS headers, so the browser keeps the response from the page. Every
+ * response carries `Vary: Origin` (unless `origins` is `['*']`, where no answer depends on the
+ * origin), on Express as on Fastify: a shared cache never serves one origin's answer to another.
+ *
+ * The result is the options object, also callable for each adapter (see {@link StrictCors}).
  *
  * Throws at startup, naming the option, the bad value and the fix.
  *
@@ -75,7 +103,7 @@ function tokenList(value: unknown, fallback: readonly string[], path: string, wh
  * const app = await NestFactory.create(AppModule);
  * app.enableCors(strictCors({ origins: ['https://app.example.com'] }));
  */
-export function strictCors(options: StrictCorsOptions): CorsOptions {
+export function strictCors(options: StrictCorsOptions): StrictCors {
   if (typeof options !== 'object' || options === null || Array.isArray(options))
     fail(`options are ${describe(options)}; expected { origins: ['https://app.example.com'] }.`);
   assertKnownKeys(options, KNOWN_KEYS, '', 'strictCors');
@@ -113,7 +141,7 @@ export function strictCors(options: StrictCorsOptions): CorsOptions {
   const maxAgeSeconds = Math.floor(parseDuration(maxAge, 'strictCors maxAge') / 1000);
 
   const isAllowed = (origin: string): boolean => exact.has(origin) || patterns.some((pattern) => pattern.test(origin));
-  return {
+  const corsOptions: StrictCorsSettings = {
     origin: anyOrigin ? '*' : (requestOrigin, callback) => callback(null, requestOrigin !== undefined && isAllowed(requestOrigin)),
     credentials,
     methods,
@@ -123,4 +151,26 @@ export function strictCors(options: StrictCorsOptions): CorsOptions {
     preflightContinue: false,
     optionsSuccessStatus: 204,
   };
+  // One declared parameter (`length` 1): Nest's Fastify adapter calls a function of fewer than two
+  // with the instance, for the options; Express's `cors` calls any function with (request, callback).
+  function strictCorsOptions(target: unknown, ...rest: unknown[]): StrictCorsSettings | undefined {
+    const callback = rest[0];
+    if (typeof callback !== 'function') return corsOptions;
+    if (!anyOrigin) {
+      const response = typeof target === 'object' && target !== null ? (target as { res?: unknown }).res : undefined;
+      if (!isHeaderTarget(response)) {
+        (callback as (error: Error | null, options: StrictCorsSettings) => void)(
+          new Error(
+            'strictCors: the request has no response to add Vary: Origin to (request.res); pass the options to app.enableCors() on Express or Fastify.',
+          ),
+          corsOptions,
+        );
+        return undefined;
+      }
+      varyOnOrigin(response);
+    }
+    (callback as (error: Error | null, options: StrictCorsSettings) => void)(null, corsOptions);
+    return undefined;
+  }
+  return Object.assign(strictCorsOptions, corsOptions) as unknown as StrictCors;
 }
