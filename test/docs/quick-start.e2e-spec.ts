@@ -57,7 +57,8 @@ describe.each(ADAPTERS)('the README quick start, running (%s)', (adapter) => {
     const { AppModule } = (await import(SNIPPET)) as { AppModule: new () => unknown };
     // Fastify parses no form bodies by default: the one line the README's token endpoint section names.
     ({ app, http } = await bootApp(adapter, { imports: [AppModule] }, false, (created) => {
-      if (adapter === 'fastify') (created as NestFastifyApplication).useBodyParser('application/x-www-form-urlencoded');
+      if (adapter === 'fastify')
+        (created as NestFastifyApplication).useBodyParser('application/x-www-form-urlencoded', {}, async (_request: unknown, body: Buffer) => body);
     }));
   });
   afterAll(() => app.close());

@@ -30,7 +30,7 @@ export async function createDemoApp(config: DemoConfig, options: { logger?: fals
       // which a cross-site HTML form could post without a preflight.
       { bodyParser: false, ...(logger === undefined ? {} : { logger }) },
     );
-    fastify.useBodyParser('application/x-www-form-urlencoded', { bodyLimit: BODY_LIMIT });
+    fastify.useBodyParser('application/x-www-form-urlencoded', { bodyLimit: BODY_LIMIT }, async (_request: unknown, body: Buffer) => body);
     enableCors(fastify, config);
     app = fastify;
   } else {
