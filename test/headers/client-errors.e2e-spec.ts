@@ -1,6 +1,8 @@
 import { STATUS_CODES, type Server } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { Controller, Get, Post } from '@nestjs/common';
+import { Test } from '@nestjs/testing';
+import { FastifyAdapter } from '@nestjs/platform-fastify';
 import { describe, expect, it } from 'vitest';
 import { installEarlyResponses, PalisadeModule, Public } from '@palisade/nest';
 import { ADAPTERS } from '../support/app.js';
@@ -183,5 +185,19 @@ describe.each(ADAPTERS)('without installEarlyResponses (%s)', (adapter) => {
     expect(res.status).toBe(431);
     expect(res.headers['x-content-type-options']).toBeUndefined();
     expect(res.text).not.toContain(SECRET);
+  });
+});
+
+describe('installEarlyResponses on an HTTP/2 server', () => {
+  it('is refused, naming the fix: HTTP/2 answers parser errors on its own streams', async () => {
+    const moduleRef = await Test.createTestingModule({ imports: [PalisadeModule.forRoot({})], controllers: [ScenarioController] }).compile();
+    const app = moduleRef.createNestApplication(new FastifyAdapter({ http2: true }), { logger: false });
+    try {
+      expect(() => installEarlyResponses(app)).toThrow(
+        'installEarlyResponses: the application is not served by a Node.js HTTP/1 server (http or https); an HTTP/2 server answers parser errors on its own. Remove the call.',
+      );
+    } finally {
+      await app.close();
+    }
   });
 });
