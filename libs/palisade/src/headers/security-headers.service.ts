@@ -70,6 +70,8 @@ interface FastifyHookArgs {
  * - Fastify: a root `onRequest` hook, writing on the Node.js response (`reply.raw`), as Nest's own
  *   security hook does: routes, 404s, guard and handler errors, body-parser errors, hijacked replies
  *   and responses a middleware ends. `reply.header()`, `@Header()` and filters still override them.
+ *   A root `onSend` hook writes them on the replies of requests an earlier hook rejected (Nest's
+ *   `enableCsrfProtection()` runs its hook first).
  *   Fastify's framework errors (a request target that is not valid URL encoding, a parameter over
  *   `maxParamLength`) are answered before any hook runs: only `app.useSecurityHeaders()` reaches them.
  * - Any other adapter: `SecurityHeadersMiddleware`, registered for every path by the module.
@@ -98,6 +100,22 @@ export class SecurityHeadersService implements OnModuleInit {
   /** The Fastify `onRequest` hook: as the Express middleware, on the Node.js response. */
   private readonly fastifyHook = (request: FastifyHookArgs['request'], reply: FastifyHookArgs['reply'], done: (error?: Error) => void): void => {
     done(this.applyOrReject(request.raw, reply.raw));
+  };
+
+  /**
+   * The Fastify `onSend` hook: writes the headers of a reply whose request never reached the
+   * `onRequest` hook, because an earlier hook rejected it (Nest's `enableCsrfProtection()`, a rate
+   * limiter's hook). Returns at once for every other request (the headers are marked as written).
+   */
+  private readonly fastifyOnSend = (
+    request: FastifyHookArgs['request'],
+    reply: FastifyHookArgs['reply'],
+    payload: unknown,
+    done: (error: Error | null, payload?: unknown) => void,
+  ): void => {
+    const error = this.applyOrReject(request.raw, reply.raw);
+    if (error === undefined) done(null, payload);
+    else done(error);
   };
 
   constructor(
@@ -136,7 +154,11 @@ export class SecurityHeadersService implements OnModuleInit {
     this.adapter = adapter;
     const type = adapter.getType?.();
     const instance = adapter.getInstance?.() as
-      { disable?: (setting: string) => unknown; addHook?: (name: 'onRequest', hook: SecurityHeadersService['fastifyHook']) => unknown } | undefined;
+      | {
+          disable?: (setting: string) => unknown;
+          addHook?: (name: 'onRequest' | 'onSend', hook: SecurityHeadersService['fastifyHook'] | SecurityHeadersService['fastifyOnSend']) => unknown;
+        }
+      | undefined;
     if (type === 'express' && typeof adapter.use === 'function') {
       // Express's documented setting; the header is never added, so nothing has to remove it.
       if (this.options.headers.removeXPoweredBy && typeof instance?.disable === 'function') instance.disable('x-powered-by');
@@ -144,6 +166,7 @@ export class SecurityHeadersService implements OnModuleInit {
       this.hooked = true;
     } else if (type === 'fastify' && typeof instance?.addHook === 'function') {
       instance.addHook('onRequest', this.fastifyHook);
+      instance.addHook('onSend', this.fastifyOnSend);
       this.hooked = true;
     }
     return this.hooked;
