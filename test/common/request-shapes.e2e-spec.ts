@@ -143,3 +143,42 @@ describe('stableRequestShapes on Fastify', () => {
     expect((await http.get('/fshape').set('X-Tenant', 'globex')).body).toEqual({ tenant: 'globex', ownAtMiddleware: [] });
   });
 });
+
+@Controller('flags')
+@Public()
+class FlagController {
+  /** Marks its own request, as an application's middleware or handler might. */
+  @Get('admin')
+  admin(@Req() request: ExpressRequest) {
+    request.isAdmin = true;
+    return { isAdmin: request.isAdmin };
+  }
+
+  /** Reports which fields the request has, by presence. */
+  @Get('other')
+  other(@Req() request: ExpressRequest) {
+    return { isAdmin: 'isAdmin' in request, user: 'user' in request, ownUser: Object.hasOwn(request, 'user') };
+  }
+}
+
+describe.each([
+  ['by default', {}, false],
+  ['with stableRequestShapes: true (the documented opt-in)', { stableRequestShapes: true }, true],
+] as const)("'x' in req on Express, %s", (_case, options, declared) => {
+  let app: INestApplication;
+  let http: Awaited<ReturnType<typeof bootApp>>['http'];
+
+  beforeAll(async () => {
+    ({ app, http } = await bootApp('express', { imports: [PalisadeModule.forRoot({ ...options, global: true })], controllers: [FlagController] }));
+  });
+  afterAll(async () => {
+    await app?.close();
+  });
+
+  it(`a field one route sets ${declared ? 'is declared on' : 'is unchanged by Palisade on'} later requests to another route; req.user likewise`, async () => {
+    expect((await http.get('/flags/admin')).body).toEqual({ isAdmin: true });
+    const res = await http.get('/flags/other');
+    expect(res.status).toBe(200);
+    expect(res.body).toEqual({ isAdmin: declared, user: declared, ownUser: declared });
+  });
+});

@@ -1,8 +1,10 @@
 import { STATUS_CODES, type Server } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { Controller, Get, Post } from '@nestjs/common';
+import { Test } from '@nestjs/testing';
+import { FastifyAdapter } from '@nestjs/platform-fastify';
 import { describe, expect, it } from 'vitest';
-import { PalisadeModule, Public } from '@palisade/nest';
+import { installEarlyResponses, PalisadeModule, Public } from '@palisade/nest';
 import { ADAPTERS } from '../support/app.js';
 import { DEFAULT_HEADERS, DEFAULT_HSTS, securityHeadersOf, useHeadersApp } from '../support/headers.js';
 import { rawExchange, type RawExchange } from '../support/raw-http.js';
@@ -49,11 +51,15 @@ function expectPalisadeAnswer(res: RawExchange, status: number, error: string): 
   expect(res.text).not.toContain(SECRET);
 }
 
-describe.each(ADAPTERS)('responses Node.js writes before the framework sees the request (%s)', (adapter) => {
-  const ctx = useHeadersApp(adapter, () => ({
-    imports: [PalisadeModule.forRoot({ global: true })],
-    controllers: [ScenarioController],
-  }));
+describe.each(ADAPTERS)('responses Node.js writes before the framework sees the request, with installEarlyResponses (%s)', (adapter) => {
+  const ctx = useHeadersApp(
+    adapter,
+    () => ({
+      imports: [PalisadeModule.forRoot({ global: true })],
+      controllers: [ScenarioController],
+    }),
+    { configure: installEarlyResponses },
+  );
 
   it.each([
     ['431 for an oversized header: the header not echoed', OVERSIZED, 431, 'The request headers are too large'],
@@ -110,7 +116,7 @@ describe.each(ADAPTERS)('early answers over TLS and with a nonce policy (%s)', (
       imports: [PalisadeModule.forRoot({ headers: { contentSecurityPolicy: { preset: 'page' } }, global: true })],
       controllers: [ScenarioController],
     }),
-    { tls: true },
+    { tls: true, configure: installEarlyResponses },
   );
 
   it('carries HSTS on a TLS connection and the policy with a fresh nonce each time', async () => {
@@ -131,7 +137,7 @@ function ownClientError(_error: Error, socket: Duplex): void {
   socket.end('HTTP/1.1 400 Bad Request\r\nX-Own: yes\r\nContent-Length: 0\r\nConnection: close\r\n\r\n');
 }
 
-describe.each(ADAPTERS)('an application that answers client errors itself (%s)', (adapter) => {
+describe.each(ADAPTERS)('an application that answers client errors itself, without installEarlyResponses (%s)', (adapter) => {
   const ctx = useHeadersApp(
     adapter,
     () => ({
@@ -155,7 +161,7 @@ describe.each(ADAPTERS)('an application that answers client errors itself (%s)',
     },
   );
 
-  it('keeps its clientError answer: Palisade steps aside', async () => {
+  it('keeps its clientError answer: Palisade adds no listener', async () => {
     const res = await rawExchange(ctx.port, MALFORMED_REQUEST_LINE);
     expect(res.status).toBe(400);
     expect(res.headers['x-own']).toBe('yes');
@@ -163,10 +169,35 @@ describe.each(ADAPTERS)('an application that answers client errors itself (%s)',
     expect(res.body).toBe('');
   });
 
-  it('keeps its checkExpectation answer: Palisade steps aside', async () => {
+  it('keeps its checkExpectation answer: Palisade adds no listener', async () => {
     const res = await rawExchange(ctx.port, UNKNOWN_EXPECTATION);
     expect(res.status).toBe(417);
     expect(res.headers['x-own']).toBe('yes');
     expect(res.body).toBe('');
+  });
+});
+
+describe.each(ADAPTERS)('without installEarlyResponses (%s)', (adapter) => {
+  const ctx = useHeadersApp(adapter, () => ({ imports: [PalisadeModule.forRoot({ global: true })], controllers: [ScenarioController] }));
+
+  it("leaves Node.js's own answer to a request its parser rejects: the early answers are opt-in", async () => {
+    const res = await rawExchange(ctx.port, OVERSIZED);
+    expect(res.status).toBe(431);
+    expect(res.headers['x-content-type-options']).toBeUndefined();
+    expect(res.text).not.toContain(SECRET);
+  });
+});
+
+describe('installEarlyResponses on an HTTP/2 server', () => {
+  it('is refused, naming the fix: HTTP/2 answers parser errors on its own streams', async () => {
+    const moduleRef = await Test.createTestingModule({ imports: [PalisadeModule.forRoot({})], controllers: [ScenarioController] }).compile();
+    const app = moduleRef.createNestApplication(new FastifyAdapter({ http2: true }), { logger: false });
+    try {
+      expect(() => installEarlyResponses(app)).toThrow(
+        'installEarlyResponses: the application is not served by a Node.js HTTP/1 server (http or https); an HTTP/2 server answers parser errors on its own. Remove the call.',
+      );
+    } finally {
+      await app.close();
+    }
   });
 });

@@ -23,15 +23,15 @@ describe.each(ADAPTERS)('changing every header at module level (%s)', (adapter) 
       contentSecurityPolicy: { directives: { 'img-src': ["'self'", 'https://images.example.com'], 'report-to': 'csp' } },
       contentSecurityPolicyReportOnly: { directives: { 'connect-src': ["'self'"], 'report-to': 'csp' } },
       reportingEndpoints: { csp: 'https://reports.example.com/csp' },
-      strictTransportSecurity: { maxAge: '2y', preload: true },
-      xFrameOptions: 'SAMEORIGIN',
-      referrerPolicy: ['no-referrer', 'strict-origin-when-cross-origin'],
-      crossOriginOpenerPolicy: 'same-origin-allow-popups',
-      crossOriginResourcePolicy: 'same-site',
-      crossOriginEmbedderPolicy: 'require-corp',
+      strictTransportSecurity: { maxAge: 63_072_000, preload: true },
+      xFrameOptions: { action: 'sameorigin' },
+      referrerPolicy: { policy: ['no-referrer', 'strict-origin-when-cross-origin'] },
+      crossOriginOpenerPolicy: { policy: 'same-origin-allow-popups' },
+      crossOriginResourcePolicy: { policy: 'same-site' },
+      crossOriginEmbedderPolicy: { policy: 'require-corp' },
       permissionsPolicy: { features: { fullscreen: ['self'], geolocation: ['self', 'https://maps.example.com'], camera: null, 'interest-cohort': [] } },
-      xDnsPrefetchControl: 'on',
-      xPermittedCrossDomainPolicies: 'master-only',
+      xDnsPrefetchControl: { allow: true },
+      xPermittedCrossDomainPolicies: { permittedPolicies: 'master-only' },
       cacheControl: 'private, no-cache',
     }),
   );
@@ -90,13 +90,26 @@ describe.each(ADAPTERS)('refusing unsafe header options at startup (%s)', (adapt
       `PalisadeModule: headers.contentSecurityPolicy.directives['script-src'] contains self without quotes; CSP keywords must be quoted, so browsers do not read them as a host named "self". Write "'self'".`,
     ],
     [
-      { contentSecurityPolicy: { directives: { scriptSrc: ["'self'"] } } },
-      "PalisadeModule: headers.contentSecurityPolicy.directives has unknown directive 'scriptSrc'; did you mean 'script-src'? Directives are written in kebab-case, as in the header (see CspDirectives).",
+      { contentSecurityPolicy: { directives: { scirptSrc: ["'self'"] } } },
+      "PalisadeModule: headers.contentSecurityPolicy.directives has unknown directive 'scirptSrc'; did you mean 'script-src'? Directives are written in kebab-case, as in the header (see CspDirectives).",
     ],
+    [
+      { contentSecurityPolicy: { reportOnly: true } },
+      "PalisadeModule: headers.contentSecurityPolicy.reportOnly is true, which stops enforcing the policy; write dangerouslyDisable: ['Content-Security-Policy'] and the policy as contentSecurityPolicyReportOnly.",
+    ],
+    [
+      { xFrameOptions: 'SAMEORIGIN' },
+      "PalisadeModule: headers.xFrameOptions is \"SAMEORIGIN\"; write { action: 'sameorigin' }, the shape of helmet and Nest's SecurityHeadersOptions.",
+    ],
+    [
+      { strictTransportSecurity: { maxAge: 31_536_000_000 } },
+      'PalisadeModule: headers.strictTransportSecurity.maxAge is 31536000000 seconds, over two years (63072000); maxAge is in seconds, as in helmet',
+    ],
+    [{ hsts: { maxAge: 31_536_000 } }, "PalisadeModule: headers.hsts is helmet's legacy name; write headers.strictTransportSecurity"],
     [{ dangerouslyDisable: ['x-frame-options'] }, 'PalisadeModule: headers.dangerouslyDisable contains "x-frame-options"; write it as \'X-Frame-Options\'.'],
     [
-      { crossOriginOpenerPolicy: 'unsafe-none' },
-      "PalisadeModule: headers.crossOriginOpenerPolicy is 'unsafe-none', which turns the protection off; write dangerouslyDisable: ['Cross-Origin-Opener-Policy'] instead.",
+      { crossOriginOpenerPolicy: { policy: 'unsafe-none' } },
+      "PalisadeModule: headers.crossOriginOpenerPolicy.policy is 'unsafe-none', which turns the protection off; write dangerouslyDisable: ['Cross-Origin-Opener-Policy'] instead.",
     ],
     [{ helmet: true }, 'PalisadeModule: unknown option headers.helmet. Known options of headers: contentSecurityPolicy,'],
   ])('%j', async (headers, message) => {
@@ -130,7 +143,9 @@ describe.each(ADAPTERS)('Strict-Transport-Security only over HTTPS (%s)', (adapt
   });
 
   describe('behind a trusted proxy (trustProxy: loopback)', () => {
-    const ctx = useHeadersApp(adapter, () => moduleWith({ strictTransportSecurity: { maxAge: '180d', includeSubDomains: false } }, { trustProxy: 'loopback' }));
+    const ctx = useHeadersApp(adapter, () =>
+      moduleWith({ strictTransportSecurity: { maxAge: 15_552_000, includeSubDomains: false } }, { trustProxy: 'loopback' }),
+    );
 
     it('HSTS when the proxy says https, none when it says http', async () => {
       const https = await ctx.http.get('/open').set('X-Forwarded-Proto', 'https');

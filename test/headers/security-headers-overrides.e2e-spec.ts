@@ -38,14 +38,14 @@ class PagesController {
 class AssetsController {
   @Get('logo')
   @Public()
-  @SecurityHeaders({ crossOriginResourcePolicy: 'cross-origin', cacheControl: 'private, max-age=60' })
+  @SecurityHeaders({ crossOriginResourcePolicy: { policy: 'cross-origin' }, cacheControl: 'private, max-age=60' })
   logo(): { logo: true } {
     return { logo: true };
   }
 
   /** Protected: a rejected request never reaches the interceptor and keeps the module's headers. */
   @Get('private')
-  @SecurityHeaders({ crossOriginResourcePolicy: 'cross-origin' })
+  @SecurityHeaders({ crossOriginResourcePolicy: { policy: 'cross-origin' } })
   privateAsset(): { private: true } {
     return { private: true };
   }
@@ -75,7 +75,7 @@ describe.each(ADAPTERS)('per-route and per-path overrides (%s)', (adapter) => {
     imports: [
       PalisadeModule.forRoot({
         auth: { jwt: { secret: TEST_SECRET } },
-        headers: { paths: { '/docs': { contentSecurityPolicy: { preset: 'swagger-ui' }, xFrameOptions: 'SAMEORIGIN' } } },
+        headers: { paths: { '/docs': { contentSecurityPolicy: { preset: 'swagger-ui' }, xFrameOptions: { action: 'sameorigin' } } } },
         global: true,
       }),
     ],
@@ -155,7 +155,7 @@ describe.each(ADAPTERS)('per-route and per-path overrides (%s)', (adapter) => {
 @Controller('widget')
 @Public()
 class WidgetController {
-  @Get() @UseInterceptors(SecurityHeadersInterceptor) @SecurityHeaders({ crossOriginResourcePolicy: 'cross-origin' }) widget(): object {
+  @Get() @UseInterceptors(SecurityHeadersInterceptor) @SecurityHeaders({ crossOriginResourcePolicy: { policy: 'cross-origin' } }) widget(): object {
     return {};
   }
 

@@ -5,7 +5,7 @@
  * in the error). On both adapters, with each adapter's default body parsing.
  */
 import { Body, Controller, HttpCode, Post, type INestApplication } from '@nestjs/common';
-import { Public, PalisadeModule } from '@palisade/nest';
+import { installEarlyResponses, Public, PalisadeModule } from '@palisade/nest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AddressInfo } from 'node:net';
 import { gzipSync } from 'node:zlib';
@@ -48,6 +48,8 @@ describe.each(ADAPTERS)('body-parser failures on %s', (adapter: AdapterName) => 
         controllers: [LoginController],
       },
       logger,
+      // Palisade's JSON answer to what Node.js's parser rejects (the broken-off chunked body) is opt-in.
+      installEarlyResponses,
     ));
   });
   afterAll(async () => {
@@ -90,7 +92,7 @@ describe.each(ADAPTERS)('body-parser failures on %s', (adapter: AdapterName) => 
     expect(res.text).not.toContain('S3cret');
   });
 
-  it('a chunked body the client breaks off is a 400 (Palisade answers the parser error), with no error in the log: it is not a server fault', async () => {
+  it('a chunked body the client breaks off is a 400 (Palisade answers the parser error, with installEarlyResponses), with no error in the log: it is not a server fault', async () => {
     const { port } = (app.getHttpServer() as { address(): AddressInfo }).address();
     const before = logger.lines.length;
     const res = await rawExchange(

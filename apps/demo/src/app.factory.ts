@@ -2,7 +2,7 @@ import { Logger, type INestApplication } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { ExpressAdapter, type NestExpressApplication } from '@nestjs/platform-express';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
-import { bodyLimit, strictCors } from '@palisade/nest';
+import { bodyLimit, installEarlyResponses, strictCors } from '@palisade/nest';
 import { AppModule } from './app.module.js';
 import type { DemoConfig } from './config.js';
 
@@ -49,6 +49,9 @@ export async function createDemoApp(config: DemoConfig, options: { logger?: fals
     express.useBodyParser('raw', { type: 'application/x-www-form-urlencoded', limit: BODY_LIMIT });
     app = express;
   }
+  // The contract's 431 / 400 / 408 / 417 that Node.js answers before any framework code: JSON, with
+  // the security headers.
+  installEarlyResponses(app);
   app.enableShutdownHooks(['SIGTERM', 'SIGINT']);
   await app.init();
   if (config.adapter === 'fastify') await (app as NestFastifyApplication).getHttpAdapter().getInstance().ready();

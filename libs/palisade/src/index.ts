@@ -63,6 +63,7 @@ export type {
   AuthFailureReason,
   AuthenticationFailedEvent,
   InsecureConfigurationEvent,
+  HeaderWriteFailedEvent,
   JwksFetchFailedEvent,
   JwksFetchRecoveredEvent,
   RateLimitedEvent,
@@ -101,7 +102,8 @@ export { RedisTokenStore } from './tokens/redis-token.store.js';
 
 // Security headers, HTTPS enforcement and CORS (headers/, transport/).
 export { SecurityHeadersInterceptor } from './headers/security-headers.interceptor.js';
-export { SecurityHeadersService } from './headers/security-headers.service.js';
+export { HeaderWriteError, SecurityHeadersService } from './headers/security-headers.service.js';
+export { installEarlyResponses } from './headers/early-responses.js';
 export { SecurityHeaders } from './headers/security-headers.decorator.js';
 export { CspNonce } from './headers/csp-nonce.decorator.js';
 export { PROTECTIVE_HEADERS } from './headers/headers-options.normalizer.js';

@@ -93,13 +93,13 @@ const SHARED_PROVIDERS: Provider[] = [
 @Module({})
 export class PalisadeModule extends ConfigurableModuleClass implements NestModule {
   /**
-   * Security headers and HTTPS enforcement for every path, 404s included (the headers are also
-   * written by a server-level listener, see `SecurityHeadersService`).
+   * HTTPS enforcement for every path, 404s included, and the security headers on adapters where
+   * `SecurityHeadersService` installed no framework hook (it has one for Express and Fastify, ahead
+   * of body parsing and Nest middleware; see its documentation).
    */
   configure(consumer: MiddlewareConsumer): void {
-    // One middleware in the common case (each costs a hop per request, through middie on Fastify);
-    // the request id is written with the headers.
-    // On Express the server-level listener covers every request: no middleware hop for headers.
+    // Each middleware costs a hop per request (through middie on Fastify): the headers need none
+    // where the adapter's own hook writes them.
     const headers = this.headers.install() ? [] : [SecurityHeadersMiddleware];
     const https = this.options.https.enforce ? [HttpsEnforcementMiddleware] : [];
     const middleware = [...headers, ...https];

@@ -39,7 +39,9 @@ export interface PalisadeModuleOptions {
   /** HTTPS enforcement: redirect or refuse plain HTTP. Unset: off. */
   https?: HttpsOptions;
   /**
-   * Express only: declare, before Express sees each request, the fields Express, its router, its
+   * A performance opt-in, Express only, that changes what `in` and `hasOwnProperty` answer on
+   * requests: declare, before Express sees each request (through a `request` listener on the
+   * HTTP server), the fields Express, its router, its
    * body parsers and the application add to requests and responses (any field seen on one of the
    * first 64 requests), so that V8 keeps all requests on one hidden class. Express re-parents every
    * request and response; each field added after that otherwise gives the object a hidden class of
@@ -51,7 +53,10 @@ export interface PalisadeModuleOptions {
    * it); methods, accessors and fields of Express's prototypes are never declared. What changes is
    * that the field is an own property earlier: `'field' in req` and `Object.hasOwn(req, 'field')`
    * are true, and `Object.keys(req)`, spreads and `util.inspect` list it, before the code that sets
-   * it ran. Turn it off if your code depends on that. Default: `true`.
+   * it ran: after one request to a route that sets `req.isAdmin = true`, every later request has
+   * `'isAdmin' in req === true` (with the value `undefined`), and `req.user` is declared on every
+   * request. Only turn it on when no code of the application or its libraries tests for a field's
+   * presence. Default: `false` (Palisade leaves Express's objects as Express makes them).
    */
   stableRequestShapes?: boolean;
 }

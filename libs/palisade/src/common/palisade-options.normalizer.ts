@@ -63,7 +63,7 @@ export function normalizeOptions(options: PalisadeModuleOptions | undefined): No
     tokens: normalizedTokens,
     headers: normalizeHeadersOptions(headers, credentialHeaders),
     https: normalizeHttpsOptions(https),
-    stableRequestShapes: stableRequestShapes ?? true,
+    stableRequestShapes: stableRequestShapes ?? false,
   };
 }
 

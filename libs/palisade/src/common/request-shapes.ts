@@ -15,7 +15,7 @@ export function ownKeysOf(target: object): ReadonlySet<Key> {
 
 /**
  * Learns the own fields the framework and the application add to objects of one kind (the Node.js
- * request, or the response) after Palisade's server listener ran — any field seen on one of the
+ * request, or the response) after the `stableRequestShapes` server listener ran — any field seen on one of the
  * first 64 objects, route-specific ones included — and declares them on the next objects, in a
  * fixed order, before the framework sees them.
  *
@@ -32,8 +32,8 @@ export function ownKeysOf(target: object): ReadonlySet<Key> {
  * `req.query` getter, `req.get()`), methods, accessors, read-only fields and anything of
  * `Object.prototype` are never declared. What differs is that such a field is an own property
  * earlier: `'body' in req` is true before body-parser ran (it then sets `req.body = undefined`
- * itself), and `Object.keys(req)`, spreads and `util.inspect` list it. `stableRequestShapes: false`
- * turns this off.
+ * itself), and `Object.keys(req)`, spreads and `util.inspect` list it. That is why it only runs
+ * with `stableRequestShapes: true` (off by default).
  * @internal
  */
 export class ShapeLearner {
@@ -97,7 +97,9 @@ export class ShapeLearner {
 
 /**
  * Stable hidden classes for Express's requests and responses (see the `stableRequestShapes` option,
- * which is how applications get this: Palisade's server listener calls `declare` on every request).
+ * an opt-in, which is how applications get this: a server `request` listener then calls `declare`
+ * on every request). It changes what `in` and `hasOwnProperty` answer on requests (see
+ * {@link ShapeLearner}).
  * Exported for setups that want the same effect without Palisade's listener, such as the
  * benchmark's reference stacks.
  *

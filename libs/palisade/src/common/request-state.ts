@@ -12,7 +12,7 @@ const STATE = Symbol('palisade.request');
  * hidden class of its own, so every property name read or written on it is a lookup V8 cannot
  * cache across requests (about 0.3–0.7 µs each on the benchmark machine). Reading this object once
  * per guard replaces several such lookups; its own fields share one hidden class for every request.
- * On Express the server listener creates it before Express re-parents the request.
+ * With `stableRequestShapes: true` on Express, it is created before Express re-parents the request.
  *
  * Each field belongs to the capability that writes it; the others only pass it along.
  * @internal
@@ -57,8 +57,9 @@ export function authorizationCountOf(request: HttpRequestLike, state: RequestSta
  * Prepares an Express request before Express re-parents it (see {@link RequestState}): creates its
  * state, counts its `Authorization` headers and declares `request.user`, so that later reads and the
  * principal's attachment are plain field accesses (`req.user = …` alone cost about 2 µs when added
- * after the re-parenting). Called by the server `request` listener, the only Palisade code that runs
- * before Express.
+ * after the re-parenting). Part of the `stableRequestShapes: true` opt-in only (its server `request`
+ * listener calls it): by default Palisade declares nothing on a request, and `'user' in req` stays
+ * false until a guard authenticates one.
  * @internal
  */
 export function prepareNodeRequest(request: IncomingMessage): RequestState {

@@ -117,6 +117,19 @@ export interface InsecureConfigurationEvent extends SecurityEventBase {
   readonly message: string;
 }
 
+/**
+ * A security header could not be written on a response (`critical`): the request is answered with
+ * a 500 instead of going out without it (or, for an answer Node.js would write itself, the
+ * connection is closed).
+ */
+export interface HeaderWriteFailedEvent extends SecurityEventBase {
+  readonly type: 'headers.write-failed';
+  /** The header that could not be written (`Content-Security-Policy`, …). */
+  readonly header: string;
+  /** Why, as Node.js or the framework reported it (never a header value). */
+  readonly reason: string;
+}
+
 /** Every security event Palisade emits. Narrow on `type`. */
 export type SecurityEvent =
   | AuthenticationFailedEvent
@@ -128,7 +141,8 @@ export type SecurityEvent =
   | StoreUnavailableEvent
   | JwksFetchFailedEvent
   | JwksFetchRecoveredEvent
-  | InsecureConfigurationEvent;
+  | InsecureConfigurationEvent
+  | HeaderWriteFailedEvent;
 
 /** The event types, for filters. */
 export type SecurityEventType = SecurityEvent['type'];

@@ -24,6 +24,7 @@ const DEFAULT_SEVERITY: Readonly<Record<SecurityEvent['type'], SecurityEvent['se
   'jwks.fetch.failed': 'warning',
   'jwks.fetch.recovered': 'info',
   'configuration.insecure': 'warning',
+  'headers.write-failed': 'critical',
 };
 
 function routeOf(request: HttpRequestLike): string {

@@ -74,6 +74,15 @@ export interface CspDirectives {
 /** Name of a CSP directive Palisade knows. */
 export type CspDirectiveName = keyof CspDirectives;
 
+/** `'script-src'` → `'scriptSrc'`: a directive's name as helmet and Nest write it. */
+type CamelDirectiveName<S extends string> = S extends `${infer Head}-${infer Tail}` ? `${Head}${Capitalize<CamelDirectiveName<Tail>>}` : S;
+
+/**
+ * CSP directives by their camelCase names, as helmet's and Nest's `contentSecurityPolicy.directives`
+ * write them (`defaultSrc`, `scriptSrc`), with the same values as {@link CspDirectives}.
+ */
+export type CspDirectivesCamelCase = { [K in CspDirectiveName as CamelDirectiveName<K>]?: CspDirectives[K] };
+
 /** Names of the built-in CSP presets (see {@link CSP_PRESETS}). */
 export type CspPresetName = 'api' | 'swagger-ui' | 'page';
 
@@ -216,6 +225,9 @@ const ENDPOINT_NAME = /^[a-z*][a-z0-9_\-.*]*$/;
 function fail(message: string): never {
   throw new Error(`PalisadeModule: ${message}`);
 }
+
+/** A camelCase directive name as helmet and Nest write them (`scriptSrc`, `upgradeInsecureRequests`). */
+const CAMEL_CASE = /^[a-z]+(?:[A-Z][a-z]+)+$/;
 
 function kebab(name: string): string {
   return name
@@ -405,7 +417,8 @@ export function compileDirective(name: string, value: unknown, path: string): Co
 
 /**
  * Applies `directives` (validated) on top of `base`: a given directive replaces the base one in
- * place, a new one is appended, `null` removes one. @internal
+ * place, a new one is appended, `null` removes one. Names are kebab-case as in the header, or
+ * camelCase as in helmet and Nest (`scriptSrc`). @internal
  */
 export function mergeDirectives(base: DirectiveMap, directives: unknown, path: string): DirectiveMap {
   if (directives === undefined) return base;
@@ -413,7 +426,13 @@ export function mergeDirectives(base: DirectiveMap, directives: unknown, path: s
     fail(`${path} is ${describe(directives)}; expected an object of directives such as { 'script-src': ["'self'"] }.`);
   }
   const merged = new Map(base);
-  for (const [name, value] of Object.entries(directives)) {
+  const seen = new Map<string, string>();
+  for (const [given, value] of Object.entries(directives)) {
+    // helmet's and Nest's camelCase names (`scriptSrc`) are accepted for the directive they name.
+    const name = CAMEL_CASE.test(given) && DIRECTIVE_KINDS.has(kebab(given)) ? kebab(given) : given;
+    const twin = seen.get(name);
+    if (twin !== undefined) fail(`${path} names directive '${name}' twice ('${twin}' and '${given}'); keep one of them.`);
+    seen.set(name, given);
     const compiled = compileDirective(name, value, path);
     if (compiled === null) merged.delete(name as CspDirectiveName);
     else merged.set(name as CspDirectiveName, compiled);

@@ -1,7 +1,13 @@
-import { randomUUID } from 'node:crypto';
-import { STATUS_CODES, validateHeaderName, validateHeaderValue } from 'node:http';
+import { randomBytes, randomUUID } from 'node:crypto';
+import { Server as HttpServer, STATUS_CODES, validateHeaderName, validateHeaderValue, type IncomingMessage, type ServerResponse } from 'node:http';
+import { Server as HttpsServer } from 'node:https';
+import type { Duplex } from 'node:stream';
+import type { INestApplication } from '@nestjs/common';
 import { errorBody } from '../common/error-body.js';
+import { PALISADE_OPTIONS } from '../common/palisade.constants.js';
+import type { NormalizedPalisadeOptions } from '../common/palisade-options.normalizer.js';
 import type { HeaderSet } from './headers-options.normalizer.js';
+import { SecurityHeadersService } from './security-headers.service.js';
 
 /**
  * The statuses of the responses Node.js would otherwise write itself, before the framework sees
@@ -98,4 +104,100 @@ export class EarlyResponses {
   private answerOf(status: number): RawAnswer {
     return this.answers.get(status) ?? (this.answers.get(400) as RawAnswer);
   }
+}
+
+/** Bytes of randomness in the CSP nonce of an early answer (128 bits, as CSP3 recommends). */
+const NONCE_BYTES = 16;
+
+/**
+ * Makes Palisade answer what Node.js answers itself, before any framework code, on an HTTP/1 server
+ * (`http` or `https`): a request its parser rejects (`clientError`: 431 for oversized headers, 400
+ * for a malformed request, 413, 408) and an `Expect` other than `100-continue` (`checkExpectation`:
+ * 417). Those then carry the module's security headers, an `X-Request-Id`, Palisade's JSON body
+ * `{ statusCode, error, message }` and `Connection: close`, instead of a bare status line.
+ *
+ * Opt-in, through Node.js's documented server events: call it once after creating the app, before
+ * `app.listen()`. It takes those answers over from Node.js and from Fastify's default
+ * `clientError` handler (which leaves a destroyed socket alone), so do not combine it with your own
+ * `clientError`/`checkExpectation` listener or Fastify's `clientErrorHandler` option. Nothing runs
+ * for a request the parser accepts, except a `request` listener that notes the response in flight on
+ * each connection (so an answer never interleaves with a response already started).
+ *
+ * An answer that cannot be written emits `headers.write-failed` and closes the connection.
+ *
+ * @throws when the app has no `PalisadeModule`, or its server is not an HTTP/1 server (HTTP/2
+ * answers parser errors on its own streams).
+ * @example
+ * const app = await NestFactory.create(AppModule);
+ * installEarlyResponses(app);
+ * await app.listen(3000);
+ */
+export function installEarlyResponses(app: INestApplication): void {
+  const options = app.get<NormalizedPalisadeOptions>(PALISADE_OPTIONS, { strict: false });
+  const headers = app.get(SecurityHeadersService, { strict: false });
+  const server: unknown = app.getHttpServer();
+  if (!(server instanceof HttpServer) && !(server instanceof HttpsServer)) {
+    throw new Error(
+      'installEarlyResponses: the application is not served by a Node.js HTTP/1 server (http or https); an HTTP/2 server answers parser errors on its own. Remove the call.',
+    );
+  }
+  new EarlyResponseListeners(new EarlyResponses(options.headers.base), headers).attach(server);
+}
+
+/** The server listeners of {@link installEarlyResponses}. @internal */
+export class EarlyResponseListeners {
+  /** The last response of each connection, to know whether one has started (pipelining). */
+  private readonly inFlight = new WeakMap<Duplex, ServerResponse>();
+
+  constructor(
+    private readonly early: EarlyResponses,
+    private readonly headers: SecurityHeadersService,
+  ) {}
+
+  /** Adds the listeners to `server`: `clientError` first (ahead of Fastify's default one), `checkExpectation`, `request`. */
+  attach(server: HttpServer): void {
+    server.prependListener('clientError', this.clientError);
+    server.on('checkExpectation', this.checkExpectation);
+    server.on('request', this.noteResponse);
+  }
+
+  private readonly noteResponse = (request: IncomingMessage, response: ServerResponse): void => {
+    this.inFlight.set(request.socket, response);
+  };
+
+  /** Answers a request Node.js's parser rejected. */
+  private readonly clientError = (error: NodeJS.ErrnoException, socket: Duplex): void => {
+    // Nothing is written on a reset or closed socket, or while a response is being written: as
+    // Node.js's own answer, which this one replaces (https://nodejs.org/api/http.html#event-clienterror).
+    const current = this.inFlight.get(socket);
+    const started = current !== undefined && current.headersSent && !current.writableFinished;
+    if (error.code !== 'ECONNRESET' && !socket.destroyed && socket.writable && !started) {
+      try {
+        socket.end(this.early.raw(statusOfClientError(error), (socket as { encrypted?: boolean }).encrypted === true, newNonce));
+      } catch (failure) {
+        this.headers.reportWriteFailure(undefined, failure);
+      }
+    }
+    // The answer is flushed as it is written; destroying the socket stops the parser from reading
+    // the rest of the rejected request, and tells Fastify's default handler, which runs next, that
+    // the error is answered (it returns at once on a destroyed socket).
+    socket.destroy();
+  };
+
+  /** Answers an `Expect` other than `100-continue` (Node.js emits no `request` event for it). */
+  private readonly checkExpectation = (request: IncomingMessage, response: ServerResponse): void => {
+    if (this.headers.applyOrReject(request, response) !== undefined) {
+      // Reported already: the answer does not go out without its headers.
+      response.destroy();
+      return;
+    }
+    const body = this.early.body(417);
+    response.writeHead(417, { 'Content-Type': 'application/json; charset=utf-8', 'Content-Length': Buffer.byteLength(body), Connection: 'close' });
+    response.end(body);
+  };
+}
+
+/** A fresh CSP nonce for an early answer. */
+function newNonce(): string {
+  return randomBytes(NONCE_BYTES).toString('base64');
 }

@@ -1,9 +1,10 @@
 import type { Duration } from '../common/duration.js';
-import type { CspDirectives, CspPresetName } from './content-security-policy.js';
+import type { CspDirectives, CspDirectivesCamelCase, CspPresetName } from './content-security-policy.js';
 
 /**
  * The headers Palisade sets that protect something. Turning one off is spelled out with
- * `dangerouslyDisable: ['X-Frame-Options']`; giving `false` for its option is refused at startup.
+ * `dangerouslyDisable: ['X-Frame-Options']`; giving `false` for its option (helmet's way) is
+ * refused at startup with that fix.
  */
 export type ProtectiveHeader =
   | 'Content-Security-Policy'
@@ -33,32 +34,40 @@ export type ReferrerPolicyToken =
   | 'unsafe-url';
 
 /**
- * A Content-Security-Policy: a starting point and the directives that change it.
+ * A Content-Security-Policy: a starting point and the directives that change it, in helmet's and
+ * Nest's shape (`{ directives, useDefaults }`) plus Palisade's `preset`.
  *
  * Directives given here replace the directive of the same name in the policy they start from;
  * `null` removes one; the others are kept. The starting point is `preset` when set, otherwise the
  * policy of the enclosing scope (the built-in `api` preset at module level, the module's policy in
- * `paths` and `@SecurityHeaders`).
+ * `paths` and `@SecurityHeaders`), or no directive at all with `useDefaults: false`.
+ * helmet's `reportOnly: true` is refused: report-only mode weakens the policy, and is spelled
+ * `dangerouslyDisable: ['Content-Security-Policy']` plus `contentSecurityPolicyReportOnly`.
  *
  * @example
  * { preset: 'swagger-ui' }
  * { directives: { 'img-src': ["'self'", 'data:'] } }     // the API policy plus images
+ * { directives: { imgSrc: ["'self'", 'data:'] } }        // the same, as helmet writes it
  * { preset: 'page', directives: { 'connect-src': ["'self'", 'https://api.example.com'] } }
  */
 export interface ContentSecurityPolicyOptions {
   /** Start from a named preset instead of the enclosing policy (see `CSP_PRESETS`). */
   preset?: CspPresetName;
-  /** Directives by their real (kebab-case) names. Validated at startup. */
-  directives?: CspDirectives;
+  /** As helmet: `true` (default) merges `directives` over the starting policy; `false` starts from no directive. */
+  useDefaults?: boolean;
+  /** Directives by their header (kebab-case) names, or camelCase as in helmet. Validated at startup. */
+  directives?: CspDirectives & CspDirectivesCamelCase;
 }
 
-/** `Strict-Transport-Security` (RFC 6797). Sent only on HTTPS responses. */
+/** `Strict-Transport-Security` (RFC 6797), as helmet. Sent only on HTTPS responses. */
 export interface StrictTransportSecurityOptions {
   /**
-   * How long browsers remember to use HTTPS only: milliseconds or a duration string (`'1y'`),
-   * sent in whole **seconds**. Default `'1y'` (`max-age=31536000`).
+   * How long browsers remember to use HTTPS only, in **seconds** as in helmet (`31536000`), or a
+   * duration string (`'1y'`). Default one year (`max-age=31536000`). At most two years
+   * (`63072000`, what the preload list asks for): a larger number is refused as a likely
+   * millisecond value.
    */
-  maxAge?: Duration;
+  maxAge?: number | Exclude<Duration, number>;
   /** Apply to every subdomain too. Default `true`. */
   includeSubDomains?: boolean;
   /** Ask for inclusion in browsers' preload lists (needs `maxAge` ≥ 1 year and `includeSubDomains`). Default `false`. */
@@ -106,24 +115,35 @@ export interface SecurityHeadersOverride {
    *   contentSecurityPolicy: { directives: { 'report-to': 'csp' } } }
    */
   reportingEndpoints?: Readonly<Record<string, string>>;
-  /** `Strict-Transport-Security`. Default `max-age=31536000; includeSubDomains`, on HTTPS only. */
-  strictTransportSecurity?: StrictTransportSecurityOptions;
-  /** `X-Frame-Options`. Default `'DENY'`. */
-  xFrameOptions?: 'DENY' | 'SAMEORIGIN';
-  /** `Referrer-Policy`; a list is a fallback chain (the last supported one applies). Default `'no-referrer'`. */
-  referrerPolicy?: ReferrerPolicyToken | readonly ReferrerPolicyToken[];
-  /** `Cross-Origin-Opener-Policy`. Default `'same-origin'`. */
-  crossOriginOpenerPolicy?: 'same-origin' | 'same-origin-allow-popups' | 'noopener-allow-popups';
-  /** `Cross-Origin-Resource-Policy`. Default `'same-origin'` (CORS reads are not affected). */
-  crossOriginResourcePolicy?: 'same-origin' | 'same-site' | 'cross-origin';
-  /** `Cross-Origin-Embedder-Policy`. Not sent by default; `false` removes an enclosing scope's. */
-  crossOriginEmbedderPolicy?: 'require-corp' | 'credentialless' | false;
-  /** `Permissions-Policy`. Default: every powerful feature turned off (see the README). */
+  /** `Strict-Transport-Security`. Default `max-age=31536000; includeSubDomains`, on HTTPS only. `true`: the default. */
+  strictTransportSecurity?: true | StrictTransportSecurityOptions;
+  /** `X-Frame-Options`, as helmet: `{ action: 'deny' | 'sameorigin' }` (either case). Default `DENY`. */
+  xFrameOptions?: true | { action?: 'deny' | 'sameorigin' | 'DENY' | 'SAMEORIGIN' };
+  /** `Referrer-Policy`, as helmet; a list is a fallback chain (the last supported one applies). Default `no-referrer`. */
+  referrerPolicy?: true | { policy?: ReferrerPolicyToken | readonly ReferrerPolicyToken[] };
+  /** `Cross-Origin-Opener-Policy`, as helmet. Default `same-origin`; `'unsafe-none'` is spelled `dangerouslyDisable`. */
+  crossOriginOpenerPolicy?: true | { policy?: 'same-origin' | 'same-origin-allow-popups' | 'noopener-allow-popups' };
+  /** `Cross-Origin-Resource-Policy`, as helmet. Default `same-origin` (CORS reads are not affected). */
+  crossOriginResourcePolicy?: true | { policy?: 'same-origin' | 'same-site' | 'cross-origin' };
+  /**
+   * `Cross-Origin-Embedder-Policy`, as helmet. Not sent by default; `true` sends `require-corp`,
+   * `false` removes an enclosing scope's.
+   */
+  crossOriginEmbedderPolicy?: boolean | { policy?: 'require-corp' | 'credentialless' };
+  /** `Permissions-Policy` (Palisade's addition). Default: every powerful feature turned off (see the README). */
   permissionsPolicy?: PermissionsPolicyOptions;
-  /** `X-DNS-Prefetch-Control`. Default `'off'`. */
-  xDnsPrefetchControl?: 'off' | 'on';
-  /** `X-Permitted-Cross-Domain-Policies`. Default `'none'`. */
-  xPermittedCrossDomainPolicies?: 'none' | 'master-only' | 'by-content-type' | 'all';
+  /** `X-DNS-Prefetch-Control`, as helmet: `{ allow: true }` sends `on`. Default `off`. */
+  xDnsPrefetchControl?: true | { allow?: boolean };
+  /** `X-Permitted-Cross-Domain-Policies`, as helmet. Default `none`. */
+  xPermittedCrossDomainPolicies?: true | { permittedPolicies?: 'none' | 'master-only' | 'by-content-type' | 'all' };
+  /** `X-Content-Type-Options: nosniff`, always sent; `true` is accepted as in helmet. */
+  xContentTypeOptions?: true;
+  /** `Origin-Agent-Cluster: ?1`, always sent; `true` is accepted as in helmet. */
+  originAgentCluster?: true;
+  /** `X-Download-Options: noopen`, always sent; `true` is accepted as in helmet. */
+  xDownloadOptions?: true;
+  /** `X-XSS-Protection: 0`, always sent; `true` is accepted as in helmet. */
+  xXssProtection?: true;
   /**
    * `Cache-Control` of authenticated responses: those to requests that carry credentials
    * (`Authorization`, `Cookie`, the API-key header) and those of routes where a principal was
@@ -147,7 +167,8 @@ export interface SecurityHeadersOverride {
  *
  * @example
  * headers: {
- *   strictTransportSecurity: { maxAge: '2y', preload: true },
+ *   strictTransportSecurity: { maxAge: 63072000, preload: true }, // seconds, as in helmet
+ *   xFrameOptions: { action: 'sameorigin' },
  *   paths: { '/docs': { contentSecurityPolicy: { preset: 'swagger-ui' } } },
  * }
  */
@@ -161,4 +182,6 @@ export interface HeadersOptions extends SecurityHeadersOverride {
   paths?: Readonly<Record<string, SecurityHeadersOverride>>;
   /** Keep the framework's `X-Powered-By` header (removed by default). */
   dangerouslyKeepXPoweredBy?: boolean;
+  /** helmet's and Nest's `xPoweredBy: true` (remove the header, the default); `false` is spelled `dangerouslyKeepXPoweredBy: true`. */
+  xPoweredBy?: true;
 }

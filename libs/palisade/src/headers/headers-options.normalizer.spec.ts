@@ -41,9 +41,14 @@ describe('normalizeHeadersOptions', () => {
     ]);
   });
 
-  it('HSTS: durations in seconds, preload only with a year and subdomains', () => {
+  it('HSTS: maxAge in seconds as helmet (or a duration string), preload only with a year and subdomains', () => {
     expect(normalize({ strictTransportSecurity: { maxAge: '2y', preload: true } }).base.hsts).toBe('max-age=63072000; includeSubDomains; preload');
-    expect(normalize({ strictTransportSecurity: { maxAge: 86_400_000, includeSubDomains: false } }).base.hsts).toBe('max-age=86400');
+    expect(normalize({ strictTransportSecurity: { maxAge: 86_400, includeSubDomains: false } }).base.hsts).toBe('max-age=86400');
+    expect(normalize({ strictTransportSecurity: true }).base.hsts).toBe('max-age=31536000; includeSubDomains');
+    expect(() => normalize({ strictTransportSecurity: { maxAge: 86_400_000 } })).toThrow(
+      "PalisadeModule: headers.strictTransportSecurity.maxAge is 86400000 seconds, over two years (63072000); maxAge is in seconds, as in helmet (Palisade 0.x read a number as milliseconds). For one year write 31536000 or '1y'.",
+    );
+    expect(() => normalize({ strictTransportSecurity: { maxAge: 1.5 } })).toThrow('expected a whole number of seconds');
     expect(() => normalize({ strictTransportSecurity: { maxAge: '30d', preload: true } })).toThrow(
       'PalisadeModule: headers.strictTransportSecurity.preload is true but the preload list needs maxAge of at least',
     );
@@ -53,8 +58,30 @@ describe('normalizeHeadersOptions', () => {
   });
 
   it.each([
-    [{ xFrameOptions: 'ALLOW-FROM https://a.example' }, "headers.xFrameOptions is \"ALLOW-FROM https://a.example\"; expected one of 'DENY', 'SAMEORIGIN'."],
-    [{ referrerPolicy: 'never' }, 'headers.referrerPolicy is "never"; expected one of no-referrer'],
+    [
+      { xFrameOptions: { action: 'ALLOW-FROM https://a.example' } },
+      "headers.xFrameOptions.action is \"ALLOW-FROM https://a.example\"; expected one of 'deny', 'sameorigin'.",
+    ],
+    [{ xFrameOptions: 'DENY' }, "headers.xFrameOptions is \"DENY\"; write { action: 'deny' }, the shape of helmet and Nest's SecurityHeadersOptions."],
+    [{ referrerPolicy: { policy: 'never' } }, 'headers.referrerPolicy.policy is "never"; expected one of no-referrer'],
+    [
+      { referrerPolicy: 'no-referrer' },
+      'headers.referrerPolicy is "no-referrer"; write { policy: "no-referrer" }, the shape of helmet and Nest\'s SecurityHeadersOptions.',
+    ],
+    [{ crossOriginResourcePolicy: 'same-site' }, 'headers.crossOriginResourcePolicy is "same-site"; write { policy: \'same-site\' }'],
+    [{ xDnsPrefetchControl: 'on' }, 'headers.xDnsPrefetchControl is "on"; write { allow: true }'],
+    [{ xPermittedCrossDomainPolicies: 'none' }, 'headers.xPermittedCrossDomainPolicies is "none"; write { permittedPolicies: \'none\' }'],
+    [{ crossOriginEmbedderPolicy: 'require-corp' }, 'headers.crossOriginEmbedderPolicy is "require-corp"; write { policy: "require-corp" }'],
+    [{ crossOriginEmbedderPolicy: { policy: 'unsafe-none' } }, 'write crossOriginEmbedderPolicy: false.'],
+    [{ xContentTypeOptions: false }, "turning off X-Content-Type-Options is spelled dangerouslyDisable: ['X-Content-Type-Options']."],
+    [{ xXssProtection: '1; mode=block' }, 'headers.xXssProtection is "1; mode=block"; X-XSS-Protection has one value, sent by default'],
+    [{ xPoweredBy: false }, 'headers.xPoweredBy is false; keeping X-Powered-By is spelled dangerouslyKeepXPoweredBy: true.'],
+    [{ frameguard: { action: 'deny' } }, "headers.frameguard is helmet's legacy name; write headers.xFrameOptions"],
+    [{ contentSecurityPolicy: { useDefaults: false, preset: 'page' } }, 'sets both preset and useDefaults: false; keep one of them.'],
+    [
+      { contentSecurityPolicy: { directives: { scriptSrc: ["'self'"], 'script-src': ["'none'"] } } },
+      "names directive 'script-src' twice ('scriptSrc' and 'script-src')",
+    ],
     [{ referrerPolicy: false }, "turning off Referrer-Policy is spelled dangerouslyDisable: ['Referrer-Policy']."],
     [{ cacheControl: false }, "turning off Cache-Control is spelled dangerouslyDisable: ['Cache-Control']."],
     [{ cacheControl: 'no-store\r\nSet-Cookie: a=b' }, 'headers.cacheControl is "no-store\\r\\nSet-Cookie: a=b"; expected a Cache-Control value'],
@@ -67,7 +94,7 @@ describe('normalizeHeadersOptions', () => {
     [{ permissionsPolicy: { features: { camera: ['https://a.example/path'] } } }, "expected 'self', 'src', '*' or an origin"],
     [{ dangerouslyDisable: ['X-Powered-By'] }, 'headers.dangerouslyDisable contains "X-Powered-By"; expected one of Content-Security-Policy'],
     [
-      { xFrameOptions: 'DENY', dangerouslyDisable: ['X-Frame-Options'] },
+      { xFrameOptions: { action: 'deny' }, dangerouslyDisable: ['X-Frame-Options'] },
       "headers sets xFrameOptions and also lists 'X-Frame-Options' in dangerouslyDisable; keep one of them.",
     ],
     [
@@ -76,8 +103,8 @@ describe('normalizeHeadersOptions', () => {
     ],
     [{ reportingEndpoints: { 'CSP Reports': '/r' } }, 'headers.reportingEndpoints has endpoint name "CSP Reports"'],
     [
-      { contentSecurityPolicy: { useDefaults: false } },
-      'PalisadeModule: unknown option headers.contentSecurityPolicy.useDefaults. Known options of headers.contentSecurityPolicy: preset, directives.',
+      { contentSecurityPolicy: { nonce: true } },
+      'PalisadeModule: unknown option headers.contentSecurityPolicy.nonce. Known options of headers.contentSecurityPolicy: preset, directives, useDefaults, reportOnly.',
     ],
     [{ paths: { docs: {} } }, 'headers.paths has prefix "docs"; expected an absolute path'],
     [{ paths: { '/docs': { paths: {} } } }, "headers.paths['/docs'] has option 'paths', which is only accepted in the module's headers options."],
@@ -100,24 +127,62 @@ describe('normalizeHeadersOptions', () => {
   });
 
   it('paths: longest prefix first, a trailing slash ignored, scopes over the module', () => {
-    const { paths } = normalize({ xFrameOptions: 'SAMEORIGIN', paths: { '/docs/': { contentSecurityPolicy: { preset: 'swagger-ui' } }, '/docs/v2': {} } });
+    const { paths } = normalize({
+      xFrameOptions: { action: 'sameorigin' },
+      paths: { '/docs/': { contentSecurityPolicy: { preset: 'swagger-ui' } }, '/docs/v2': {} },
+    });
     expect(paths.map((p) => p.prefix)).toEqual(['/docs/v2', '/docs']);
     expect(fixedOf(paths[1]!.set)['X-Frame-Options']).toBe('SAMEORIGIN');
     expect(fixedOf(paths[1]!.set)['Content-Security-Policy']).toContain("style-src 'self' 'unsafe-inline'");
   });
 
   it('compileOverrides: layers in order, configuring a header turns it back on, COEP can be removed', () => {
-    const { compileOverrides } = normalize({ dangerouslyDisable: ['X-Frame-Options'], crossOriginEmbedderPolicy: 'require-corp' });
+    const { compileOverrides } = normalize({ dangerouslyDisable: ['X-Frame-Options'], crossOriginEmbedderPolicy: { policy: 'require-corp' } });
     const set = compileOverrides([
-      [{ xFrameOptions: 'SAMEORIGIN', crossOriginEmbedderPolicy: false }, 'controller'],
+      [{ xFrameOptions: { action: 'sameorigin' }, crossOriginEmbedderPolicy: false }, 'controller'],
       [{ dangerouslyDisable: ['Cache-Control'] }, 'handler'],
     ]);
     expect(fixedOf(set)['X-Frame-Options']).toBe('SAMEORIGIN');
     expect(fixedOf(set)['Cross-Origin-Embedder-Policy']).toBeUndefined();
     expect(set.absent).toEqual(expect.arrayContaining(['Cross-Origin-Embedder-Policy', 'Cache-Control']));
     expect(set.cacheControl).toBeUndefined();
-    expect(() => compileOverrides([[{ xFrameOptions: 'NEVER' }, '@SecurityHeaders() on C.m']])).toThrow(
-      "PalisadeModule: @SecurityHeaders() on C.m.xFrameOptions is \"NEVER\"; expected one of 'DENY', 'SAMEORIGIN'.",
+    expect(() => compileOverrides([[{ xFrameOptions: { action: 'NEVER' } }, '@SecurityHeaders() on C.m']])).toThrow(
+      "PalisadeModule: @SecurityHeaders() on C.m.xFrameOptions.action is \"NEVER\"; expected one of 'deny', 'sameorigin'.",
     );
+  });
+
+  it("carries a helmet configuration over: helmet's names, shapes and camelCase directives give the same headers", () => {
+    const { base } = normalize({
+      contentSecurityPolicy: { useDefaults: false, directives: { defaultSrc: ["'self'"], imgSrc: ["'self'", 'data:'], upgradeInsecureRequests: true } },
+      strictTransportSecurity: { maxAge: 15_552_000, includeSubDomains: true },
+      xFrameOptions: { action: 'sameorigin' },
+      referrerPolicy: { policy: 'strict-origin-when-cross-origin' },
+      crossOriginOpenerPolicy: { policy: 'same-origin-allow-popups' },
+      crossOriginResourcePolicy: { policy: 'cross-origin' },
+      crossOriginEmbedderPolicy: true,
+      xDnsPrefetchControl: { allow: true },
+      xPermittedCrossDomainPolicies: { permittedPolicies: 'by-content-type' },
+      xContentTypeOptions: true,
+      originAgentCluster: true,
+      xDownloadOptions: true,
+      xXssProtection: true,
+      xPoweredBy: true,
+    });
+    const fixed = fixedOf(base);
+    expect(fixed['Content-Security-Policy']).toBe("default-src 'self'; img-src 'self' data:; upgrade-insecure-requests");
+    expect(base.hsts).toBe('max-age=15552000; includeSubDomains');
+    expect(fixed).toMatchObject({
+      'X-Frame-Options': 'SAMEORIGIN',
+      'Referrer-Policy': 'strict-origin-when-cross-origin',
+      'Cross-Origin-Opener-Policy': 'same-origin-allow-popups',
+      'Cross-Origin-Resource-Policy': 'cross-origin',
+      'Cross-Origin-Embedder-Policy': 'require-corp',
+      'X-DNS-Prefetch-Control': 'on',
+      'X-Permitted-Cross-Domain-Policies': 'by-content-type',
+      'X-Content-Type-Options': 'nosniff',
+      'Origin-Agent-Cluster': '?1',
+      'X-Download-Options': 'noopen',
+      'X-XSS-Protection': '0',
+    });
   });
 });

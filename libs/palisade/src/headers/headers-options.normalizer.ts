@@ -94,33 +94,68 @@ const MANAGED_HEADERS: readonly string[] = [
   'Cross-Origin-Embedder-Policy',
 ];
 
-/** Fixed-value headers, with the option that changes each (if any) and the values it accepts. */
-const SIMPLE_HEADERS: readonly { header: ProtectiveHeader; option?: string; values?: readonly string[]; fallback: string }[] = [
-  { header: 'X-Content-Type-Options', fallback: 'nosniff' },
-  { header: 'X-Frame-Options', option: 'xFrameOptions', values: ['DENY', 'SAMEORIGIN'], fallback: 'DENY' },
+/**
+ * A fixed-value header and its option, named and shaped as in helmet and Nest's
+ * `SecurityHeadersOptions`: `true` keeps the default, `{ [field]: value }` changes it (no `field`:
+ * the value cannot change), `false` is refused in favour of `dangerouslyDisable`.
+ */
+interface SimpleHeader {
+  readonly header: ProtectiveHeader;
+  readonly option: string;
+  readonly field?: string;
+  /** The values `field` accepts, as sent (an input is matched case-insensitively when `upperCase`). */
+  readonly values?: readonly string[];
+  readonly upperCase?: boolean;
+  readonly fallback: string;
+}
+
+const SIMPLE_HEADERS: readonly SimpleHeader[] = [
+  { header: 'X-Content-Type-Options', option: 'xContentTypeOptions', fallback: 'nosniff' },
+  { header: 'X-Frame-Options', option: 'xFrameOptions', field: 'action', values: ['DENY', 'SAMEORIGIN'], upperCase: true, fallback: 'DENY' },
   {
     header: 'Cross-Origin-Opener-Policy',
     option: 'crossOriginOpenerPolicy',
+    field: 'policy',
     values: ['same-origin', 'same-origin-allow-popups', 'noopener-allow-popups'],
     fallback: 'same-origin',
   },
   {
     header: 'Cross-Origin-Resource-Policy',
     option: 'crossOriginResourcePolicy',
+    field: 'policy',
     values: ['same-origin', 'same-site', 'cross-origin'],
     fallback: 'same-origin',
   },
-  { header: 'Origin-Agent-Cluster', fallback: '?1' },
-  { header: 'X-XSS-Protection', fallback: '0' },
-  { header: 'X-DNS-Prefetch-Control', option: 'xDnsPrefetchControl', values: ['off', 'on'], fallback: 'off' },
-  { header: 'X-Download-Options', fallback: 'noopen' },
+  { header: 'Origin-Agent-Cluster', option: 'originAgentCluster', fallback: '?1' },
+  { header: 'X-XSS-Protection', option: 'xXssProtection', fallback: '0' },
+  { header: 'X-DNS-Prefetch-Control', option: 'xDnsPrefetchControl', field: 'allow', fallback: 'off' },
+  { header: 'X-Download-Options', option: 'xDownloadOptions', fallback: 'noopen' },
   {
     header: 'X-Permitted-Cross-Domain-Policies',
     option: 'xPermittedCrossDomainPolicies',
+    field: 'permittedPolicies',
     values: ['none', 'master-only', 'by-content-type', 'all'],
     fallback: 'none',
   },
 ];
+
+/** helmet's legacy option names, refused with the name to write instead. */
+const HELMET_ALIASES: ReadonlyMap<string, string> = new Map([
+  ['hsts', 'strictTransportSecurity'],
+  ['frameguard', 'xFrameOptions'],
+  ['noSniff', 'xContentTypeOptions'],
+  ['dnsPrefetchControl', 'xDnsPrefetchControl'],
+  ['ieNoOpen', 'xDownloadOptions'],
+  ['hidePoweredBy', 'xPoweredBy'],
+  ['permittedCrossDomainPolicies', 'xPermittedCrossDomainPolicies'],
+  ['xssFilter', 'xXssProtection'],
+]);
+
+/**
+ * The longest HSTS `maxAge` accepted, in seconds: two years, what the preload list asks for.
+ * Browsers keep HSTS no longer than that, and a larger number is most likely milliseconds.
+ */
+const MAX_HSTS_SECONDS = 63_072_000;
 
 const REFERRER_POLICIES: ReadonlySet<string> = new Set<ReferrerPolicyToken>([
   'no-referrer',
@@ -140,7 +175,7 @@ const OPTION_OF: ReadonlyMap<ProtectiveHeader, string> = new Map<ProtectiveHeade
   ['Referrer-Policy', 'referrerPolicy'],
   ['Permissions-Policy', 'permissionsPolicy'],
   ['Cache-Control', 'cacheControl'],
-  ...SIMPLE_HEADERS.filter((h) => h.option !== undefined).map((h) => [h.header, h.option!] as [ProtectiveHeader, string]),
+  ...SIMPLE_HEADERS.map((h) => [h.header, h.option] as [ProtectiveHeader, string]),
 ]);
 
 const SCOPE_KEYS = [
@@ -156,10 +191,14 @@ const SCOPE_KEYS = [
   'permissionsPolicy',
   'xDnsPrefetchControl',
   'xPermittedCrossDomainPolicies',
+  'xContentTypeOptions',
+  'originAgentCluster',
+  'xDownloadOptions',
+  'xXssProtection',
   'cacheControl',
   'dangerouslyDisable',
 ] as const;
-const MODULE_ONLY_KEYS = ['paths', 'dangerouslyKeepXPoweredBy'] as const;
+const MODULE_ONLY_KEYS = ['paths', 'dangerouslyKeepXPoweredBy', 'xPoweredBy'] as const;
 const MODULE_KEYS: readonly string[] = [...SCOPE_KEYS, ...MODULE_ONLY_KEYS];
 
 const ONE_YEAR_SECONDS = 31_536_000;
@@ -201,6 +240,39 @@ function readDisabled(value: unknown, path: string): Set<ProtectiveHeader> {
   return disabled;
 }
 
+/**
+ * Reads a fixed-value header's option (see {@link SimpleHeader}); `undefined` keeps the enclosing
+ * scope's value.
+ */
+function readSimple(given: unknown, spec: SimpleHeader, path: string): string | undefined {
+  const { header, field, values } = spec;
+  if (given === true) return undefined;
+  if (given === false) fail(`${path} is false; turning off ${header} is spelled dangerouslyDisable: ['${header}'].`);
+  if (field === undefined) fail(`${path} is ${describe(given)}; ${header} has one value, sent by default: write true, or leave the option out.`);
+  if (!isPlainObject(given)) {
+    const hint =
+      field === 'allow'
+        ? `{ allow: ${given === 'on'} }`
+        : typeof given === 'string'
+          ? `{ ${field}: '${spec.upperCase === true ? given.toLowerCase() : given}' }`
+          : `{ ${field}: … }`;
+    fail(`${path} is ${describe(given)}; write ${hint}, the shape of helmet and Nest's SecurityHeadersOptions.`);
+  }
+  assertKnownKeys(given, [field], path);
+  const inner = given[field];
+  if (inner === undefined) return undefined;
+  if (field === 'allow') {
+    if (typeof inner !== 'boolean') fail(`${path}.allow is ${describe(inner)}; expected true (X-DNS-Prefetch-Control: on) or false (off).`);
+    return inner ? 'on' : 'off';
+  }
+  const value = spec.upperCase === true && typeof inner === 'string' ? inner.toUpperCase() : inner;
+  const allowed = values ?? [];
+  if (spec.upperCase === true && (typeof inner !== 'string' || !allowed.includes(value as string))) {
+    fail(`${path}.${field} is ${describe(inner)}; expected one of ${allowed.map((v) => `'${v.toLowerCase()}'`).join(', ')}.`);
+  }
+  return readEnum(value, allowed, `${path}.${field}`, header);
+}
+
 function readEnum(value: unknown, allowed: readonly string[], path: string, header: string): string {
   if (value === false) fail(`${path} is false; turning off ${header} is spelled dangerouslyDisable: ['${header}'].`);
   if (typeof value !== 'string' || !allowed.includes(value)) {
@@ -212,20 +284,58 @@ function readEnum(value: unknown, allowed: readonly string[], path: string, head
   return value;
 }
 
-function readReferrerPolicy(value: unknown, path: string): string {
-  if (value === false) fail(`${path} is false; turning off Referrer-Policy is spelled dangerouslyDisable: ['Referrer-Policy'].`);
+function readReferrerPolicy(given: unknown, path: string): string | undefined {
+  if (given === true) return undefined;
+  if (given === false) fail(`${path} is false; turning off Referrer-Policy is spelled dangerouslyDisable: ['Referrer-Policy'].`);
+  if (!isPlainObject(given)) {
+    fail(`${path} is ${describe(given)}; write { policy: ${JSON.stringify(given) ?? '…'} }, the shape of helmet and Nest's SecurityHeadersOptions.`);
+  }
+  assertKnownKeys(given, ['policy'], path);
+  const value = given.policy;
+  if (value === undefined) return undefined;
   const list = typeof value === 'string' ? [value] : value;
   if (!Array.isArray(list) || list.length === 0 || list.some((token) => typeof token !== 'string' || !REFERRER_POLICIES.has(token))) {
-    fail(`${path} is ${describe(value)}; expected one of ${[...REFERRER_POLICIES].join(', ')}, or a non-empty array of them (a fallback chain).`);
+    fail(`${path}.policy is ${describe(value)}; expected one of ${[...REFERRER_POLICIES].join(', ')}, or a non-empty array of them (a fallback chain).`);
   }
   return [...new Set(list as string[])].join(', ');
 }
 
+/** `crossOriginEmbedderPolicy`: `true` → `require-corp`, `false` → not sent, `{ policy }`. */
+function readEmbedderPolicy(given: unknown, parent: string | undefined, path: string): string | undefined {
+  if (given === undefined) return parent;
+  if (given === false) return undefined;
+  if (given === true) return 'require-corp';
+  if (!isPlainObject(given)) {
+    fail(`${path} is ${describe(given)}; write { policy: ${JSON.stringify(given) ?? '…'} }, the shape of helmet and Nest's SecurityHeadersOptions.`);
+  }
+  assertKnownKeys(given, ['policy'], path);
+  if (given.policy === undefined) return parent ?? 'require-corp';
+  if (given.policy === 'unsafe-none')
+    fail(`${path}.policy is 'unsafe-none', which is the same as not sending the header; write crossOriginEmbedderPolicy: false.`);
+  return readEnum(given.policy, ['require-corp', 'credentialless'], `${path}.policy`, 'Cross-Origin-Embedder-Policy');
+}
+
+/** HSTS `maxAge`: a number of seconds (helmet's unit) or a duration string. */
+function readMaxAge(value: unknown, path: string): number {
+  if (typeof value === 'number') {
+    if (!Number.isInteger(value) || value < 0)
+      fail(`${path} is ${describe(value)}; expected a whole number of seconds, such as 31536000 (one year), or a duration such as '1y'.`);
+    if (value > MAX_HSTS_SECONDS) {
+      fail(
+        `${path} is ${value} seconds, over two years (63072000); maxAge is in seconds, as in helmet (Palisade 0.x read a number as milliseconds). For one year write 31536000 or '1y'.`,
+      );
+    }
+    return value;
+  }
+  return Math.floor(parseDuration(value, path) / 1000);
+}
+
 function readHsts(value: unknown, parent: HstsSettings, path: string): HstsSettings {
+  if (value === true) return parent;
   if (value === false) fail(`${path} is false; turning off Strict-Transport-Security is spelled dangerouslyDisable: ['Strict-Transport-Security'].`);
   if (!isPlainObject(value)) fail(`${path} is ${describe(value)}; expected { maxAge?, includeSubDomains?, preload? }.`);
   assertKnownKeys(value, ['maxAge', 'includeSubDomains', 'preload'], path);
-  const maxAgeSeconds = value.maxAge === undefined ? parent.maxAgeSeconds : Math.floor(parseDuration(value.maxAge, `${path}.maxAge`) / 1000);
+  const maxAgeSeconds = value.maxAge === undefined ? parent.maxAgeSeconds : readMaxAge(value.maxAge, `${path}.maxAge`);
   if (maxAgeSeconds < 1) {
     fail(
       `${path}.maxAge is ${describe(value.maxAge)}, under one second; max-age=0 makes browsers forget HSTS. Use a duration such as '1y', or dangerouslyDisable.`,
@@ -273,16 +383,30 @@ function readCacheControl(value: unknown, path: string): string {
 }
 
 function readPolicy(value: unknown, base: DirectiveMap, path: string): DirectiveMap {
+  if (value === true) return base;
   if (value === false) fail(`${path} is false; turning off the Content-Security-Policy is spelled dangerouslyDisable: ['Content-Security-Policy'].`);
-  if (!isPlainObject(value)) fail(`${path} is ${describe(value)}; expected { preset?, directives? }.`);
-  assertKnownKeys(value, ['preset', 'directives'], path);
-  const start = value.preset === undefined ? base : presetDirectives(value.preset, `${path}.preset`);
+  if (!isPlainObject(value)) fail(`${path} is ${describe(value)}; expected { preset?, directives?, useDefaults? }.`);
+  assertKnownKeys(value, ['preset', 'directives', 'useDefaults', 'reportOnly'], path);
+  if (value.reportOnly === true) {
+    fail(
+      `${path}.reportOnly is true, which stops enforcing the policy; write dangerouslyDisable: ['Content-Security-Policy'] and the policy as contentSecurityPolicyReportOnly.`,
+    );
+  }
+  if (value.reportOnly !== undefined && value.reportOnly !== false)
+    fail(`${path}.reportOnly is ${describe(value.reportOnly)}; expected false, or leave it out.`);
+  if (value.useDefaults !== undefined && typeof value.useDefaults !== 'boolean')
+    fail(`${path}.useDefaults is ${describe(value.useDefaults)}; expected true or false.`);
+  if (value.useDefaults === false && value.preset !== undefined) fail(`${path} sets both preset and useDefaults: false; keep one of them.`);
+  const start = value.preset !== undefined ? presetDirectives(value.preset, `${path}.preset`) : value.useDefaults === false ? new Map() : base;
   return mergeDirectives(start, value.directives, `${path}.directives`);
 }
 
 /** Validates one scope's options over its parent scope. */
 function resolveScope(parent: HeaderScope, input: unknown, path: string, moduleLevel: boolean): HeaderScope {
   if (!isPlainObject(input)) fail(`${path} is ${describe(input)}; expected an object of header options.`);
+  for (const [alias, name] of HELMET_ALIASES) {
+    if (Object.hasOwn(input, alias)) fail(`${path}.${alias} is helmet's legacy name; write ${path}.${name} (the name helmet and Nest use today).`);
+  }
   if (!moduleLevel) {
     const moduleOnly = MODULE_ONLY_KEYS.find((key) => Object.hasOwn(input, key));
     if (moduleOnly !== undefined) fail(`${path} has option '${moduleOnly}', which is only accepted in the module's headers options.`);
@@ -299,23 +423,22 @@ function resolveScope(parent: HeaderScope, input: unknown, path: string, moduleL
   for (const header of disabledHere) disabled.add(header);
 
   const values = new Map(parent.values);
-  for (const { header, option, values: allowed } of SIMPLE_HEADERS) {
-    if (option === undefined || allowed === undefined) continue;
-    const given = options[option as (typeof SCOPE_KEYS)[number]];
-    if (given !== undefined) values.set(header, readEnum(given, allowed, `${path}.${option}`, header));
+  for (const spec of SIMPLE_HEADERS) {
+    const given = options[spec.option as (typeof SCOPE_KEYS)[number]];
+    if (given === undefined) continue;
+    const value = readSimple(given, spec, `${path}.${spec.option}`);
+    if (value !== undefined) values.set(spec.header, value);
   }
-  if (options.referrerPolicy !== undefined) values.set('Referrer-Policy', readReferrerPolicy(options.referrerPolicy, `${path}.referrerPolicy`));
+  if (options.referrerPolicy !== undefined) {
+    const value = readReferrerPolicy(options.referrerPolicy, `${path}.referrerPolicy`);
+    if (value !== undefined) values.set('Referrer-Policy', value);
+  }
 
-  let crossOriginEmbedderPolicy = parent.crossOriginEmbedderPolicy;
-  if (options.crossOriginEmbedderPolicy === false) crossOriginEmbedderPolicy = undefined;
-  else if (options.crossOriginEmbedderPolicy !== undefined) {
-    crossOriginEmbedderPolicy = readEnum(
-      options.crossOriginEmbedderPolicy,
-      ['require-corp', 'credentialless'],
-      `${path}.crossOriginEmbedderPolicy`,
-      'Cross-Origin-Embedder-Policy',
-    );
-  }
+  const crossOriginEmbedderPolicy = readEmbedderPolicy(
+    options.crossOriginEmbedderPolicy,
+    parent.crossOriginEmbedderPolicy,
+    `${path}.crossOriginEmbedderPolicy`,
+  );
 
   let permissions = parent.permissions;
   if (options.permissionsPolicy !== undefined) {
@@ -410,10 +533,13 @@ function readPaths(value: unknown, scope: HeaderScope): PathHeaders[] {
 export function normalizeHeadersOptions(input: unknown, credentialHeaders: readonly string[]): NormalizedHeadersOptions {
   const options = input ?? {};
   const scope = resolveScope(DEFAULT_SCOPE, options, 'headers', true);
-  const { paths, dangerouslyKeepXPoweredBy } = options as Record<string, unknown>;
+  const { paths, dangerouslyKeepXPoweredBy, xPoweredBy } = options as Record<string, unknown>;
   if (dangerouslyKeepXPoweredBy !== undefined && typeof dangerouslyKeepXPoweredBy !== 'boolean') {
     fail(`headers.dangerouslyKeepXPoweredBy is ${describe(dangerouslyKeepXPoweredBy)}; expected true or false.`);
   }
+  if (xPoweredBy === false) fail(`headers.xPoweredBy is false; keeping X-Powered-By is spelled dangerouslyKeepXPoweredBy: true.`);
+  if (xPoweredBy !== undefined && xPoweredBy !== true)
+    fail(`headers.xPoweredBy is ${describe(xPoweredBy)}; expected true (the default: the header is removed).`);
   return Object.freeze({
     base: compileScope(scope),
     paths: Object.freeze(readPaths(paths, scope)),

@@ -20,7 +20,7 @@ import { SecurityHeadersMetadata } from './security-headers.metadata.js';
  * page(\@CspNonce() nonce: string) { return `<script nonce="${nonce}">…</script>`; }
  *
  * @example
- * \@SecurityHeaders({ crossOriginResourcePolicy: 'cross-origin', cacheControl: 'public, max-age=300' })
+ * \@SecurityHeaders({ crossOriginResourcePolicy: { policy: 'cross-origin' }, cacheControl: 'public, max-age=300' })
  */
 export function SecurityHeaders(options: SecurityHeadersOverride): MethodDecorator & ClassDecorator {
   return applyDecorators(appendMetadata(SecurityHeadersMetadata, Object.freeze({ ...options })), UseInterceptors(SecurityHeadersInterceptor));

@@ -1,5 +1,6 @@
-import { Injectable, type CallHandler, type ExecutionContext, type NestInterceptor } from '@nestjs/common';
+import { Injectable, InternalServerErrorException, type CallHandler, type ExecutionContext, type NestInterceptor } from '@nestjs/common';
 import type { Observable } from 'rxjs';
+import { errorBody } from '../common/error-body.js';
 import { getRequest, getResponse, headerTargetOf, nodeRequestOf } from '../common/http-context.js';
 import type { Handler } from '../common/routes.js';
 import { SecurityHeadersResolver } from './security-headers.resolver.js';
@@ -24,9 +25,19 @@ export class SecurityHeadersInterceptor implements NestInterceptor {
     private readonly headers: SecurityHeadersService,
   ) {}
 
-  /** Writes the route's headers on HTTP requests, then runs the handler unchanged. */
+  /**
+   * Writes the route's headers on HTTP requests, then runs the handler unchanged. A header that
+   * cannot be written is reported (`headers.write-failed`) and answered with a 500, never skipped.
+   */
   intercept(context: ExecutionContext, next: CallHandler): Observable<unknown> {
-    if (context.getType() === 'http') this.applyRouteHeaders(context);
+    if (context.getType() === 'http') {
+      try {
+        this.applyRouteHeaders(context);
+      } catch (error) {
+        this.headers.reportWriteFailure(nodeRequestOf(getRequest(context)), error);
+        throw new InternalServerErrorException(errorBody(500, 'The security headers of the response could not be written'));
+      }
+    }
     return next.handle();
   }
 

@@ -5,20 +5,20 @@ import { SecurityHeadersService } from './security-headers.service.js';
 
 /**
  * Applies the module's security headers in Nest's middleware chain, for every route (Palisade
- * registers it for all paths). Requests that reached the HTTP server already have them from
- * `SecurityHeadersService`'s server listener; this covers the others (Fastify's `inject()`, an
- * app served through another server) and removes an `X-Powered-By` set after the listener ran.
+ * registers it for all paths) on an adapter other than Express and Fastify, where
+ * `SecurityHeadersService` has no framework hook to install. A header that cannot be written
+ * hands a 500 to the error layer (see `SecurityHeadersService.applyOrReject`).
  * @internal
  */
 @Injectable()
 export class SecurityHeadersMiddleware implements NestMiddleware {
   constructor(private readonly headers: SecurityHeadersService) {}
 
-  /** Writes the headers unless the server listener already did, then continues. */
+  /** Writes the headers (once per request), then continues. */
   use(request: IncomingMessage, response: object, next: (error?: unknown) => void): void {
     const raw = nodeResponseOf(response);
-    this.headers.applyDefaults(nodeRequestOf(request), raw);
-    this.headers.removePoweredBy(raw);
-    next();
+    const error = this.headers.applyOrReject(nodeRequestOf(request), raw);
+    if (error === undefined) this.headers.removePoweredBy(raw);
+    next(error);
   }
 }
