@@ -209,7 +209,8 @@ describe.each(COMBINATIONS)('WebSocket gateways behind the global guards (%s on 
     const third = await socket.request('ping');
     expect(third).toEqual(THROTTLED);
     expect(retryAfterOf(third)).toBeGreaterThan(0);
-    expect(retryAfterOf(third)).toBeLessThanOrEqual(60);
+    // The sliding window frees a slot at most one window after the hits, rounded up to the next second.
+    expect(retryAfterOf(third)).toBeLessThanOrEqual(61);
     expect(gateway.calls.ping).toBe(before);
     // The same principal on a new socket is still over its limit; another principal is not.
     expect(await (await withBearer(token)).request('ping')).toEqual(THROTTLED);
