@@ -24,6 +24,7 @@ import {
   type ThrottlerStorageRecord,
   type TokenStore,
 } from '@palisade/nest';
+import { loadConfig } from '../../apps/demo/src/config.js';
 import { ADAPTERS, bootApp, type AdapterName } from '../support/app.js';
 import { CollectingSink } from '../support/events.js';
 import { keysUnder, redisClient, redisPrefix, requireRedis, deleteKeysUnder } from '../support/redis.js';
@@ -343,5 +344,28 @@ describe.each(ADAPTERS)('startup refusals, on %s', (adapter: AdapterName) => {
     ],
   ])('refuses %s', async (_name, options, message) => {
     await expect(bootApp(adapter, storesModule(options))).rejects.toThrow(message);
+  });
+});
+
+describe("the demo's Redis variables (DESIGN.md contract)", () => {
+  it('REDIS_URL, REDIS_CLUSTER_NODES or REDIS_SENTINELS + REDIS_SENTINEL_NAME; none: in memory', () => {
+    expect(loadConfig({}).redis).toBeUndefined();
+    expect(loadConfig({ REDIS_URL: 'redis://cache:6379' }).redis).toBe('redis://cache:6379');
+    expect(loadConfig({ REDIS_CLUSTER_NODES: ' 10.0.0.1:7000, 10.0.0.2:7001 ' }).redis).toEqual({ cluster: ['10.0.0.1:7000', '10.0.0.2:7001'] });
+    expect(loadConfig({ REDIS_SENTINELS: '10.0.0.1:26379,[::1]:26380', REDIS_SENTINEL_NAME: 'mymaster' }).redis).toEqual({
+      sentinels: ['10.0.0.1:26379', '[::1]:26380'],
+      name: 'mymaster',
+    });
+  });
+
+  it.each([
+    [{ REDIS_URL: 'redis://a:6379', REDIS_CLUSTER_NODES: 'b:7000' }, 'Demo configuration: REDIS_URL and REDIS_CLUSTER_NODES are both set; set only one'],
+    [{ REDIS_CLUSTER_NODES: '10.0.0.1' }, 'Demo configuration: REDIS_CLUSTER_NODES is "10.0.0.1"; expected comma-separated host:port entries'],
+    [{ REDIS_CLUSTER_NODES: 'a:99999' }, 'Demo configuration: REDIS_CLUSTER_NODES is "a:99999"'],
+    [{ REDIS_SENTINELS: 'a:26379' }, 'Demo configuration: REDIS_SENTINELS is set without REDIS_SENTINEL_NAME'],
+    [{ REDIS_SENTINEL_NAME: 'mymaster' }, 'Demo configuration: REDIS_SENTINEL_NAME is set without REDIS_SENTINELS'],
+    [{ REDIS_URL: 'cache:6379' }, 'Demo configuration: REDIS_URL is not a redis:// or rediss:// URL.'],
+  ])('refuses %j', (env, message) => {
+    expect(() => loadConfig(env)).toThrow(message);
   });
 });
