@@ -1,12 +1,39 @@
-import { execFile } from 'node:child_process';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { once } from 'node:events';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { Redis } from 'ioredis';
+import { randomBytes } from 'node:crypto';
+import { Cluster, Redis } from 'ioredis';
+import { RedisThrottleStore, RedisTokenStore } from '@palisade/nest';
 import { freePort, RedisServer } from './redis.js';
 
 const run = promisify(execFile);
+
+/**
+ * Runs every Lua script of Palisade's Redis stores once on every primary behind `client` (64
+ * random hash tags: each primary gets some), so Redis has them cached. A fresh private server
+ * would otherwise answer the first call of each script with NOSCRIPT and a second round trip,
+ * which on a loaded machine can exceed the stores' 250 ms command timeout and turn a test's first
+ * request into an outage. Keys live under a throwaway prefix and expire within a second.
+ */
+export async function warmScripts(client: Redis | Cluster): Promise<void> {
+  const throttle = new RedisThrottleStore(client);
+  const tokens = new RedisTokenStore(client, 'warm:');
+  const record = { principal: { id: 'warm' }, familyExpiresAt: Date.now() + 1_000 };
+  await Promise.all(
+    Array.from({ length: 64 }, async () => {
+      const tag = randomBytes(8).toString('hex');
+      await throttle.incrementMany([{ key: `warm:{${tag}}`, ttlMs: 1_000, limit: 1, blockMs: 0 }]);
+      await throttle.blockedFor(`warm:{${tag}}`);
+      await tokens.saveRefreshToken(tag, 'd1', record, 'j1', Date.now() + 1_000);
+      await tokens.findRefreshToken(tag, 'd1');
+      await tokens.rotateRefreshToken(tag, 'd1', { digest: 'd2', record, accessJti: 'j2', accessExpiresAt: Date.now() + 1_000, sealedPair: '', graceMs: 0 });
+      await tokens.revokeFamily(tag);
+    }),
+  );
+}
 
 /**
  * A private Redis Cluster for a test file: six `redis-server --cluster-enabled yes` processes
@@ -52,6 +79,12 @@ export class RedisClusterServers {
       }
       await run('redis-cli', ['--cluster', 'create', ...cluster.nodes, '--cluster-replicas', '1', '--cluster-yes'], { timeout: 30_000 });
       await cluster.untilOk();
+      const client = new Cluster([{ host: '127.0.0.1', port: servers[0]?.port ?? 0 }]);
+      try {
+        await warmScripts(client);
+      } finally {
+        client.disconnect();
+      }
       return cluster;
     } catch (error) {
       await cluster.stop();
@@ -103,6 +136,81 @@ export class RedisClusterServers {
   /** Kills the six processes and removes their state. */
   async stop(): Promise<void> {
     await Promise.all(this.servers.map((server) => server.stop()));
+    await rm(this.dir, { recursive: true, force: true });
+  }
+}
+
+/**
+ * A private primary watched by one Redis Sentinel (quorum 1), both on free ports, the sentinel's
+ * config in a temp dir. Never touches the shared server; {@link stop} kills only these two.
+ */
+export class RedisSentinelServers {
+  private constructor(
+    /** The monitored primary. */
+    readonly primary: RedisServer,
+    private readonly sentinel: ChildProcess,
+    /** The sentinel's port. */
+    readonly sentinelPort: number,
+    private readonly dir: string,
+  ) {}
+
+  /** The name the sentinel knows the primary by. */
+  static readonly NAME = 'palisade-primary';
+
+  /** Starts the primary, then the sentinel, and resolves once the sentinel monitors the primary. */
+  static async launch(): Promise<RedisSentinelServers> {
+    const primary = await RedisServer.launch();
+    const dir = await mkdtemp(join(tmpdir(), 'palisade-sentinel-'));
+    const port = await freePort();
+    const config = join(dir, 'sentinel.conf');
+    await writeFile(
+      config,
+      [`port ${port}`, 'bind 127.0.0.1', `dir ${dir}`, `sentinel monitor ${RedisSentinelServers.NAME} 127.0.0.1 ${primary.port} 1`, ''].join('\n'),
+    );
+    const child = spawn('redis-server', [config, '--sentinel'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const servers = new RedisSentinelServers(primary, child, port, dir);
+    let output = '';
+    try {
+      await new Promise<void>((resolve, reject) => {
+        const timer = setTimeout(() => reject(new Error(`redis sentinel on port ${port} did not start: ${output.slice(-500)}`)), 10_000);
+        child.stdout?.on('data', (chunk: Buffer) => {
+          output += chunk.toString('utf8');
+          if (output.includes('+monitor master')) {
+            clearTimeout(timer);
+            resolve();
+          }
+        });
+        child.stderr?.on('data', (chunk: Buffer) => (output += chunk.toString('utf8')));
+        child.once('error', (error) => {
+          clearTimeout(timer);
+          reject(error);
+        });
+        child.once('exit', (code) => {
+          clearTimeout(timer);
+          reject(new Error(`redis sentinel exited (${code}): ${output.slice(-500)}`));
+        });
+      });
+      const client = new Redis(primary.port, '127.0.0.1');
+      try {
+        await warmScripts(client);
+      } finally {
+        client.disconnect();
+      }
+    } catch (error) {
+      await servers.stop();
+      throw error;
+    }
+    return servers;
+  }
+
+  /** Kills the sentinel and the primary and removes the config dir. */
+  async stop(): Promise<void> {
+    if (this.sentinel.exitCode === null && this.sentinel.signalCode === null) {
+      const exited = once(this.sentinel, 'exit');
+      this.sentinel.kill('SIGKILL');
+      await exited;
+    }
+    await this.primary.stop();
     await rm(this.dir, { recursive: true, force: true });
   }
 }
