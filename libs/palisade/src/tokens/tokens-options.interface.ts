@@ -41,7 +41,9 @@ export interface RedisTokenStorage {
  * Palisade resolves once (the application's provider of that class, else a new instance with its
  * dependencies injected in Palisade's module). Refused at startup unless it has every method of
  * {@link TokenStore}. A call that rejects is a store outage: 503 with `Retry-After: 1`, and
- * `failOpen` for revocation checks. Inject the store in use with `@InjectTokenStore()`.
+ * `failOpen` for revocation checks. Inject the store in use with `@InjectTokenStore()`. Nest runs
+ * its lifecycle hooks (`onModuleDestroy`…) through that provider too: a store that is also one of
+ * your providers sees them twice, so keep them idempotent.
  *
  * @example
  * storage: { store: new MyTokenStore(db) }
