@@ -323,6 +323,11 @@ describe.each(ADAPTERS)('startup refusals, on %s', (adapter: AdapterName) => {
       'PalisadeModule: tokens.storage.store (class PartialStore) has no saveRefreshToken(), findRefreshToken(), rotateRefreshToken(), revokeFamily(), revokeAccessToken(), isAccessTokenRevoked(); a TokenStore needs',
     ],
     [
+      'a factory function given where a store or its class is expected',
+      { tokens: { storage: { store: (() => new MemoryTokenStore(100)) as never } } },
+      'PalisadeModule: tokens.storage.store is a function that is not a class; pass a TokenStore instance or its class.',
+    ],
+    [
       'a Cluster without seed nodes',
       { throttle: { throttlers: [{ limit: 1, ttl: '1m' }], storage: { redis: { cluster: [] } } } },
       "PalisadeModule: throttle.storage.redis.cluster is an array of 0; expected at least one 'host:port'.",

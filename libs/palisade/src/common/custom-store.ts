@@ -27,10 +27,12 @@ function refuse(path: string, what: string, absent: readonly string[], methods: 
 export function normalizeCustomStore<T>(value: unknown, methods: readonly string[], path: string, kind: string): CustomStore<T> {
   if (typeof value === 'function') {
     const type = value as Type<T>;
-    const name = type.name || 'an anonymous class';
+    // An arrow function (a factory, say) has no prototype and cannot be instantiated.
+    if (type.prototype === undefined) fail(`${path} is a function that is not a class; pass a ${kind} instance or its class.`);
+    const name = `class ${type.name || '(anonymous)'}`;
     const absent = missing(type.prototype as Record<string, unknown>, methods);
-    if (absent.length > 0) refuse(path, `class ${name}`, absent, methods, kind);
-    return { type, name: `class ${name}` };
+    if (absent.length > 0) refuse(path, name, absent, methods, kind);
+    return { type, name };
   }
   if (typeof value !== 'object' || value === null || Array.isArray(value)) {
     fail(`${path} is ${describe(value)}; expected a ${kind} instance or its class.`);
