@@ -1,5 +1,8 @@
 import { createHash } from 'node:crypto';
-import { parseDuration, type RedisConnection } from '@palisade/nest';
+import { parseDuration } from '@palisade/nest';
+
+/** The shared Redis of the demo: a URL, a Cluster's seed nodes, or Sentinel (forms of Palisade's `RedisConnection`). */
+export type DemoRedis = string | { readonly cluster: readonly string[] } | { readonly sentinels: readonly string[]; readonly name: string };
 
 /** The demo's configuration, read from the environment (see the README's table). */
 export interface DemoConfig {
@@ -23,7 +26,7 @@ export interface DemoConfig {
    * Shared storage for throttling, brute force and tokens, from REDIS_URL, REDIS_CLUSTER_NODES or
    * REDIS_SENTINELS + REDIS_SENTINEL_NAME (at most one of them); `undefined`: in memory.
    */
-  readonly redis: RedisConnection | undefined;
+  readonly redis: DemoRedis | undefined;
   readonly trustProxy: string | undefined;
   readonly jwksUri: string | undefined;
 }
@@ -80,7 +83,7 @@ function nodeList(env: NodeJS.ProcessEnv, name: string): string[] | undefined {
 }
 
 /** The shared Redis, from whichever of REDIS_URL, REDIS_CLUSTER_NODES and REDIS_SENTINELS is set. */
-function redisConnection(env: NodeJS.ProcessEnv): RedisConnection | undefined {
+function redisConnection(env: NodeJS.ProcessEnv): DemoRedis | undefined {
   const url = optional(env, 'REDIS_URL');
   const cluster = nodeList(env, 'REDIS_CLUSTER_NODES');
   const sentinels = nodeList(env, 'REDIS_SENTINELS');
