@@ -1,5 +1,5 @@
 import { Controller, Get, Module, type DynamicModule } from '@nestjs/common';
-import { PalisadeModule, Roles, type PalisadeModuleOptions } from '@palisade/nest';
+import { PalisadeModule, Roles, type PalisadeModuleOptions, type RedisThrottleStorage } from '@palisade/nest';
 import {
   BENCH_JWT_AUDIENCE,
   BENCH_JWT_ISSUER,
@@ -26,7 +26,7 @@ class ReportsController {
  * globally. `storage` applies to the throttle counters and to the token store (revocations), as the
  * demo does with `REDIS_URL`.
  */
-export function palisadeBenchOptions(storage: NonNullable<PalisadeModuleOptions['throttle']>['storage']): PalisadeModuleOptions {
+export function palisadeBenchOptions(storage: 'memory' | RedisThrottleStorage | undefined): PalisadeModuleOptions {
   return {
     auth: { jwt: { secret: BENCH_JWT_SECRET, issuer: BENCH_JWT_ISSUER, audience: BENCH_JWT_AUDIENCE } },
     roles: { hierarchy: { admin: [BENCH_ROLE] } },

@@ -31,13 +31,14 @@ export function palisadeOptions(config: DemoConfig, users: UsersService): Palisa
       realm: DEMO_REALM,
     },
     roles: { hierarchy: { admin: ['user'] } },
+    // One Redis connection (server, Cluster or Sentinel) shared by both stores: the same value.
     throttle: {
       throttlers: [{ name: 'default', limit: config.throttleLimit, ttl: `${config.throttleTtlMs}ms` }],
-      storage: config.redisUrl === undefined ? 'memory' : { redis: config.redisUrl, prefix: 'palisade-demo:' },
+      storage: config.redis === undefined ? 'memory' : { redis: config.redis, prefix: 'palisade-demo:' },
     },
     tokens: {
       refreshTokenTtl: '7d',
-      storage: config.redisUrl === undefined ? 'memory' : { redis: config.redisUrl, prefix: 'palisade-demo:' },
+      storage: config.redis === undefined ? 'memory' : { redis: config.redis, prefix: 'palisade-demo:' },
     },
     ...(config.trustProxy === undefined ? {} : { trustProxy: /^\d+$/.test(config.trustProxy) ? Number(config.trustProxy) : config.trustProxy }),
     // Security headers: Palisade's defaults on every response. HTTPS: redirect or refuse plain HTTP.

@@ -1,6 +1,9 @@
 import { createHash } from 'node:crypto';
 import { parseDuration } from '@palisade/nest';
 
+/** The shared Redis of the demo: a URL, a Cluster's seed nodes, or Sentinel (forms of Palisade's `RedisConnection`). */
+export type DemoRedis = string | { readonly cluster: readonly string[] } | { readonly sentinels: readonly string[]; readonly name: string };
+
 /** The demo's configuration, read from the environment (see the README's table). */
 export interface DemoConfig {
   readonly port: number;
@@ -19,7 +22,11 @@ export interface DemoConfig {
   readonly httpsEnforce: boolean;
   /** Host names HTTPS redirects may point to (HTTPS_HOSTS), the first being canonical. */
   readonly httpsHosts: readonly string[];
-  readonly redisUrl: string | undefined;
+  /**
+   * Shared storage for throttling, brute force and tokens, from REDIS_URL, REDIS_CLUSTER_NODES or
+   * REDIS_SENTINELS + REDIS_SENTINEL_NAME (at most one of them); `undefined`: in memory.
+   */
+  readonly redis: DemoRedis | undefined;
   readonly trustProxy: string | undefined;
   readonly jwksUri: string | undefined;
 }
@@ -56,6 +63,44 @@ function bool(env: NodeJS.ProcessEnv, name: string): boolean {
 function optional(env: NodeJS.ProcessEnv, name: string): string | undefined {
   const raw = env[name];
   return raw === undefined || raw === '' ? undefined : raw;
+}
+
+const NODE = /^(?:\[[0-9A-Fa-f:.]+\]|[^:\s[\]]+):\d{1,5}$/;
+
+/** A comma-separated list of `host:port`. */
+function nodeList(env: NodeJS.ProcessEnv, name: string): string[] | undefined {
+  const raw = optional(env, name);
+  if (raw === undefined) return undefined;
+  const nodes = raw
+    .split(',')
+    .map((entry) => entry.trim())
+    .filter((entry) => entry.length > 0);
+  const bad = nodes.find((entry) => !NODE.test(entry) || Number(entry.slice(entry.lastIndexOf(':') + 1)) > 65_535);
+  if (nodes.length === 0 || bad !== undefined) {
+    fail(`${name} is ${JSON.stringify(raw)}; expected comma-separated host:port entries such as 10.0.0.1:7000,10.0.0.2:7000.`);
+  }
+  return nodes;
+}
+
+/** The shared Redis, from whichever of REDIS_URL, REDIS_CLUSTER_NODES and REDIS_SENTINELS is set. */
+function redisConnection(env: NodeJS.ProcessEnv): DemoRedis | undefined {
+  const url = optional(env, 'REDIS_URL');
+  const cluster = nodeList(env, 'REDIS_CLUSTER_NODES');
+  const sentinels = nodeList(env, 'REDIS_SENTINELS');
+  const name = optional(env, 'REDIS_SENTINEL_NAME');
+  const set = [url && 'REDIS_URL', cluster && 'REDIS_CLUSTER_NODES', sentinels && 'REDIS_SENTINELS'].filter(Boolean);
+  if (set.length > 1) fail(`${set.join(' and ')} are both set; set only one of REDIS_URL, REDIS_CLUSTER_NODES and REDIS_SENTINELS.`);
+  if (sentinels !== undefined && name === undefined)
+    fail('REDIS_SENTINELS is set without REDIS_SENTINEL_NAME; set the name of the primary the sentinels monitor.');
+  if (name !== undefined && sentinels === undefined)
+    fail('REDIS_SENTINEL_NAME is set without REDIS_SENTINELS; set the sentinels as comma-separated host:port.');
+  if (url !== undefined) {
+    if (!/^rediss?:\/\//.test(url)) fail('REDIS_URL is not a redis:// or rediss:// URL.');
+    return url;
+  }
+  if (cluster !== undefined) return { cluster };
+  if (sentinels !== undefined && name !== undefined) return { sentinels, name };
+  return undefined;
 }
 
 /** Reads and validates the environment; throws with a precise message on a bad value. */
@@ -98,7 +143,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): DemoConfig {
       .split(',')
       .map((host) => host.trim())
       .filter((host) => host.length > 0),
-    redisUrl: optional(env, 'REDIS_URL'),
+    redis: redisConnection(env),
     trustProxy: optional(env, 'TRUST_PROXY'),
     jwksUri: optional(env, 'JWKS_URI'),
   };

@@ -10,6 +10,15 @@ export type { Duration, DurationUnit } from './common/duration.js';
 export { parseDuration } from './common/duration.js';
 export { ExpressObjectShapes } from './common/request-shapes.js';
 export type { TrustProxySetting } from './common/trusted-proxy.js';
+export type {
+  RedisClusterConnection,
+  RedisConnection,
+  RedisConnectionSecurity,
+  RedisNodeAddress,
+  RedisSentinelConnection,
+  RedisUrlConnection,
+} from './common/redis-connection.interface.js';
+export { StoreUnavailableException } from './common/store-unavailable.exception.js';
 
 export { AuthGuard } from './auth/auth.guard.js';
 export { Authenticator, type SchemeFailure } from './auth/authenticator.service.js';
@@ -52,7 +61,8 @@ export { AuthFailureLimiter } from './throttle/auth-failure.limiter.js';
 export { MemoryThrottleStore } from './throttle/memory-throttle.store.js';
 export { RedisThrottleStore } from './throttle/redis-throttle.store.js';
 export type { ThrottleHit, ThrottleStore, ThrottlerStorageRecord } from './throttle/throttle-store.interface.js';
-export type { RedisThrottleStorage, ThrottleOptions, ThrottlerTier } from './throttle/throttle-options.interface.js';
+export type { CustomThrottleStorage, RedisThrottleStorage, ThrottleOptions, ThrottlerTier } from './throttle/throttle-options.interface.js';
+export { InjectThrottleStore } from './throttle/throttle-store.decorator.js';
 
 export { SecurityEvents } from './events/security-events.service.js';
 export { SecurityEventSink } from './events/security-event-sink.decorator.js';
@@ -86,7 +96,8 @@ export {
   type IssueAccessTokenOptions,
   type RevocableClaims,
 } from './tokens/token.service.js';
-export type { RedisTokenStorage, TokensOptions } from './tokens/tokens-options.interface.js';
+export type { CustomTokenStorage, RedisTokenStorage, TokensOptions } from './tokens/tokens-options.interface.js';
+export { InjectTokenStore } from './tokens/token-store.decorator.js';
 export type { RefreshRotation, RefreshRotationResult, RefreshTokenLookup, RefreshTokenRecord, TokenStore } from './tokens/token-store.interface.js';
 export { MemoryTokenStore } from './tokens/memory-token.store.js';
 export {

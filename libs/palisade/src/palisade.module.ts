@@ -16,11 +16,13 @@ import { AUTH_ATTEMPT_GATE } from './auth/auth-attempt-gate.interface.js';
 import { TOKEN_REVOCATION_CHECK } from './auth/token-revocation.interface.js';
 import { AuthFailureLimiter } from './throttle/auth-failure.limiter.js';
 import { ThrottlePlanResolver } from './throttle/throttle-plan.resolver.js';
-import { ThrottleStoreHolder } from './throttle/throttle-store.provider.js';
+import { THROTTLE_STORE_PROVIDERS } from './throttle/throttle-store.provider.js';
+import { TOKEN_STORE_PROVIDERS } from './tokens/token-store.provider.js';
 import { RedisConnections } from './common/redis-connections.js';
 import { SecurityEvents } from './events/security-events.service.js';
+import { StoreOutages } from './events/store-outages.service.js';
 import { ThrottlerGuard } from './throttle/throttler.guard.js';
-import { getOptionsToken, getStorageToken, type ThrottlerModuleOptions } from '@nestjs/throttler';
+import { getOptionsToken, type ThrottlerModuleOptions } from '@nestjs/throttler';
 import type { NormalizedPalisadeOptions } from './common/palisade-options.normalizer.js';
 import { SecurityHeadersInterceptor } from './headers/security-headers.interceptor.js';
 import { SecurityHeadersMiddleware } from './headers/security-headers.middleware.js';
@@ -43,18 +45,9 @@ const SHARED_PROVIDERS: Provider[] = [
   TokenService,
   RedisConnections,
   SecurityEvents,
-  {
-    provide: ThrottleStoreHolder,
-    inject: [PALISADE_OPTIONS, RedisConnections, SecurityEvents],
-    useFactory: (options: NormalizedPalisadeOptions, connections: RedisConnections, events: SecurityEvents) =>
-      new ThrottleStoreHolder(options.throttle, connections, (available) =>
-        events.emit(
-          available
-            ? { type: 'store.recovered', store: 'throttle' }
-            : { type: 'store.unavailable', store: 'throttle', policy: options.throttle?.failOpen ? 'fail-open' : 'fail-closed' },
-        ),
-      ),
-  },
+  StoreOutages,
+  ...TOKEN_STORE_PROVIDERS,
+  ...THROTTLE_STORE_PROVIDERS,
   {
     // @nestjs/throttler's own options and storage tokens, so its API sees Palisade's configuration.
     provide: getOptionsToken(),
@@ -63,7 +56,6 @@ const SHARED_PROVIDERS: Provider[] = [
       throttlers: (options.throttle?.tiers ?? []).map((t) => ({ name: t.name, limit: t.limit, ttl: t.ttlMs, blockDuration: t.blockMs })),
     }),
   },
-  { provide: getStorageToken(), inject: [ThrottleStoreHolder], useFactory: (holder: ThrottleStoreHolder) => holder.store },
   ThrottlePlanResolver,
   ThrottlerGuard,
   AuthFailureLimiter,

@@ -7,7 +7,7 @@ import type { NormalizedPalisadeOptions } from '../common/palisade-options.norma
 import { ThrottleStoreHolder } from './throttle-store.provider.js';
 import { ipTracker } from './throttle-tracker.js';
 import { ThrottledException } from './throttled.exception.js';
-import { ThrottleStoreUnavailableException } from './resilient-throttle.store.js';
+import { retryAfterForOutage } from '../common/store-unavailable.exception.js';
 import { SecurityEvents } from '../events/security-events.service.js';
 
 /**
@@ -63,7 +63,7 @@ export class AuthFailureLimiter implements AuthAttemptGate {
     try {
       return await call();
     } catch (error) {
-      if (error instanceof ThrottleStoreUnavailableException && response) this.adapterHost.httpAdapter.setHeader(response, 'Retry-After', '1');
+      retryAfterForOutage(this.adapterHost, error, response);
       throw error;
     }
   }

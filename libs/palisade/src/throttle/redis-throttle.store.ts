@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis';
+import type { Cluster, Redis } from 'ioredis';
 import { tierKey, toSeconds, type ThrottleHit, type ThrottleStore, type ThrottlerStorageRecord } from './throttle-store.interface.js';
 
 /**
@@ -73,7 +73,7 @@ local b = tonumber(redis.call('HGET', KEYS[1], 'b')) or 0
 return math.max(b - now, 0)
 `;
 
-type ScriptClient = Redis & {
+type ScriptClient = (Redis | Cluster) & {
   palisadeThrottle(numberOfKeys: number, ...args: (string | number)[]): Promise<number[]>;
   palisadeBlocked(key: string): Promise<number>;
 };
@@ -86,7 +86,8 @@ type ScriptClient = Redis & {
 export class RedisThrottleStore implements ThrottleStore {
   private readonly client: ScriptClient;
 
-  constructor(client: Redis) {
+  /** `client`: an ioredis `Redis` or `Cluster` (every call's keys share one hash tag). */
+  constructor(client: Redis | Cluster) {
     client.defineCommand('palisadeThrottle', { lua: INCREMENT_SCRIPT });
     client.defineCommand('palisadeBlocked', { lua: BLOCKED_SCRIPT, numberOfKeys: 1 });
     this.client = client as ScriptClient;

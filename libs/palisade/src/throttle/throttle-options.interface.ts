@@ -1,5 +1,7 @@
-import type { Redis } from 'ioredis';
+import type { Type } from '@nestjs/common';
 import type { Duration } from '../common/duration.js';
+import type { RedisConnection } from '../common/redis-connection.interface.js';
+import type { ThrottleStore } from './throttle-store.interface.js';
 
 /** One named limit: at most `limit` requests per `ttl` window for one caller. */
 export interface ThrottlerTier {
@@ -16,14 +18,44 @@ export interface ThrottlerTier {
   blockDuration?: Duration;
 }
 
-/** Shared Redis storage for counters (atomic Lua script, one round trip per tier). */
+/**
+ * Shared Redis storage for counters (atomic Lua script, one round trip per request).
+ *
+ * @example
+ * storage: { redis: 'redis://cache:6379' }
+ * storage: { redis: { cluster: ['10.0.0.1:7000', '10.0.0.2:7000'], password } }
+ * storage: { redis: { sentinels: ['10.0.0.1:26379'], name: 'mymaster' } }
+ * storage: { redis: existingIoredisClient } // Redis or Cluster; Palisade never closes it
+ */
 export interface RedisThrottleStorage {
-  /** A `redis://` / `rediss://` URL, or an ioredis client you own (Palisade will not close it). */
-  redis: string | Redis;
+  /**
+   * The server: a `redis://` / `rediss://` URL, `{ url, tls?, username?, password? }`, a Cluster
+   * (`{ cluster: [seed nodes] }`), a Sentinel group (`{ sentinels, name }`), or an ioredis `Redis`
+   * or `Cluster` client you own (Palisade never closes it). See {@link RedisConnection}.
+   */
+  redis: RedisConnection;
   /** Prefix of every key, so several apps can share one Redis. Default `'palisade:'`. */
   prefix?: string;
   /** Timeout of each Redis command, in milliseconds or as a duration. Default `'250ms'`. */
   commandTimeout?: Duration;
+}
+
+/**
+ * Counters in a store the application brings: an instance, or a class Palisade instantiates once
+ * with its dependencies injected (resolved in Palisade's module: list the modules they come from in
+ * `forRootAsync({ imports })`). It is refused at startup unless it has `increment`,
+ * `incrementMany` and `blockedFor`. Calls that reject are under the same outage policy as Redis
+ * (`failOpen`). Inject the store in use with `@InjectThrottleStore()`.
+ *
+ * @example
+ * storage: { store: new MyThrottleStore(client) }
+ * storage: { store: MyThrottleStore } // @Injectable(), dependencies injected
+ */
+export interface CustomThrottleStorage {
+  /** The store, or its class. */
+  store: ThrottleStore | Type<ThrottleStore>;
+  /** Prefix of every key the guards pass to the store. Default `''`. */
+  prefix?: string;
 }
 
 /**
@@ -37,8 +69,11 @@ export interface RedisThrottleStorage {
 export interface ThrottleOptions {
   /** The tiers every route is subject to (override per route with `@Throttle`, skip with `@SkipThrottle`). */
   throttlers: readonly ThrottlerTier[];
-  /** Where counters live. Default `'memory'` (per instance, bounded). */
-  storage?: 'memory' | RedisThrottleStorage;
+  /**
+   * Where counters (and brute-force blocks) live. Default `'memory'` (per instance, bounded); Redis
+   * (a server, a Cluster, Sentinel or your client) shares them across instances; or a store of yours.
+   */
+  storage?: 'memory' | RedisThrottleStorage | CustomThrottleStorage;
   /** Most distinct keys the in-memory store holds; the least recently used go first. Default `100_000`. */
   maxMemoryKeys?: number;
   /**

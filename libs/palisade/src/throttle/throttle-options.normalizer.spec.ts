@@ -31,7 +31,7 @@ describe('normalizeThrottleOptions', () => {
     [{ throttlers: [tier], storage: { redis: 'redis://x', commandTimeOut: 100 } }, 'did you mean throttle.storage.commandTimeout?'],
     [
       { throttlers: [tier], storage: { prefix: 'x:' } },
-      "PalisadeModule: throttle.storage has no redis; expected 'memory' or { redis: 'redis://…' | ioredisClient }.",
+      "PalisadeModule: throttle.storage has no redis; expected 'memory', { redis: 'redis://…' | { cluster } | { sentinels, name } | ioredisClient } or { store }.",
     ],
     [
       { throttlers: [{ limit: 5, ttl: 60 }] },

@@ -1,7 +1,9 @@
 import { describe, parseCoarseDuration, parseDuration } from '../common/duration.js';
 import { assertKnownKeys } from '../common/option-keys.js';
+import { normalizeRedisConnection, type NormalizedRedisConnection } from '../common/redis-connection.normalizer.js';
+import { normalizeCustomStore, type CustomStore } from '../common/custom-store.js';
 import type { ThrottleOptions } from './throttle-options.interface.js';
-import type { Redis } from 'ioredis';
+import type { ThrottleStore } from './throttle-store.interface.js';
 
 /** @internal */
 export interface NormalizedTier {
@@ -15,7 +17,9 @@ export interface NormalizedTier {
 export interface NormalizedThrottleOptions {
   readonly tiers: readonly NormalizedTier[];
   readonly storage:
-    { readonly kind: 'memory' } | { readonly kind: 'redis'; readonly redis: string | Redis; readonly prefix: string; readonly commandTimeoutMs: number };
+    | { readonly kind: 'memory' }
+    | { readonly kind: 'redis'; readonly connection: NormalizedRedisConnection; readonly prefix: string; readonly commandTimeoutMs: number }
+    | { readonly kind: 'custom'; readonly store: CustomStore<ThrottleStore>; readonly prefix: string };
   readonly maxMemoryKeys: number;
   readonly failOpen: boolean;
   readonly ietfHeaders: boolean;
@@ -33,6 +37,10 @@ const TIER_KEYS = ['name', 'limit', 'ttl', 'blockDuration'];
 const AUTH_FAILURES_KEYS = ['limit', 'ttl', 'blockDuration'];
 const KNOWN_KEYS = ['throttlers', 'storage', 'maxMemoryKeys', 'failOpen', 'headers', 'authFailures'];
 const STORAGE_KEYS = ['redis', 'prefix', 'commandTimeout'];
+const CUSTOM_STORAGE_KEYS = ['store', 'prefix'];
+/** What a `ThrottleStore` must have. */
+export const THROTTLE_STORE_METHODS = ['increment', 'incrementMany', 'blockedFor'] as const;
+const STORAGE_FORMS = "'memory', { redis: 'redis://…' | { cluster } | { sentinels, name } | ioredisClient } or { store }";
 
 function isPlainObject(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
@@ -69,18 +77,24 @@ export function normalizeThrottleOptions(options: ThrottleOptions): NormalizedTh
   let storage: NormalizedThrottleOptions['storage'] = { kind: 'memory' };
   const raw = options.storage ?? 'memory';
   if (raw !== 'memory') {
-    if (!isPlainObject(raw)) fail(`throttle.storage is ${describe(raw)}; expected 'memory' or { redis: 'redis://…' | ioredisClient }.`);
-    assertKnownKeys(raw, STORAGE_KEYS, 'throttle.storage');
-    if (raw.redis === undefined) fail(`throttle.storage has no redis; expected 'memory' or { redis: 'redis://…' | ioredisClient }.`);
-    if (typeof raw.redis === 'string' && !/^rediss?:\/\//.test(raw.redis)) {
-      fail('throttle.storage.redis is not a redis:// or rediss:// URL; pass a URL or an ioredis client.');
+    if (!isPlainObject(raw)) fail(`throttle.storage is ${describe(raw)}; expected ${STORAGE_FORMS}.`);
+    if ('store' in raw) {
+      assertKnownKeys(raw, CUSTOM_STORAGE_KEYS, 'throttle.storage');
+      const store = normalizeCustomStore<ThrottleStore>(raw.store, THROTTLE_STORE_METHODS, 'throttle.storage.store', 'ThrottleStore');
+      const prefix = raw.prefix ?? '';
+      if (typeof prefix !== 'string') fail(`throttle.storage.prefix is ${describe(prefix)}; expected a string.`);
+      storage = { kind: 'custom', store, prefix };
+    } else {
+      assertKnownKeys(raw, STORAGE_KEYS, 'throttle.storage');
+      if (raw.redis === undefined) fail(`throttle.storage has no redis; expected ${STORAGE_FORMS}.`);
+      const connection = normalizeRedisConnection(raw.redis, 'throttle.storage.redis');
+      const prefix = raw.prefix ?? 'palisade:';
+      if (typeof prefix !== 'string' || /[{}\s]/.test(prefix))
+        fail(`throttle.storage.prefix is ${describe(prefix)}; expected a string without braces or spaces.`);
+      const commandTimeoutMs = parseDuration(raw.commandTimeout ?? '250ms', 'throttle.storage.commandTimeout');
+      if (commandTimeoutMs < 1 || commandTimeoutMs > 30_000) fail(`throttle.storage.commandTimeout is ${commandTimeoutMs} ms; expected 1 ms to 30 s.`);
+      storage = { kind: 'redis', connection, prefix, commandTimeoutMs };
     }
-    const prefix = raw.prefix ?? 'palisade:';
-    if (typeof prefix !== 'string' || /[{}\s]/.test(prefix))
-      fail(`throttle.storage.prefix is ${describe(prefix)}; expected a string without braces or spaces.`);
-    const commandTimeoutMs = parseDuration(raw.commandTimeout ?? '250ms', 'throttle.storage.commandTimeout');
-    if (commandTimeoutMs < 1 || commandTimeoutMs > 30_000) fail(`throttle.storage.commandTimeout is ${commandTimeoutMs} ms; expected 1 ms to 30 s.`);
-    storage = { kind: 'redis', redis: raw.redis, prefix, commandTimeoutMs };
   }
   const maxMemoryKeys = options.maxMemoryKeys ?? 100_000;
   if (!Number.isInteger(maxMemoryKeys) || maxMemoryKeys < 100 || maxMemoryKeys > 100_000_000) {

@@ -1,30 +1,62 @@
-import type { RedisConnections } from '../common/redis-connections.js';
+import type { Provider } from '@nestjs/common';
+import { ModuleRef } from '@nestjs/core';
+import { getStorageToken } from '@nestjs/throttler';
+import { resolveCustomStore } from '../common/custom-store.js';
+import { PALISADE_OPTIONS } from '../common/palisade.constants.js';
+import type { NormalizedPalisadeOptions } from '../common/palisade-options.normalizer.js';
+import { RedisConnections } from '../common/redis-connections.js';
+import { StoreOutages } from '../events/store-outages.service.js';
 import { MemoryThrottleStore } from './memory-throttle.store.js';
 import { RedisThrottleStore } from './redis-throttle.store.js';
 import { ResilientThrottleStore } from './resilient-throttle.store.js';
 import type { NormalizedThrottleOptions } from './throttle-options.normalizer.js';
+import { THROTTLE_STORE } from './throttle-store.decorator.js';
 import type { ThrottleStore } from './throttle-store.interface.js';
 
 /**
- * Builds the configured store once: memory, or Redis behind the failure policy (with a memory
- * fallback).
+ * The configured store, obtained once at startup: memory; Redis (a server, a Cluster, Sentinel or
+ * the application's client) behind the outage policy with a memory fallback; or the application's
+ * own store behind the same policy.
  * @internal
  */
 export class ThrottleStoreHolder {
-  readonly store: ThrottleStore;
-  /** Key prefix for every counter. */
-  readonly prefix: string;
+  private constructor(
+    readonly store: ThrottleStore,
+    /** Key prefix for every counter. */
+    readonly prefix: string,
+  ) {}
 
-  constructor(options: NormalizedThrottleOptions | undefined, connections: RedisConnections, onChange?: (available: boolean) => void) {
+  static async create(
+    options: NormalizedThrottleOptions | undefined,
+    connections: RedisConnections,
+    outages: StoreOutages,
+    moduleRef: ModuleRef,
+  ): Promise<ThrottleStoreHolder> {
     const memory = new MemoryThrottleStore(options?.maxMemoryKeys);
     const storage = options?.storage;
-    if (!storage || storage.kind === 'memory') {
-      this.store = memory;
-      this.prefix = '';
-      return;
-    }
-    const client = connections.get(storage.redis, storage.commandTimeoutMs);
-    this.store = new ResilientThrottleStore(new RedisThrottleStore(client), memory, options.failOpen, onChange);
-    this.prefix = storage.prefix;
+    if (!options || !storage || storage.kind === 'memory') return new ThrottleStoreHolder(memory, '');
+    const primary =
+      storage.kind === 'redis'
+        ? new RedisThrottleStore(connections.get(storage.connection, storage.commandTimeoutMs))
+        : await resolveCustomStore(storage.store, moduleRef, 'throttle.storage.store');
+    const monitor = outages.monitor('throttle', options.failOpen, {
+      context: 'PalisadeThrottle',
+      down: (reason) =>
+        `Shared rate-limit store unavailable (${reason}); ${options.failOpen ? 'counting requests per instance in memory until it returns' : 'answering 503 until it returns'}.`,
+      up: 'Shared rate-limit store is back; limits are shared across instances again.',
+    });
+    return new ThrottleStoreHolder(new ResilientThrottleStore(primary, memory, options.failOpen, monitor), storage.prefix);
   }
 }
+
+/** The throttle store's providers: the holder, `InjectThrottleStore()`'s token and `@nestjs/throttler`'s storage token. @internal */
+export const THROTTLE_STORE_PROVIDERS: Provider[] = [
+  {
+    provide: ThrottleStoreHolder,
+    inject: [PALISADE_OPTIONS, RedisConnections, StoreOutages, ModuleRef],
+    useFactory: (options: NormalizedPalisadeOptions, connections: RedisConnections, outages: StoreOutages, moduleRef: ModuleRef) =>
+      ThrottleStoreHolder.create(options.throttle, connections, outages, moduleRef),
+  },
+  { provide: THROTTLE_STORE, inject: [ThrottleStoreHolder], useFactory: (holder: ThrottleStoreHolder) => holder.store },
+  { provide: getStorageToken(), useExisting: THROTTLE_STORE },
+];

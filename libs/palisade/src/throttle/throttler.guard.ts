@@ -13,7 +13,7 @@ import { ThrottleStoreHolder } from './throttle-store.provider.js';
 import { requestTracker } from './throttle-tracker.js';
 import { ThrottledException } from './throttled.exception.js';
 import { MemoryThrottleStore } from './memory-throttle.store.js';
-import { ThrottleStoreUnavailableException } from './resilient-throttle.store.js';
+import { retryAfterForOutage } from '../common/store-unavailable.exception.js';
 import { SecurityEvents } from '../events/security-events.service.js';
 import { UnsupportedCallException } from '../auth/unsupported-call.exception.js';
 import { toRpcError } from '../transport/rpc.transport.js';
@@ -121,8 +121,7 @@ export class ThrottlerGuard extends BaseThrottlerGuard {
     try {
       return await this.store.incrementMany(hits);
     } catch (error) {
-      const response = responseOf(context);
-      if (error instanceof ThrottleStoreUnavailableException && response) this.adapterHost.httpAdapter.setHeader(response, 'Retry-After', '1');
+      retryAfterForOutage(this.adapterHost, error, responseOf(context));
       throw error;
     }
   }

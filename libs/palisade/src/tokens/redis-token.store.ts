@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis';
+import type { Cluster, Redis } from 'ioredis';
 import type { RevocationMirror } from './revocation-mirror.js';
 import type { RefreshRotation, RefreshRotationResult, RefreshTokenLookup, RefreshTokenRecord, TokenStore } from './token-store.interface.js';
 
@@ -63,7 +63,7 @@ redis.call('HSET', KEYS[1], 'revoked', '1')
 return redis.call('HGETALL', KEYS[2])
 `;
 
-type ScriptClient = Redis & {
+type ScriptClient = (Redis | Cluster) & {
   palisadeSaveRefresh(k1: string, k2: string, k3: string, rec: string, jti: string, famExp: number, accessExp: number, head: string): Promise<number>;
   palisadeFindRefresh(k1: string, k2: string): Promise<string[]>;
   palisadeRotateRefresh(
@@ -91,7 +91,7 @@ export class RedisTokenStore implements TokenStore {
   private readonly client: ScriptClient;
 
   constructor(
-    client: Redis,
+    client: Redis | Cluster,
     private readonly prefix: string,
     private readonly mirror?: RevocationMirror,
   ) {

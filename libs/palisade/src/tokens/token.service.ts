@@ -1,15 +1,5 @@
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
-import {
-  BadRequestException,
-  Inject,
-  Injectable,
-  Logger,
-  Optional,
-  ServiceUnavailableException,
-  type OnApplicationBootstrap,
-  type OnApplicationShutdown,
-} from '@nestjs/common';
-import { HttpAdapterHost } from '@nestjs/core';
+import { BadRequestException, Inject, Injectable } from '@nestjs/common';
 import jwt from 'jsonwebtoken';
 import { AuthenticationFailedException } from '../auth/authentication.exception.js';
 import type { NormalizedJwtOptions } from '../auth/auth-options.normalizer.js';
@@ -18,13 +8,12 @@ import type { TokenRevocationCheck } from '../auth/token-revocation.interface.js
 import { parseDuration, type Duration } from '../common/duration.js';
 import { PALISADE_OPTIONS } from '../common/palisade.constants.js';
 import type { NormalizedPalisadeOptions } from '../common/palisade-options.normalizer.js';
-import { RedisConnections } from '../common/redis-connections.js';
-import { MemoryTokenStore } from './memory-token.store.js';
+import { StoreUnavailableException } from '../common/store-unavailable.exception.js';
 import { SecurityEvents } from '../events/security-events.service.js';
+import { StoreOutages, type StoreOutageMonitor } from '../events/store-outages.service.js';
 import type { HttpRequestLike } from '../common/http-context.js';
 import { openGracePair, sealGracePair } from './grace-pair.cipher.js';
-import { RedisTokenStore } from './redis-token.store.js';
-import { RevocationMirror, type MirrorState } from './revocation-mirror.js';
+import { TokenStoreHolder } from './token-store.provider.js';
 import type { RefreshTokenRecord, TokenStore } from './token-store.interface.js';
 import type { NormalizedTokensOptions } from './tokens-options.normalizer.js';
 
@@ -78,9 +67,9 @@ export interface RevocableClaims {
  * 503 while the token store cannot answer (and the policy is to fail closed). Palisade's guards set
  * `Retry-After: 1` beside it; `TokenService` does when given the response (`options.response`).
  */
-export class TokenStoreUnavailableException extends ServiceUnavailableException {
+export class TokenStoreUnavailableException extends StoreUnavailableException {
   constructor() {
-    super({ statusCode: 503, error: 'Service Unavailable', message: 'Token verification is temporarily unavailable; retry shortly' });
+    super('Token verification is temporarily unavailable; retry shortly');
   }
 }
 
@@ -94,9 +83,6 @@ export class TokenNotRevocableException extends BadRequestException {
     super({ statusCode: 400, error: 'Bad Request', message: 'This credential cannot be revoked: it is not an access token with a jti claim' });
   }
 }
-
-/** How often the revocation mirror's link is pinged; a silent link stops serving within 2.5×. */
-const MIRROR_HEARTBEAT_MS = 500;
 
 const REGISTERED = new Set(['sub', 'iss', 'aud', 'exp', 'iat', 'nbf', 'jti', 'fid']);
 const REFRESH_TOKEN = /^([A-Za-z0-9_-]{22})\.([A-Za-z0-9_-]{43})$/;
@@ -119,64 +105,31 @@ const REFRESH_TOKEN = /^([A-Za-z0-9_-]{22})\.([A-Za-z0-9_-]{43})$/;
  * await tokens.revoke(user.claims); // logout
  */
 @Injectable()
-export class TokenService implements TokenRevocationCheck, OnApplicationBootstrap, OnApplicationShutdown {
-  private readonly logger = new Logger('PalisadeTokens');
+export class TokenService implements TokenRevocationCheck {
   private readonly jwt: NormalizedJwtOptions | undefined;
   private readonly lifecycle: NormalizedTokensOptions | undefined;
   private readonly store: TokenStore | undefined;
-  private storeDown = false;
-  private readonly mirror: RevocationMirror | undefined;
-  private mirrorRefused = false;
+  private readonly outage: StoreOutageMonitor;
 
   constructor(
     @Inject(PALISADE_OPTIONS) options: NormalizedPalisadeOptions,
-    connections: RedisConnections,
+    private readonly holder: TokenStoreHolder,
     private readonly events: SecurityEvents,
-    @Optional() private readonly adapterHost?: HttpAdapterHost,
+    private readonly outages: StoreOutages,
   ) {
     this.jwt = options.auth.jwt;
     this.lifecycle = options.tokens;
-    const storage = options.tokens?.storage;
-    if (storage?.kind === 'redis') {
-      const client = connections.get(storage.redis, storage.commandTimeoutMs);
-      // Tracking is per node: on Redis Cluster a mirror would miss other shards' writes.
-      const cluster = (client as { isCluster?: boolean }).isCluster === true;
-      this.mirror =
-        storage.mirrorRevocations && !cluster
-          ? new RevocationMirror(
-              typeof storage.redis === 'string' ? storage.redis : client,
-              `${storage.prefix}revoked:`,
-              options.tokens?.maxMemoryEntries ?? 100_000,
-              { heartbeatMs: MIRROR_HEARTBEAT_MS, connectTimeoutMs: Math.max(1000, storage.commandTimeoutMs * 4) },
-              (state, reason) => this.onMirrorState(state, reason),
-            )
-          : undefined;
-      this.store = new RedisTokenStore(client, storage.prefix, this.mirror);
-    } else if (options.tokens) {
-      this.store = new MemoryTokenStore(options.tokens.maxMemoryEntries);
-    }
-  }
-
-  /** Opens the revocation mirror's connection; it goes live once Redis turned tracking on. */
-  onApplicationBootstrap(): void {
-    this.mirror?.start();
-  }
-
-  onApplicationShutdown(): void {
-    this.mirror?.close();
+    this.store = holder.store;
+    this.outage = outages.monitor('tokens', options.tokens?.failOpen ?? false, {
+      context: 'PalisadeTokens',
+      down: (reason) => `Token store unavailable (${reason}).`,
+      up: 'Token store is back.',
+    });
   }
 
   /** True while revocation checks are answered from the local mirror (see `mirrorRevocations`). */
   get revocationsMirrored(): boolean {
-    return this.mirror?.isLive ?? false;
-  }
-
-  private onMirrorState(state: MirrorState, reason: unknown): void {
-    if (state === 'off' && reason instanceof Error && !this.mirrorRefused) {
-      // Refused by the server (no CLIENT TRACKING): say it once; checks keep going to Redis.
-      this.mirrorRefused = true;
-      this.logger.warn(`Revocation mirror off: Redis refused to set it up (${reason.message}); every revocation check goes to Redis.`);
-    }
+    return this.holder.mirror?.isLive ?? false;
   }
 
   /** Signs a new access token for `principal`. Throws when no signing key is configured. */
@@ -321,10 +274,10 @@ export class TokenService implements TokenRevocationCheck, OnApplicationBootstra
     if (!store) return false;
     try {
       const revoked = await store.isAccessTokenRevoked(jti);
-      this.markUp();
+      this.outage.recovered();
       return revoked;
     } catch (error) {
-      this.markDown(error);
+      this.outage.failed(error);
       if (this.lifecycle?.failOpen) return false;
       throw new TokenStoreUnavailableException();
     }
@@ -406,28 +359,13 @@ export class TokenService implements TokenRevocationCheck, OnApplicationBootstra
   private async guard<T>(call: () => Promise<T>, response?: object): Promise<T> {
     try {
       const result = await call();
-      this.markUp();
+      this.outage.recovered();
       return result;
     } catch (error) {
       if (error instanceof AuthenticationFailedException) throw error;
-      this.markDown(error);
-      if (response !== undefined) this.adapterHost?.httpAdapter?.setHeader(response, 'Retry-After', '1');
-      throw new TokenStoreUnavailableException();
+      this.outage.failed(error);
+      throw this.outages.annotate(new TokenStoreUnavailableException(), response);
     }
-  }
-
-  private markDown(error: unknown): void {
-    if (this.storeDown) return;
-    this.storeDown = true;
-    this.logger.warn(`Token store unavailable (${error instanceof Error ? error.message : String(error)}).`);
-    this.events.emit({ type: 'store.unavailable', store: 'tokens', policy: this.lifecycle?.failOpen ? 'fail-open' : 'fail-closed' });
-  }
-
-  private markUp(): void {
-    if (!this.storeDown) return;
-    this.storeDown = false;
-    this.logger.log('Token store is back.');
-    this.events.emit({ type: 'store.recovered', store: 'tokens' });
   }
 }
 

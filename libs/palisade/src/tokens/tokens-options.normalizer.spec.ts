@@ -17,7 +17,7 @@ describe('normalizeTokensOptions', () => {
   it('Redis storage: prefix, command timeout and the revocation mirror default on', () => {
     expect(normalizeTokensOptions({ storage: { redis: REDIS } }).storage).toEqual({
       kind: 'redis',
-      redis: REDIS,
+      connection: { kind: 'url', url: REDIS, security: { username: undefined, password: undefined, tls: undefined }, source: REDIS },
       prefix: 'palisade:',
       commandTimeoutMs: 250,
       mirrorRevocations: true,
@@ -41,13 +41,19 @@ describe('normalizeTokensOptions', () => {
     [{ storage: { redis: REDIS, mirrorRevocations: 'yes' } }, 'tokens.storage.mirrorRevocations is "yes"; expected true or false.'],
     [{ storage: { redis: 'localhost:6379' } }, 'tokens.storage.redis is not a redis:// or rediss:// URL'],
     [{ storage: { redis: REDIS, prefix: 'a{b}' } }, 'tokens.storage.prefix is "a{b}"'],
-    [{ storage: 'disk' }, 'tokens.storage is "disk"; expected \'memory\' or { redis }.'],
+    [
+      { storage: 'disk' },
+      "tokens.storage is \"disk\"; expected 'memory', { redis: 'redis://…' | { cluster } | { sentinels, name } | ioredisClient } or { store }.",
+    ],
     [{ refreshTokenTtl: '10s' }, 'tokens.refreshTokenTtl is 10000 ms; expected at least one minute.'],
     [{ failOpen: 'no' }, 'tokens.failOpen is "no"; expected true or false.'],
     [{ maxMemoryEntries: 10 }, 'tokens.maxMemoryEntries is 10; expected an integer of at least 100.'],
     [{ refreshTokenTTL: '7d' }, 'PalisadeModule: unknown option tokens.refreshTokenTTL; did you mean tokens.refreshTokenTtl?'],
     [{ storage: { redis: REDIS, mirror: false } }, 'PalisadeModule: unknown option tokens.storage.mirror; did you mean tokens.storage.mirrorRevocations?'],
-    [{ storage: { prefix: 'x:' } }, "PalisadeModule: tokens.storage has no redis; expected 'memory' or { redis }."],
+    [
+      { storage: { prefix: 'x:' } },
+      "PalisadeModule: tokens.storage has no redis; expected 'memory', { redis: 'redis://…' | { cluster } | { sentinels, name } | ioredisClient } or { store }.",
+    ],
     [{ refreshTokenTtl: 600 }, 'PalisadeModule: tokens.refreshTokenTtl is 600, which is 600 ms: numeric durations in Palisade are milliseconds'],
   ])('refuses %j with a message naming the option', (options, message) => {
     expect(() => normalizeTokensOptions(options as never)).toThrow(message);

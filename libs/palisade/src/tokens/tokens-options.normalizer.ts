@@ -1,4 +1,6 @@
-import type { Redis } from 'ioredis';
+import { normalizeCustomStore, type CustomStore } from '../common/custom-store.js';
+import { normalizeRedisConnection, type NormalizedRedisConnection } from '../common/redis-connection.normalizer.js';
+import type { TokenStore } from './token-store.interface.js';
 import { describe, parseCoarseDuration, parseDuration } from '../common/duration.js';
 import { assertKnownKeys } from '../common/option-keys.js';
 import type { TokensOptions } from './tokens-options.interface.js';
@@ -11,14 +13,19 @@ export interface NormalizedTokensOptions {
     | { readonly kind: 'memory' }
     | {
         readonly kind: 'redis';
-        readonly redis: string | Redis;
+        readonly connection: NormalizedRedisConnection;
         readonly prefix: string;
         readonly commandTimeoutMs: number;
         readonly mirrorRevocations: boolean;
-      };
+      }
+    | { readonly kind: 'custom'; readonly store: CustomStore<TokenStore> };
   readonly failOpen: boolean;
   readonly maxMemoryEntries: number;
 }
+
+/** What a `TokenStore` must have (`isAccessTokenRevokedSync` is optional). */
+const TOKEN_STORE_METHODS = ['saveRefreshToken', 'findRefreshToken', 'rotateRefreshToken', 'revokeFamily', 'revokeAccessToken', 'isAccessTokenRevoked'];
+const STORAGE_FORMS = "'memory', { redis: 'redis://…' | { cluster } | { sentinels, name } | ioredisClient } or { store }";
 
 function fail(message: string): never {
   throw new Error(`PalisadeModule: ${message}`);
@@ -39,22 +46,27 @@ export function normalizeTokensOptions(options: TokensOptions | undefined): Norm
   let storage: NormalizedTokensOptions['storage'] = { kind: 'memory' };
   const raw = input.storage ?? 'memory';
   if (raw !== 'memory') {
-    if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) fail(`tokens.storage is ${describe(raw)}; expected 'memory' or { redis }.`);
-    assertKnownKeys(raw, ['redis', 'prefix', 'commandTimeout', 'mirrorRevocations'], 'tokens.storage');
-    if (raw.redis === undefined) fail(`tokens.storage has no redis; expected 'memory' or { redis }.`);
-    if (typeof raw.redis === 'string' && !/^rediss?:\/\//.test(raw.redis))
-      fail('tokens.storage.redis is not a redis:// or rediss:// URL; pass a URL or an ioredis client.');
-    const prefix = raw.prefix ?? 'palisade:';
-    if (typeof prefix !== 'string' || /[{}\s]/.test(prefix)) fail(`tokens.storage.prefix is ${describe(prefix)}; expected a string without braces or spaces.`);
-    if (raw.mirrorRevocations !== undefined && typeof raw.mirrorRevocations !== 'boolean')
-      fail(`tokens.storage.mirrorRevocations is ${describe(raw.mirrorRevocations)}; expected true or false.`);
-    storage = {
-      kind: 'redis',
-      redis: raw.redis,
-      prefix,
-      commandTimeoutMs: parseDuration(raw.commandTimeout ?? '250ms', 'tokens.storage.commandTimeout'),
-      mirrorRevocations: raw.mirrorRevocations ?? true,
-    };
+    if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) fail(`tokens.storage is ${describe(raw)}; expected ${STORAGE_FORMS}.`);
+    if ('store' in raw) {
+      assertKnownKeys(raw, ['store'], 'tokens.storage');
+      storage = { kind: 'custom', store: normalizeCustomStore<TokenStore>(raw.store, TOKEN_STORE_METHODS, 'tokens.storage.store', 'TokenStore') };
+    } else {
+      assertKnownKeys(raw, ['redis', 'prefix', 'commandTimeout', 'mirrorRevocations'], 'tokens.storage');
+      if (raw.redis === undefined) fail(`tokens.storage has no redis; expected ${STORAGE_FORMS}.`);
+      const connection = normalizeRedisConnection(raw.redis, 'tokens.storage.redis');
+      const prefix = raw.prefix ?? 'palisade:';
+      if (typeof prefix !== 'string' || /[{}\s]/.test(prefix))
+        fail(`tokens.storage.prefix is ${describe(prefix)}; expected a string without braces or spaces.`);
+      if (raw.mirrorRevocations !== undefined && typeof raw.mirrorRevocations !== 'boolean')
+        fail(`tokens.storage.mirrorRevocations is ${describe(raw.mirrorRevocations)}; expected true or false.`);
+      storage = {
+        kind: 'redis',
+        connection,
+        prefix,
+        commandTimeoutMs: parseDuration(raw.commandTimeout ?? '250ms', 'tokens.storage.commandTimeout'),
+        mirrorRevocations: raw.mirrorRevocations ?? true,
+      };
+    }
   }
   if (input.failOpen !== undefined && typeof input.failOpen !== 'boolean') fail(`tokens.failOpen is ${describe(input.failOpen)}; expected true or false.`);
   const maxMemoryEntries = input.maxMemoryEntries ?? 100_000;
