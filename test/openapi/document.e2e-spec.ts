@@ -394,6 +394,56 @@ describe.each(ADAPTERS)('OpenAPI document before startup, without global guards,
     }
   });
 
+  it('refuses two same-named controllers whose same-named methods differ in requirements, and documents them when they agree', async () => {
+    const First = (() => {
+      @Controller('dup-a')
+      class DupController {
+        @Get() list() {
+          return ok;
+        }
+      }
+      return DupController;
+    })();
+    const Second = (() => {
+      @Controller('dup-b')
+      class DupController {
+        @Get() @Roles('admin') list() {
+          return ok;
+        }
+      }
+      return DupController;
+    })();
+    const Agreeing = (() => {
+      @Controller('dup-c')
+      class DupController {
+        @Get() list() {
+          return ok;
+        }
+      }
+      return DupController;
+    })();
+    const module = (controllers: (new () => unknown)[]) => ({
+      imports: [PalisadeModule.forRoot({ auth: { jwt: { secret: TEST_SECRET } }, global: true })],
+      controllers,
+    });
+    const differing = await bootApp(adapter, module([First, Second]));
+    try {
+      expect(() => createPalisadeDocument(differing.app, config())).toThrow(
+        'createPalisadeDocument: DupController.list and DupController.list are different controllers with the same name and different requirements',
+      );
+    } finally {
+      await differing.app.close();
+    }
+    const agreeing = await bootApp(adapter, module([First, Agreeing]));
+    try {
+      const document = createPalisadeDocument(agreeing.app, config());
+      expect(operation(document, 'get', '/dup-a').security).toEqual([bearer()]);
+      expect(operation(document, 'get', '/dup-c').security).toEqual([bearer()]);
+    } finally {
+      await agreeing.app.close();
+    }
+  });
+
   it('documents 503 where a Redis store fails closed, and 429 for counted failed authentications', async (ctx) => {
     const redis = await requireRedis(ctx);
     const prefix = redisPrefix();

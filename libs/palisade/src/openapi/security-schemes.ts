@@ -76,7 +76,7 @@ export function normalizeDocumentOptions(options: PalisadeDocumentOptions | unde
     for (const [issuer, url] of Object.entries(openIdConnect)) {
       if (typeof url !== 'string' || !isSecureUrl(url)) {
         throw new Error(
-          `${COMPONENT}: openIdConnect['${issuer}'] is ${describe(url)}; expected the issuer's discovery URL (https://, or http:// on a loopback host).`,
+          `${COMPONENT}: openIdConnect['${issuer}'] is ${typeof url === 'string' ? JSON.stringify(url) : describe(url)}; expected the issuer's discovery URL (https://, or http:// on a loopback host).`,
         );
       }
       map.set(issuer, url);
