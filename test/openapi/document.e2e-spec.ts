@@ -281,6 +281,7 @@ describe.each(ADAPTERS)('OpenAPI document from Palisade requirements on %s', (ad
       challenge: responses['401']?.headers?.['WWW-Authenticate']?.schema?.example,
       rateLimitHeaders: Object.keys(responses['429']?.headers ?? {}),
       policy: responses['429']?.headers?.['RateLimit-Policy']?.schema?.example,
+      successHeaders: Object.keys(responses[row.method === 'post' ? '201' : '200']?.headers ?? {}),
       errorBodies: errorStatuses.map((s) => responses[s]?.content),
     }).toEqual({
       security: row.security,
@@ -292,6 +293,8 @@ describe.each(ADAPTERS)('OpenAPI document from Palisade requirements on %s', (ad
       // The table app counts no failed authentications: every 429 comes from a tier.
       rateLimitHeaders: has('429') ? ['Retry-After', 'RateLimit-Policy', 'RateLimit'] : [],
       policy: has('429') ? (row.policy ?? DEFAULT_POLICY) : undefined,
+      // A request the limiter let through carries the quota headers too.
+      successHeaders: has('429') ? ['RateLimit-Policy', 'RateLimit'] : [],
       errorBodies: errorStatuses.map(() => ({ 'application/json': { schema: { $ref: '#/components/schemas/PalisadeError' } } })),
     });
   });

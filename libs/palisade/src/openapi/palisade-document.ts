@@ -82,6 +82,20 @@ function code(names: readonly string[], joiner: string): string {
   return names.map((name) => `\`${name}\``).join(joiner);
 }
 
+/** `RateLimit-Policy` and `RateLimit` (IETF RateLimit header fields draft), as Palisade sends them. */
+function rateLimitHeaders(policy: string | undefined): NonNullable<ResponseObject['headers']> {
+  return {
+    'RateLimit-Policy': {
+      description: 'The route\'s quota policies (IETF RateLimit header fields draft): `"tier";q=<limit>;w=<window in seconds>`.',
+      schema: { type: 'string', ...(policy === undefined ? {} : { example: policy }) },
+    },
+    RateLimit: {
+      description: 'What is left of each quota: `"tier";r=<remaining>;t=<seconds until the window resets>`.',
+      schema: { type: 'string' },
+    },
+  };
+}
+
 /** The sentence appended to an operation's description, naming what access it needs. */
 function accessLine(doc: RouteDocumentation): string | undefined {
   const parts: string[] = [];
@@ -130,16 +144,12 @@ function annotate(operation: OperationObject, doc: RouteDocumentation, handSecur
   }
   const limited = doc.tooManyRequests;
   if (limited !== undefined) {
-    const headers: NonNullable<ResponseObject['headers']> = { 'Retry-After': { ...RETRY_AFTER, required: true } };
-    if (limited.rateLimitHeaders) {
-      headers['RateLimit-Policy'] = {
-        description: 'The route\'s quota policies (IETF RateLimit header fields draft): `"tier";q=<limit>;w=<window in seconds>`.',
-        schema: { type: 'string', ...(limited.policy === undefined ? {} : { example: limited.policy }) },
-      };
-      headers['RateLimit'] = {
-        description: 'What is left of each quota: `"tier";r=<remaining>;t=<seconds until the window resets>`.',
-        schema: { type: 'string' },
-      };
+    const quota = limited.rateLimitHeaders ? rateLimitHeaders(limited.policy) : {};
+    const headers: NonNullable<ResponseObject['headers']> = { 'Retry-After': { ...RETRY_AFTER, required: true }, ...quota };
+    // A request the limiter let through carries the same quota headers.
+    for (const [status, response] of Object.entries(responses)) {
+      if (!/^2\d\d$/.test(status) || response === undefined || '$ref' in response) continue;
+      if (Object.keys(quota).length > 0) responses[status] = { ...response, headers: { ...quota, ...response.headers } };
     }
     const why = [limited.tiers ? 'a rate limit of the route was reached' : '', limited.authFailures ? 'too many failed authentications from this address' : '']
       .filter((part) => part !== '')
