@@ -447,6 +447,36 @@ describe.each(ADAPTERS)('OpenAPI document before startup, without global guards,
     }
   });
 
+  it("documents the legacy X-RateLimit-* headers per tier with throttle.headers: 'both'", async () => {
+    const { app } = await bootApp(adapter, {
+      imports: [
+        PalisadeModule.forRoot({
+          auth: { jwt: { secret: TEST_SECRET } },
+          throttle: {
+            throttlers: [
+              { name: 'default', limit: 100, ttl: '1m' },
+              { name: 'burst', limit: 10, ttl: '1s' },
+            ],
+            headers: 'both',
+            authFailures: false,
+          },
+          global: true,
+        }),
+      ],
+      controllers: [AccumulationController],
+    });
+    try {
+      const op = operation(createPalisadeDocument(app, config()), 'get', '/acc');
+      const quota = ['RateLimit-Policy', 'RateLimit', 'X-RateLimit-Limit', 'X-RateLimit-Remaining', 'X-RateLimit-Reset'];
+      const burst = ['X-RateLimit-Limit-burst', 'X-RateLimit-Remaining-burst', 'X-RateLimit-Reset-burst'];
+      const headersOf = (status: string) => Object.keys((op.responses[status] as { headers?: object } | undefined)?.headers ?? {});
+      expect(headersOf('429')).toEqual(['Retry-After', ...quota, ...burst]);
+      expect(headersOf('200')).toEqual([...quota, ...burst]);
+    } finally {
+      await app.close();
+    }
+  });
+
   it('documents 503 where a Redis store fails closed, and 429 for counted failed authentications', async (ctx) => {
     const redis = await requireRedis(ctx);
     const prefix = redisPrefix();

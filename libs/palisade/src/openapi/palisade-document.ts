@@ -96,6 +96,18 @@ function rateLimitHeaders(policy: string | undefined): NonNullable<ResponseObjec
   };
 }
 
+/** `X-RateLimit-Limit`, `-Remaining`, `-Reset` per tier (suffixed `-<tier>` but for `default`), as Palisade sends them. */
+function legacyRateLimitHeaders(tiers: readonly string[]): NonNullable<ResponseObject['headers']> {
+  const headers: NonNullable<ResponseObject['headers']> = {};
+  for (const tier of tiers) {
+    const suffix = tier === 'default' ? '' : `-${tier}`;
+    headers[`X-RateLimit-Limit${suffix}`] = { description: `Requests allowed per window (tier ${tier}).`, schema: { type: 'integer' } };
+    headers[`X-RateLimit-Remaining${suffix}`] = { description: `Requests left in the window (tier ${tier}).`, schema: { type: 'integer' } };
+    headers[`X-RateLimit-Reset${suffix}`] = { description: `Seconds until the window resets (tier ${tier}).`, schema: { type: 'integer' } };
+  }
+  return headers;
+}
+
 /** The sentence appended to an operation's description, naming what access it needs. */
 function accessLine(doc: RouteDocumentation): string | undefined {
   const parts: string[] = [];
@@ -144,7 +156,7 @@ function annotate(operation: OperationObject, doc: RouteDocumentation, handSecur
   }
   const limited = doc.tooManyRequests;
   if (limited !== undefined) {
-    const quota = limited.rateLimitHeaders ? rateLimitHeaders(limited.policy) : {};
+    const quota = { ...(limited.rateLimitHeaders ? rateLimitHeaders(limited.policy) : {}), ...legacyRateLimitHeaders(limited.legacyTiers) };
     const headers: NonNullable<ResponseObject['headers']> = { 'Retry-After': { ...RETRY_AFTER, required: true }, ...quota };
     // A request the limiter let through carries the same quota headers.
     for (const [status, response] of Object.entries(responses)) {

@@ -18,7 +18,16 @@ export interface RouteDocumentation {
   readonly forbidden: { readonly scopeChallenge: string | undefined } | undefined;
   /** Whether a 429 can answer, with the route's `RateLimit-Policy` when it has tiers. */
   readonly tooManyRequests:
-    { readonly tiers: boolean; readonly authFailures: boolean; readonly rateLimitHeaders: boolean; readonly policy: string | undefined } | undefined;
+    | {
+        readonly tiers: boolean;
+        readonly authFailures: boolean;
+        /** `RateLimit-Policy` and `RateLimit` are sent (`throttle.headers` `'ietf'` or `'both'`). */
+        readonly rateLimitHeaders: boolean;
+        /** Tiers whose `X-RateLimit-*` headers are sent (`throttle.headers` `'legacy'` or `'both'`). */
+        readonly legacyTiers: readonly string[];
+        readonly policy: string | undefined;
+      }
+    | undefined;
   /** Why a 503 can answer (a store failing closed); empty: no 503. */
   readonly unavailable: readonly string[];
   readonly roles: readonly (readonly string[])[];
@@ -71,7 +80,13 @@ export function documentRoute(facts: RouteFacts, options: NormalizedPalisadeOpti
         : undefined,
     tooManyRequests:
       tiers || authFailures
-        ? { tiers, authFailures, rateLimitHeaders: tiers && throttle?.ietfHeaders === true, policy: tiers ? plan.policyHeader : undefined }
+        ? {
+            tiers,
+            authFailures,
+            rateLimitHeaders: tiers && throttle?.ietfHeaders === true,
+            legacyTiers: tiers && throttle?.legacyHeaders === true ? plan.tiers.map((tier) => tier.name) : [],
+            policy: tiers ? plan.policyHeader : undefined,
+          }
         : undefined,
     unavailable,
     roles: authorization.declaredRoles,
