@@ -75,7 +75,10 @@ function errorResponse(description: string, headers: NonNullable<ResponseObject[
   };
 }
 
-const RETRY_AFTER = { description: 'Seconds to wait before retrying.', schema: { type: 'integer', minimum: 1 } } as const;
+/** `Retry-After`, as Palisade sends it (a fresh object per response: operations share nothing). */
+function retryAfter(): NonNullable<ResponseObject['headers']>[string] {
+  return { description: 'Seconds to wait before retrying.', required: true, schema: { type: 'integer', minimum: 1 } };
+}
 
 /** Names as inline code, joined. */
 function code(names: readonly string[], joiner: string): string {
@@ -157,7 +160,7 @@ function annotate(operation: OperationObject, doc: RouteDocumentation, handSecur
   const limited = doc.tooManyRequests;
   if (limited !== undefined) {
     const quota = { ...(limited.rateLimitHeaders ? rateLimitHeaders(limited.policy) : {}), ...legacyRateLimitHeaders(limited.legacyTiers) };
-    const headers: NonNullable<ResponseObject['headers']> = { 'Retry-After': { ...RETRY_AFTER, required: true }, ...quota };
+    const headers: NonNullable<ResponseObject['headers']> = { 'Retry-After': retryAfter(), ...quota };
     // A request the limiter let through carries the same quota headers.
     for (const [status, response] of Object.entries(responses)) {
       if (!/^2\d\d$/.test(status) || response === undefined || '$ref' in response) continue;
@@ -169,7 +172,7 @@ function annotate(operation: OperationObject, doc: RouteDocumentation, handSecur
     add('429', errorResponse(`Too many requests: ${why}.`, headers));
   }
   if (doc.unavailable.length > 0) {
-    add('503', errorResponse(`Temporarily unavailable: ${doc.unavailable.join('; or ')}.`, { 'Retry-After': RETRY_AFTER }));
+    add('503', errorResponse(`Temporarily unavailable: ${doc.unavailable.join('; or ')}.`, { 'Retry-After': retryAfter() }));
   }
   const extensions = operation as OperationObject & Record<`x-${string}`, unknown>;
   if (doc.roles.length > 0) extensions['x-palisade-roles'] = doc.roles.map((group) => [...group]);
