@@ -2,8 +2,8 @@
  * Proves `@palisade/nest` works as published: builds and packs the library, installs the tarball
  * in a fresh ESM project and a fresh CommonJS project (outside the repository, so nothing resolves
  * to the workspace), boots an app there in plain JavaScript, type-checks a consumer against the
- * packed declarations, then adds the GraphQL and WebSocket packages to the ESM project and boots
- * an app with a resolver and a socket.io gateway there.
+ * packed declarations, then adds the GraphQL, WebSocket and swagger packages to the ESM project and
+ * boots an app with a resolver and a socket.io gateway there (and documents it).
  */
 import { copyFile, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -22,8 +22,9 @@ const PLATFORM = '@nestjs/platform-express';
 /**
  * What the transports consumer (fixtures/transports.mjs) needs besides the library and its required
  * peers: GraphQL over Apollo (Express), socket.io gateways and their client, and the `ws` adapter
- * that `@palisade/nest/ws` extends. Installed in the ESM project only, after its type checks (which
- * must see only the library's declared dependencies).
+ * that `@palisade/nest/ws` extends, and `@nestjs/swagger` for `@palisade/nest/openapi`. Installed in
+ * the ESM project only, after its type checks (which must see only the library's declared
+ * dependencies), so the consumers before it load `@palisade/nest` without the optional peers.
  */
 const TRANSPORT_PACKAGES = [
   '@nestjs/graphql',
@@ -36,6 +37,7 @@ const TRANSPORT_PACKAGES = [
   'socket.io-client',
   '@nestjs/platform-ws',
   'ws',
+  '@nestjs/swagger',
 ];
 
 const INSTALL_FLAGS = ['--prefer-offline', '--no-audit', '--no-fund', '--loglevel=error'];
@@ -96,6 +98,7 @@ interface TransportsReport {
   graphql: { anonymous: GraphQLOutcome; user: GraphQLOutcome; admin: GraphQLOutcome; open: GraphQLOutcome };
   socket: { anonymous: SocketOutcome; user: SocketOutcome; admin: SocketOutcome; twice: SocketOutcome };
   wsEntry: boolean | string;
+  openapiEntry: { openapi: string; schemes: string[] } | string;
 }
 
 /** The consumer projects, by module format: their directory and entry file. */
@@ -280,6 +283,11 @@ describe('@palisade/nest as published', () => {
     it('packs the @palisade/nest/ws entry point, which resolves in the consumer', () => {
       expect(tarballFiles).toEqual(expect.arrayContaining(['dist/ws/index.js', 'dist/ws/index.d.ts']));
       expect(report.wsEntry).toBe(true);
+    });
+
+    it('packs the @palisade/nest/openapi entry point, which documents the app once @nestjs/swagger is installed', () => {
+      expect(tarballFiles).toEqual(expect.arrayContaining(['dist/openapi/index.js', 'dist/openapi/index.d.ts']));
+      expect(report.openapiEntry).toEqual({ openapi: '3.1.0', schemes: ['bearer'] });
     });
 
     it('boots and exits cleanly', () => {

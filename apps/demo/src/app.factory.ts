@@ -3,6 +3,7 @@ import { NestFactory } from '@nestjs/core';
 import { ExpressAdapter, type NestExpressApplication } from '@nestjs/platform-express';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
 import { bodyLimit, installEarlyResponses, strictCors } from '@palisade/nest';
+import { ApiDocument } from './api-document.js';
 import { AppModule } from './app.module.js';
 import type { DemoConfig } from './config.js';
 
@@ -53,6 +54,7 @@ export async function createDemoApp(config: DemoConfig, options: { logger?: fals
   // the security headers.
   installEarlyResponses(app);
   app.enableShutdownHooks(['SIGTERM', 'SIGINT']);
+  app.get(ApiDocument).setup(app);
   await app.init();
   if (config.adapter === 'fastify') await (app as NestFastifyApplication).getHttpAdapter().getInstance().ready();
   return app;

@@ -1,8 +1,10 @@
 import { Module, type DynamicModule } from '@nestjs/common';
 import { PalisadeModule, type PalisadeModuleOptions } from '@palisade/nest';
 import { AdminController } from './admin.controller.js';
+import { ApiDocument } from './api-document.js';
 import { AuthController } from './auth.controller.js';
 import { DEMO_REALM, type DemoConfig } from './config.js';
+import { DocsController } from './docs.controller.js';
 import { HealthController } from './health.controller.js';
 import { MeController } from './me.controller.js';
 import { OwnProfilePolicy, ProfilesController } from './profiles.controller.js';
@@ -41,7 +43,9 @@ export function palisadeOptions(config: DemoConfig, users: UsersService): Palisa
       storage: config.redis === undefined ? 'memory' : { redis: config.redis, prefix: 'palisade-demo:' },
     },
     ...(config.trustProxy === undefined ? {} : { trustProxy: /^\d+$/.test(config.trustProxy) ? Number(config.trustProxy) : config.trustProxy }),
-    // Security headers: Palisade's defaults on every response. HTTPS: redirect or refuse plain HTTP.
+    // Security headers: Palisade's defaults on every response, Swagger UI's policy under /docs.
+    headers: { paths: { '/docs': { contentSecurityPolicy: { preset: 'swagger-ui' } } } },
+    // HTTPS: redirect or refuse plain HTTP.
     https: { enforce: config.httpsEnforce, hosts: config.httpsHosts },
   };
 }
@@ -61,8 +65,8 @@ export class AppModule {
           global: true,
         }),
       ],
-      controllers: [HealthController, AuthController, TokenController, MeController, AdminController, ReportsController, ProfilesController],
-      providers: [OwnProfilePolicy],
+      controllers: [HealthController, AuthController, TokenController, MeController, AdminController, ReportsController, ProfilesController, DocsController],
+      providers: [OwnProfilePolicy, ApiDocument],
     };
   }
 }

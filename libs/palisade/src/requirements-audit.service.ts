@@ -6,7 +6,7 @@ import { AuthGuard } from './auth/auth.guard.js';
 import { AuthRequirementsResolver } from './auth/auth-requirements.resolver.js';
 import { PALISADE_OPTIONS } from './common/palisade.constants.js';
 import type { NormalizedPalisadeOptions } from './common/palisade-options.normalizer.js';
-import { allHandlers, HANDLER_KIND_LABEL, routeName, type HandlerEntry } from './common/routes.js';
+import { allHandlers, HANDLER_KIND_LABEL, routeName, type Handler, type HandlerEntry } from './common/routes.js';
 import { AuthorizationRequirementsResolver } from './roles/authorization-requirements.resolver.js';
 import { RolesGuard } from './roles/roles.guard.js';
 import { declaresThrottle } from './throttle/throttle-plan.resolver.js';
@@ -31,6 +31,13 @@ function flagsOf(guards: readonly unknown[] | undefined): number {
   let flags = 0;
   for (const guard of guards ?? []) flags |= flagOf(guard);
   return flags;
+}
+
+/** Which of Palisade's guards run on a handler. @internal */
+export interface EnforcingGuards {
+  readonly auth: boolean;
+  readonly roles: boolean;
+  readonly throttle: boolean;
 }
 
 // The GraphQL module's options token (GRAPHQL_MODULE_OPTIONS of @nestjs/graphql, an optional peer).
@@ -77,10 +84,7 @@ export class RequirementsAudit implements OnApplicationBootstrap {
     const problems: string[] = [];
     const refused: string[] = [];
     for (const entry of handlers) {
-      const flags =
-        global |
-        flagsOf(this.reflector.get<unknown[]>(GUARDS_METADATA, entry.owner as never)) |
-        flagsOf(this.reflector.get<unknown[]>(GUARDS_METADATA, entry.handler));
+      const flags = this.flagsOf(entry.handler, entry.owner, global);
       const problem = this.check(entry, flags, handshakesReadable);
       if (problem === 'refused') refused.push(this.nameOf(entry));
       else if (problem !== undefined) problems.push(`PalisadeModule: ${this.nameOf(entry)} ${problem}`);
@@ -89,6 +93,19 @@ export class RequirementsAudit implements OnApplicationBootstrap {
     if (refused.length > 0) {
       this.logger.warn(`These handlers cannot be protected on their transport and refuse every call unless marked @Public(): ${refused.join(', ')}.`);
     }
+  }
+
+  /**
+   * Which of Palisade's guards run on a handler (global, or `@UseGuards` on it or its class), as
+   * the startup audit sees them; for documentation (`@palisade/nest/openapi`).
+   */
+  guardsOn(handler: Handler, owner: object): EnforcingGuards {
+    const flags = this.flagsOf(handler, owner, this.globalFlags());
+    return { auth: (flags & AUTH) !== 0, roles: (flags & ROLES) !== 0, throttle: (flags & THROTTLE) !== 0 };
+  }
+
+  private flagsOf(handler: Handler, owner: object, global: number): number {
+    return global | flagsOf(this.reflector.get<unknown[]>(GUARDS_METADATA, owner as never)) | flagsOf(this.reflector.get<unknown[]>(GUARDS_METADATA, handler));
   }
 
   private nameOf(entry: HandlerEntry): string {

@@ -14,6 +14,10 @@ import { ScopesMetadata } from './scopes.decorator.js';
 export interface ResolvedAuthorization {
   /** Each entry: the held roles that satisfy one `@Roles(...)` group (hierarchy applied). */
   readonly roleGroups: readonly ReadonlySet<string>[];
+  /** The `@Roles(...)` groups as declared (controller's first), for documentation. */
+  readonly declaredRoles: readonly (readonly string[])[];
+  /** Names of the policies (class or function name), in the order they run, for documentation. */
+  readonly policyNames: readonly string[];
   /** Every required scope. */
   readonly scopes: readonly string[];
   /** `scope="…"` attribute value of the `insufficient_scope` challenge. */
@@ -52,6 +56,13 @@ export class AuthorizationRequirementsResolver extends RouteResolver<ResolvedAut
 
   private prepared: Promise<void> | undefined;
 
+  /** True once every handler's requirement (policy classes included) has been resolved. */
+  get ready(): boolean {
+    return this.isReady;
+  }
+
+  private isReady = false;
+
   override onApplicationBootstrap(): Promise<void> {
     return this.prepare();
   }
@@ -74,6 +85,7 @@ export class AuthorizationRequirementsResolver extends RouteResolver<ResolvedAut
     }
     await Promise.all([...classes].map(([policy, moduleRef]) => this.instantiate(policy, moduleRef)));
     for (const [handler, controller] of routes) this.resolve(handler, controller);
+    this.isReady = true;
   }
 
   private async instantiate(policy: PolicyClass, moduleRef: ModuleRef): Promise<void> {
@@ -100,11 +112,14 @@ export class AuthorizationRequirementsResolver extends RouteResolver<ResolvedAut
     const roleGroups: ReadonlySet<string>[] = [];
     const scopes = new Set<string>();
     const policies: PolicyFunction[] = [];
+    const declaredRoles: (readonly string[])[] = [];
+    const policyNames: string[] = [];
     for (const target of targets) {
       for (const group of this.reflector.get(RolesMetadata, target) ?? []) {
         if (group.length === 0) throw new Error(`PalisadeModule: @Roles() on ${where} names no role; name at least one.`);
         checkRoleNames(group, roles, `@Roles() on ${where}`);
         roleGroups.push(satisfyingRoles(group, roles));
+        declaredRoles.push(Object.freeze([...group]));
       }
       for (const group of this.reflector.get(ScopesMetadata, target) ?? []) {
         if (group.length === 0) throw new Error(`PalisadeModule: @Scopes() on ${where} names no scope; name at least one.`);
@@ -119,12 +134,17 @@ export class AuthorizationRequirementsResolver extends RouteResolver<ResolvedAut
       }
       for (const group of this.reflector.get(PoliciesMetadata, target) ?? []) {
         if (group.length === 0) throw new Error(`PalisadeModule: @Policy() on ${where} names no policy.`);
-        for (const policy of group) policies.push(this.policyFunction(policy, where));
+        for (const policy of group) {
+          policies.push(this.policyFunction(policy, where));
+          policyNames.push(policy.name || 'anonymous policy');
+        }
       }
     }
     const scopeList = Object.freeze([...scopes]);
     return Object.freeze({
       roleGroups: Object.freeze(roleGroups),
+      declaredRoles: Object.freeze(declaredRoles),
+      policyNames: Object.freeze(policyNames),
       scopes: scopeList,
       scopeChallenge: scopeList.join(' '),
       policies: Object.freeze(policies),
