@@ -27,7 +27,7 @@ export function failFastRedisOptions(commandTimeoutMs: number): RedisOptions {
 }
 
 /** One `redis-server` process started by this file. */
-class RedisProcess {
+export class RedisProcess {
   private child: ChildProcess | undefined;
   output = '';
 
@@ -65,6 +65,16 @@ class RedisProcess {
     });
     // Keep draining its output so the pipe never fills (kept short for error messages).
     child.stdout?.on('data', (chunk: Buffer) => (this.output = (this.output + chunk.toString('utf8')).slice(-4000)));
+  }
+
+  /** SIGSTOP: the connections stay open but nothing is answered (a frozen or partitioned node). */
+  pause(): void {
+    if (this.running) this.child?.kill('SIGSTOP');
+  }
+
+  /** SIGCONT: thaws a paused node. */
+  resume(): void {
+    if (this.running) this.child?.kill('SIGCONT');
   }
 
   /** SIGKILL: an outage, not a shutdown. */
@@ -106,6 +116,8 @@ export interface ClusterNodeInfo {
   id: string;
   port: number;
   role: 'master' | 'slave';
+  /** The primary a replica follows (`'-'` for a primary). */
+  masterId: string;
   failed: boolean;
   /** Slot ranges `[from, to]` this primary serves. */
   slots: [number, number][];
@@ -116,7 +128,7 @@ function parseClusterNodes(text: string): ClusterNodeInfo[] {
     .trim()
     .split('\n')
     .map((line) => {
-      const [id = '', address = '', flags = '', , , , , , ...slotSpecs] = line.split(' ');
+      const [id = '', address = '', flags = '', masterId = '-', , , , , ...slotSpecs] = line.split(' ');
       const port = Number(address.split('@')[0]?.split(':')[1]);
       const slots = slotSpecs
         .filter((spec) => !spec.startsWith('['))
@@ -124,7 +136,7 @@ function parseClusterNodes(text: string): ClusterNodeInfo[] {
           const [from, to] = spec.split('-').map(Number);
           return [from as number, (to ?? from) as number];
         });
-      return { id, port, role: flags.includes('master') ? 'master' : 'slave', failed: /fail|noaddr/.test(flags), slots } as ClusterNodeInfo;
+      return { id, port, role: flags.includes('master') ? 'master' : 'slave', masterId, failed: /fail|noaddr/.test(flags), slots } as ClusterNodeInfo;
     });
 }
 
@@ -154,6 +166,8 @@ export class RedisClusterTopology {
           new RedisProcess(port, [
             '--port', String(port), '--bind', '127.0.0.1', '--cluster-enabled', 'yes', '--cluster-config-file', `nodes-${port}.conf`,
             '--cluster-node-timeout', String(RedisClusterTopology.NODE_TIMEOUT_MS), '--dir', dir, '--save', '', '--appendonly', 'no',
+            // Replicas sync at once (not after the default 5 s delay) and may always be promoted.
+            '--repl-diskless-sync-delay', '0', '--cluster-replica-validity-factor', '0',
           ]),
         );
       }
@@ -163,6 +177,18 @@ export class RedisClusterTopology {
         timeoutMs: 30_000,
       });
       await topology.waitUntilOk(20_000);
+      // Every replica holds its primary's data before a test may kill a primary.
+      await until(
+        async () => {
+          const replicas = (await topology.clusterNodes()).filter((node) => node.role === 'slave');
+          if (replicas.length !== 3) return false;
+          const links = await Promise.all(replicas.map((r) => withNode(r.port, (c) => c.info('replication'))));
+          return links.every((info) => info.includes('master_link_status:up'));
+        },
+        15_000,
+        () => 'the replicas did not sync with their primaries',
+        100,
+      );
       return topology;
     } catch (error) {
       await topology.stop();
@@ -170,16 +196,23 @@ export class RedisClusterTopology {
     }
   }
 
-  /** The nodes to hand to `new Cluster(...)`. */
+  /** The running nodes, to hand to `new Cluster(...)`. */
   get startupNodes(): { host: string; port: number }[] {
-    return this.nodes.map((node) => ({ host: '127.0.0.1', port: node.port }));
+    return this.nodes.filter((node) => node.running).map((node) => ({ host: '127.0.0.1', port: node.port }));
   }
 
-  /** An ioredis Cluster client that fails fast (no offline queue, `commandTimeoutMs` per command). */
+  /**
+   * An ioredis Cluster client as an application should configure one for Palisade: no offline
+   * queue, `commandTimeoutMs` per command, and `slotsRefreshInterval` — ioredis refreshes its slot
+   * map on a closed connection or a redirection, not on a timed-out command, so without the
+   * periodic refresh a client whose commands to a dead primary time out never learns of the
+   * promoted replica.
+   */
   client(commandTimeoutMs = 250, options: ClusterOptions = {}): Cluster {
     const cluster = new Cluster(this.startupNodes, {
       enableOfflineQueue: false,
       slotsRefreshTimeout: 1000,
+      slotsRefreshInterval: 1000,
       retryDelayOnFailover: 50,
       retryDelayOnClusterDown: 50,
       ...options,
@@ -211,6 +244,11 @@ export class RedisClusterTopology {
     return owner;
   }
 
+  /** Number of live replicas following the primary `id`. */
+  async replicasOf(id: string): Promise<number> {
+    return (await this.clusterNodes()).filter((node) => node.role === 'slave' && !node.failed && node.masterId === id).length;
+  }
+
   /** Waits until every running node reports `cluster_state:ok` and agrees on 3 live primaries. */
   async waitUntilOk(timeoutMs: number): Promise<void> {
     await until(
@@ -231,6 +269,25 @@ export class RedisClusterTopology {
   /** Kills (SIGKILL) the node listening on `port`. */
   async kill(port: number): Promise<void> {
     await this.nodes.find((node) => node.port === port)?.kill();
+  }
+
+  /**
+   * After killing the primary on `port`: waits until another node serves each of its slots and
+   * the cluster is `ok` again; resolves with how long that took after the call, in milliseconds.
+   */
+  async waitForFailover(port: number, slots: readonly [number, number][], timeoutMs: number): Promise<number> {
+    const started = Date.now();
+    await until(
+      async () => {
+        for (const [from] of slots) if ((await this.primaryOf(from)).port === port) return false;
+        return true;
+      },
+      timeoutMs,
+      () => `no replica took over the slots of the primary on port ${port}`,
+      50,
+    );
+    await this.waitUntilOk(timeoutMs);
+    return Date.now() - started;
   }
 
   /**
@@ -288,7 +345,9 @@ export class RedisSentinelTopology {
   static async launch(): Promise<RedisSentinelTopology> {
     const dir = await mkdtemp(join(tmpdir(), 'palisade-sentinel-'));
     const [primaryPort, replicaPort, ...sentinelPorts] = await Promise.all([freePort(), freePort(), freePort(), freePort(), freePort()]);
-    const data = (port: number): string[] => ['--port', String(port), '--bind', '127.0.0.1', '--dir', dir, '--save', '', '--appendonly', 'no'];
+    const data = (port: number): string[] => [
+      '--port', String(port), '--bind', '127.0.0.1', '--dir', dir, '--save', '', '--appendonly', 'no', '--repl-diskless-sync-delay', '0',
+    ];
     const primary = new RedisProcess(primaryPort as number, data(primaryPort as number));
     const replica = new RedisProcess(replicaPort as number, [...data(replicaPort as number), '--replicaof', '127.0.0.1', String(primaryPort)]);
     const sentinels: RedisProcess[] = [];
@@ -381,7 +440,12 @@ export class RedisSentinelTopology {
   }
 
   async stop(): Promise<void> {
-    await Promise.all([...this.sentinels, this.primary, this.replica].map((node) => node.kill()));
+    await Promise.all(
+      [...this.sentinels, this.primary, this.replica].map((node) => {
+        node.resume();
+        return node.kill();
+      }),
+    );
     await rm(this.dir, { recursive: true, force: true });
   }
 }
