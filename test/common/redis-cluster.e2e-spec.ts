@@ -6,6 +6,8 @@
  */
 import type { Cluster } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it, type TestContext } from 'vitest';
+import { RedisTokenStore } from '../../libs/palisade/src/tokens/redis-token.store.js';
+import { RevocationMirror } from '../../libs/palisade/src/tokens/revocation-mirror.js';
 import { ADAPTERS, type AdapterName } from '../support/app.js';
 import { redisPrefix } from '../support/redis.js';
 import { RedisClusterTopology, requireTopology, until } from '../support/redis-topologies.js';
@@ -269,3 +271,95 @@ describe.each(ADAPTERS)('Palisade on a Redis Cluster (3 primaries, 3 replicas), 
   });
 });
 
+
+describe('the revocation mirror on the Cluster: one tracking link per primary (library level)', () => {
+  const TIMINGS = { heartbeatMs: 500, connectTimeoutMs: 1_000 };
+
+  /** A mirror and a store on one Cluster client, and a second store (another instance) writing. */
+  async function mirrored(ctx: TestContext) {
+    const topology = requireTopology(ctx, launched, '3-primary/3-replica Redis Cluster');
+    const prefix = redisPrefix();
+    const [mine, theirs] = [topology.client(COMMAND_TIMEOUT_MS), topology.client(COMMAND_TIMEOUT_MS)];
+    await Promise.all([whenReady(mine), whenReady(theirs)]);
+    const mirror = new RevocationMirror(mine, `${prefix}revoked:`, 1_000, TIMINGS);
+    const store = new RedisTokenStore(mine, prefix, mirror);
+    const other = new RedisTokenStore(theirs, prefix);
+    ctx.onTestFinished(() => {
+      mirror.close();
+      mine.disconnect();
+      theirs.disconnect();
+    });
+    mirror.start();
+    await until(async () => mirror.isLive, 5_000, () => 'the mirror did not go live');
+    return { topology, admin: await adminClient(topology), prefix, mirror, store, other };
+  }
+
+  /** `count` jtis whose revocation keys live on each primary (at least one per primary). */
+  async function jtisOnEveryPrimary(topology: RedisClusterTopology, admin: Cluster, prefix: string, count: number): Promise<{ jti: string; port: number }[]> {
+    const chosen: { jti: string; port: number }[] = [];
+    for (let i = 0; i < 200 && chosen.length < count; i++) {
+      const jti = `jti-${i}-${Math.random().toString(36).slice(2)}`;
+      // oxlint-disable-next-line no-await-in-loop -- a few lookups, bounded
+      const { port } = await topology.primaryOf(await slotOf(admin, `${prefix}revoked:${jti}`));
+      if (chosen.filter((c) => c.port === port).length < Math.ceil(count / 3)) chosen.push({ jti, port });
+    }
+    expect(new Set(chosen.map((c) => c.port)).size).toBe(3);
+    return chosen;
+  }
+
+  it('links every primary, answers known tokens locally, and forgets an answer as soon as another instance revokes it on any primary', async (ctx) => {
+    const { topology, admin, prefix, mirror, store, other } = await mirrored(ctx);
+    expect(mirror.linkCount).toBe(3);
+    const jtis = await jtisOnEveryPrimary(topology, admin, prefix, 6);
+    for (const { jti } of jtis) expect(await store.isAccessTokenRevoked(jti)).toBe(false);
+    // Known now: answered without a round trip.
+    for (const { jti } of jtis) expect(store.isAccessTokenRevokedSync(jti)).toBe(false);
+    const before = await commandCalls(admin, ['exists']);
+    for (const { jti } of jtis) expect(await store.isAccessTokenRevoked(jti)).toBe(false);
+    expect(await commandCalls(admin, ['exists'])).toBe(before);
+    // Another instance revokes them, on all three primaries: each answer is forgotten, then read as revoked.
+    for (const { jti } of jtis) await other.revokeAccessToken(jti, Date.now() + 60_000);
+    await until(async () => jtis.every(({ jti }) => store.isAccessTokenRevokedSync(jti) === undefined), 2_000, () => 'an invalidation did not arrive');
+    for (const { jti } of jtis) expect(await store.isAccessTokenRevoked(jti)).toBe(true);
+  });
+
+  it('goes off when a primary dies and live again once its replica is promoted and linked, announcing writes on the new primary', async (ctx) => {
+    const { topology, admin, prefix, mirror, store, other } = await mirrored(ctx);
+    const nodes = await topology.clusterNodes();
+    const primaries = nodes.filter((n) => n.role === 'master' && !n.failed && n.slots.length > 0);
+    const victim = primaries.find((p) => nodes.some((r) => r.role === 'slave' && !r.failed && r.masterId === p.id));
+    if (!victim) throw new Error('no primary with a live replica left');
+    const [from] = victim.slots[0] as [number, number];
+    let jti = '';
+    for (let i = 0; i < 500 && jti === ''; i++) {
+      const candidate = `moved-${i}-${Math.random().toString(36).slice(2)}`;
+      // oxlint-disable-next-line no-await-in-loop -- bounded search for a key on the victim's slots
+      const slot = await slotOf(admin, `${prefix}revoked:${candidate}`);
+      if (victim.slots.some(([a, b]) => slot >= a && slot <= b)) jti = candidate;
+    }
+    expect(jti).not.toBe('');
+    expect(await store.isAccessTokenRevoked(jti)).toBe(false);
+    expect(store.isAccessTokenRevokedSync(jti)).toBe(false);
+    await topology.kill(victim.port);
+    // Off within its heartbeat bound: no answer is served from a mirror missing a primary.
+    await until(async () => store.isAccessTokenRevokedSync(jti) === undefined, TIMINGS.heartbeatMs * 3, () => 'the mirror still answers');
+    await topology.waitForFailover(victim.port, victim.slots, 15_000);
+    expect((await topology.primaryOf(from)).port).not.toBe(victim.port);
+    await until(async () => mirror.isLive, 10_000, () => 'the mirror did not go live again after the promotion');
+    expect(mirror.linkCount).toBe(3);
+    // Written on the promoted primary by another instance: announced on the new link.
+    expect(await store.isAccessTokenRevoked(jti)).toBe(false);
+    expect(store.isAccessTokenRevokedSync(jti)).toBe(false);
+    await until(
+      async () => {
+        await other.revokeAccessToken(jti, Date.now() + 60_000);
+        return true;
+      },
+      5_000,
+      () => 'the other instance cannot write on the promoted primary',
+      100,
+    );
+    await until(async () => store.isAccessTokenRevokedSync(jti) === undefined, 2_000, () => 'the promoted primary did not announce the revocation');
+    expect(await store.isAccessTokenRevoked(jti)).toBe(true);
+  });
+});
