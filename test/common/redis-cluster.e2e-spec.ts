@@ -96,6 +96,12 @@ async function commandCalls(admin: Cluster, commands: readonly string[], port?: 
 /** Script calls (EVALSHA, EVAL) on every primary. */
 const scriptCalls = (admin: Cluster): Promise<number> => commandCalls(admin, ['evalsha', 'eval']);
 
+/** The launched cluster and an admin client, or a CI failure / skip. */
+const ready = async (ctx: TestContext): Promise<{ topology: RedisClusterTopology; admin: Cluster }> => {
+  const topology = requireTopology(ctx, launched, '3-primary/3-replica Redis Cluster');
+  return { topology, admin: await adminClient(topology) };
+};
+
 describe.each(ADAPTERS)('Palisade on a Redis Cluster (3 primaries, 3 replicas), on %s', (adapter: AdapterName) => {
   const prefix = redisPrefix();
   let instances: TopologyInstance[] = [];
@@ -121,11 +127,6 @@ describe.each(ADAPTERS)('Palisade on a Redis Cluster (3 primaries, 3 replicas), 
     for (const instance of instances) instance.client.disconnect();
   });
 
-  const ready = async (ctx: TestContext): Promise<{ topology: RedisClusterTopology; admin: Cluster }> => {
-    const topology = requireTopology(ctx, launched, '3-primary/3-replica Redis Cluster');
-    return { topology, admin: await adminClient(topology) };
-  };
-
   it(`lets exactly ${PING_LIMIT} requests per client through among many concurrent ones on three instances, with keys on every primary, in one script call each`, async (ctx) => {
     const { topology, admin } = await ready(ctx);
     const clients = await ipsOnEveryPrimary(topology, admin, 2);
@@ -136,9 +137,18 @@ describe.each(ADAPTERS)('Palisade on a Redis Cluster (3 primaries, 3 replicas), 
     const after = await scriptCalls(admin);
     for (const { ip } of clients) {
       const statuses = outcomes.filter((_, i) => sends[i]?.ip === ip).map((outcome) => outcome.status);
-      expect(statuses.filter((status) => status !== 200 && status !== 429), `neither allowed nor refused for ${ip}`).toEqual([]);
-      expect(statuses.filter((status) => status === 200), `allowed for ${ip}`).toHaveLength(PING_LIMIT);
-      expect(statuses.filter((status) => status === 429), `refused for ${ip}`).toHaveLength(perClient - PING_LIMIT);
+      expect(
+        statuses.filter((status) => status !== 200 && status !== 429),
+        `neither allowed nor refused for ${ip}`,
+      ).toEqual([]);
+      expect(
+        statuses.filter((status) => status === 200),
+        `allowed for ${ip}`,
+      ).toHaveLength(PING_LIMIT);
+      expect(
+        statuses.filter((status) => status === 429),
+        `refused for ${ip}`,
+      ).toHaveLength(perClient - PING_LIMIT);
       // The counter holds exactly the allowed hits, on the primary of the client's slot.
       expect(await admin.hget(`${prefix}{ip:${ip}}:PingController.ping:default`, 'c')).toBe(String(PING_LIMIT));
     }
@@ -201,7 +211,10 @@ describe.each(ADAPTERS)('Palisade on a Redis Cluster (3 primaries, 3 replicas), 
     // After the migration, more requests: the key now answers from its new primary.
     const afterwards = await Promise.all(Array.from({ length: 6 }, (_, i) => send(i)));
     const all = [first, ...during, ...afterwards];
-    expect(all.filter((o) => o.status !== 200 && o.status !== 429), 'no error during the migration').toEqual([]);
+    expect(
+      all.filter((o) => o.status !== 200 && o.status !== 429),
+      'no error during the migration',
+    ).toEqual([]);
     expect(all.filter((o) => o.status === 200)).toHaveLength(Math.min(PING_LIMIT, all.length));
     expect((await topology.primaryOf(slot)).port).toBe(target.port);
     // The clients met ASK redirections while the slot was half-migrated, and followed them.
@@ -251,8 +264,13 @@ describe.each(ADAPTERS)('Palisade on a Redis Cluster (3 primaries, 3 replicas), 
     // No hang, no other 5xx: the documented 503 with Retry-After, each answer bounded by the command
     // timeout (a throttle call and a revocation check at most, with scheduling slack on busy cores).
     expectWithinPolicy(outcomes, COMMAND_TIMEOUT_MS * 4 + 500);
-    ctx.annotate(`failover ${failoverMs} ms; ${outcomes.length} requests, ${outcomes.filter((o) => o.status === 503).length} answered 503; slowest ${Math.round(Math.max(...outcomes.map((o) => o.ms)))} ms`);
-    expect(outcomes.some((o) => o.status === 503), `the dead primary's clients met the outage (failover took ${failoverMs} ms)`).toBe(true);
+    ctx.annotate(
+      `failover ${failoverMs} ms; ${outcomes.length} requests, ${outcomes.filter((o) => o.status === 503).length} answered 503; slowest ${Math.round(Math.max(...outcomes.map((o) => o.ms)))} ms`,
+    );
+    expect(
+      outcomes.some((o) => o.status === 503),
+      `the dead primary's clients met the outage (failover took ${failoverMs} ms)`,
+    ).toBe(true);
     // Recovered without a restart: every client is served from the promoted replica.
     await until(
       async () => {
@@ -265,12 +283,28 @@ describe.each(ADAPTERS)('Palisade on a Redis Cluster (3 primaries, 3 replicas), 
       100,
     );
     const fresh = await loginFresh(c, 'after-failover');
-    await until(async () => (await meFresh(a, fresh)).status === 200, 5_000, () => 'a new token is not accepted after the failover');
+    await until(
+      async () => (await meFresh(a, fresh)).status === 200,
+      5_000,
+      () => 'a new token is not accepted after the failover',
+    );
     // The logout acknowledged before the failover survived it (WAIT 1: a replica held it).
     for (const instance of [a, b, c]) expectRevoked(await meFresh(instance, victim.token));
   });
 });
 
+/** `count` jtis whose revocation keys live on each primary (at least one per primary). */
+async function jtisOnEveryPrimary(topology: RedisClusterTopology, admin: Cluster, prefix: string, count: number): Promise<{ jti: string; port: number }[]> {
+  const chosen: { jti: string; port: number }[] = [];
+  for (let i = 0; i < 200 && chosen.length < count; i++) {
+    const jti = `jti-${i}-${Math.random().toString(36).slice(2)}`;
+    // oxlint-disable-next-line no-await-in-loop -- a few lookups, bounded
+    const { port } = await topology.primaryOf(await slotOf(admin, `${prefix}revoked:${jti}`));
+    if (chosen.filter((c) => c.port === port).length < Math.ceil(count / 3)) chosen.push({ jti, port });
+  }
+  expect(new Set(chosen.map((c) => c.port)).size).toBe(3);
+  return chosen;
+}
 
 describe('the revocation mirror on the Cluster: one tracking link per primary (library level)', () => {
   const TIMINGS = { heartbeatMs: 500, connectTimeoutMs: 1_000 };
@@ -290,21 +324,12 @@ describe('the revocation mirror on the Cluster: one tracking link per primary (l
       theirs.disconnect();
     });
     mirror.start();
-    await until(async () => mirror.isLive, 5_000, () => 'the mirror did not go live');
+    await until(
+      async () => mirror.isLive,
+      5_000,
+      () => 'the mirror did not go live',
+    );
     return { topology, admin: await adminClient(topology), prefix, mirror, store, other };
-  }
-
-  /** `count` jtis whose revocation keys live on each primary (at least one per primary). */
-  async function jtisOnEveryPrimary(topology: RedisClusterTopology, admin: Cluster, prefix: string, count: number): Promise<{ jti: string; port: number }[]> {
-    const chosen: { jti: string; port: number }[] = [];
-    for (let i = 0; i < 200 && chosen.length < count; i++) {
-      const jti = `jti-${i}-${Math.random().toString(36).slice(2)}`;
-      // oxlint-disable-next-line no-await-in-loop -- a few lookups, bounded
-      const { port } = await topology.primaryOf(await slotOf(admin, `${prefix}revoked:${jti}`));
-      if (chosen.filter((c) => c.port === port).length < Math.ceil(count / 3)) chosen.push({ jti, port });
-    }
-    expect(new Set(chosen.map((c) => c.port)).size).toBe(3);
-    return chosen;
   }
 
   it('links every primary, answers known tokens locally, and forgets an answer as soon as another instance revokes it on any primary', async (ctx) => {
@@ -319,7 +344,11 @@ describe('the revocation mirror on the Cluster: one tracking link per primary (l
     expect(await commandCalls(admin, ['exists'])).toBe(before);
     // Another instance revokes them, on all three primaries: each answer is forgotten, then read as revoked.
     for (const { jti } of jtis) await other.revokeAccessToken(jti, Date.now() + 60_000);
-    await until(async () => jtis.every(({ jti }) => store.isAccessTokenRevokedSync(jti) === undefined), 2_000, () => 'an invalidation did not arrive');
+    await until(
+      async () => jtis.every(({ jti }) => store.isAccessTokenRevokedSync(jti) === undefined),
+      2_000,
+      () => 'an invalidation did not arrive',
+    );
     for (const { jti } of jtis) expect(await store.isAccessTokenRevoked(jti)).toBe(true);
   });
 
@@ -342,10 +371,18 @@ describe('the revocation mirror on the Cluster: one tracking link per primary (l
     expect(store.isAccessTokenRevokedSync(jti)).toBe(false);
     await topology.kill(victim.port);
     // Off within its heartbeat bound: no answer is served from a mirror missing a primary.
-    await until(async () => store.isAccessTokenRevokedSync(jti) === undefined, TIMINGS.heartbeatMs * 3, () => 'the mirror still answers');
+    await until(
+      async () => store.isAccessTokenRevokedSync(jti) === undefined,
+      TIMINGS.heartbeatMs * 3,
+      () => 'the mirror still answers',
+    );
     await topology.waitForFailover(victim.port, victim.slots, 15_000);
     expect((await topology.primaryOf(from)).port).not.toBe(victim.port);
-    await until(async () => mirror.isLive, 10_000, () => 'the mirror did not go live again after the promotion');
+    await until(
+      async () => mirror.isLive,
+      10_000,
+      () => 'the mirror did not go live again after the promotion',
+    );
     expect(mirror.linkCount).toBe(3);
     // Written on the promoted primary by another instance: announced on the new link.
     expect(await store.isAccessTokenRevoked(jti)).toBe(false);
@@ -359,7 +396,11 @@ describe('the revocation mirror on the Cluster: one tracking link per primary (l
       () => 'the other instance cannot write on the promoted primary',
       100,
     );
-    await until(async () => store.isAccessTokenRevokedSync(jti) === undefined, 2_000, () => 'the promoted primary did not announce the revocation');
+    await until(
+      async () => store.isAccessTokenRevokedSync(jti) === undefined,
+      2_000,
+      () => 'the promoted primary did not announce the revocation',
+    );
     expect(await store.isAccessTokenRevoked(jti)).toBe(true);
   });
 });

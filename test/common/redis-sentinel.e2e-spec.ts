@@ -74,12 +74,18 @@ describe.each(ADAPTERS)('Palisade on a Sentinel-managed Redis (1 primary, 1 repl
     ready(ctx);
     const [a, b, c] = instances as [TopologyInstance, TopologyInstance, TopologyInstance];
     const ip = uniqueIp();
-    const outcomes = await Promise.all(Array.from({ length: PING_LIMIT * 4 }, (_, i) => timedGet(`${(instances[i % 3] as TopologyInstance).url}/ping`, fromIp(ip))));
+    const outcomes = await Promise.all(
+      Array.from({ length: PING_LIMIT * 4 }, (_, i) => timedGet(`${(instances[i % 3] as TopologyInstance).url}/ping`, fromIp(ip))),
+    );
     expect(outcomes.filter((o) => o.status !== 200 && o.status !== 429).map((o) => o.response?.body)).toEqual([]);
     expect(outcomes.filter((o) => o.status === 200)).toHaveLength(PING_LIMIT);
     expect(outcomes.filter((o) => o.status === 429).map((o) => o.response?.body)).toEqual(Array.from({ length: PING_LIMIT * 3 }, () => TOO_MANY_REQUESTS));
 
-    await until(async () => instances.every(mirrored), 5_000, () => 'the revocation mirrors did not go live');
+    await until(
+      async () => instances.every(mirrored),
+      5_000,
+      () => 'the revocation mirrors did not go live',
+    );
     const token = await loginFresh(a, 'alice');
     // Seen by B and C (now mirrored there), then logged out on A: refused on B and C at once.
     for (const instance of [b, c]) expect((await meFresh(instance, token)).status).toBe(200);
@@ -103,7 +109,11 @@ describe.each(ADAPTERS)('Palisade on a Sentinel-managed Redis (1 primary, 1 repl
     // Not acknowledged, yet in force on the primary: the token is refused everywhere (a retried
     // logout is then a 401), and the replica catches up once it answers again.
     for (const instance of instances) expectRevoked(await meFresh(instance, token));
-    await until(async () => (await logoutFresh(b, token)).status === 401, 5_000, () => 'the retried logout is not refused');
+    await until(
+      async () => (await logoutFresh(b, token)).status === 401,
+      5_000,
+      () => 'the retried logout is not refused',
+    );
   });
 
   it('kills the primary under load: the outage policy within the command timeout, the replica promoted, recovery without restart, and an acknowledged logout still holds', async (ctx) => {
@@ -123,7 +133,12 @@ describe.each(ADAPTERS)('Palisade on a Sentinel-managed Redis (1 primary, 1 repl
     await new Promise((resolve) => setTimeout(resolve, 300));
     const killedAt = Date.now();
     await topology.kill(primary);
-    await until(async () => (await topology.primaryPort()) !== primary, 15_000, () => 'the sentinels did not promote the replica', 100);
+    await until(
+      async () => (await topology.primaryPort()) !== primary,
+      15_000,
+      () => 'the sentinels did not promote the replica',
+      100,
+    );
     // Every instance is served again (Redis answers: 200, never 503) without a restart.
     await until(
       async () => (await Promise.all([a, b, c].map((instance) => timedGet(`${instance.url}/open`, fromIp(uniqueIp()))))).every((o) => o.status === 200),
@@ -134,12 +149,21 @@ describe.each(ADAPTERS)('Palisade on a Sentinel-managed Redis (1 primary, 1 repl
     recoveredAt = Date.now();
     const outcomes = await load;
     expectWithinPolicy(outcomes, COMMAND_TIMEOUT_MS * 4 + 500);
-    expect(outcomes.some((o) => o.status === 503), 'the load met the outage').toBe(true);
-    ctx.annotate(`recovered ${recoveredAt - killedAt} ms after the kill; ${outcomes.length} requests, ${outcomes.filter((o) => o.status === 503).length} answered 503`);
+    expect(
+      outcomes.some((o) => o.status === 503),
+      'the load met the outage',
+    ).toBe(true);
+    ctx.annotate(
+      `recovered ${recoveredAt - killedAt} ms after the kill; ${outcomes.length} requests, ${outcomes.filter((o) => o.status === 503).length} answered 503`,
+    );
     // The logout acknowledged before the failover survived it; new tokens work; the mirrors are live again.
     for (const instance of [a, b, c]) expectRevoked(await meFresh(instance, token));
     const fresh = await loginFresh(c, 'after-failover');
     expect((await meFresh(a, fresh)).status).toBe(200);
-    await until(async () => instances.every(mirrored), 5_000, () => 'the revocation mirrors did not go live again on the new primary');
+    await until(
+      async () => instances.every(mirrored),
+      5_000,
+      () => 'the revocation mirrors did not go live again on the new primary',
+    );
   });
 });

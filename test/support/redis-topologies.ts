@@ -101,7 +101,15 @@ export async function until(probe: () => Promise<boolean>, timeoutMs: number, de
 
 /** A short-lived admin connection to one node (no retries), closed after `use`. */
 async function withNode<T>(port: number, use: (client: Redis) => Promise<T>): Promise<T> {
-  const client = new Redis({ host: '127.0.0.1', port, lazyConnect: true, maxRetriesPerRequest: 0, enableOfflineQueue: false, connectTimeout: 1000, retryStrategy: () => null });
+  const client = new Redis({
+    host: '127.0.0.1',
+    port,
+    lazyConnect: true,
+    maxRetriesPerRequest: 0,
+    enableOfflineQueue: false,
+    connectTimeout: 1000,
+    retryStrategy: () => null,
+  });
   client.on('error', () => undefined);
   try {
     await client.connect();
@@ -164,10 +172,27 @@ export class RedisClusterTopology {
         const port = await freePort();
         nodes.push(
           new RedisProcess(port, [
-            '--port', String(port), '--bind', '127.0.0.1', '--cluster-enabled', 'yes', '--cluster-config-file', `nodes-${port}.conf`,
-            '--cluster-node-timeout', String(RedisClusterTopology.NODE_TIMEOUT_MS), '--dir', dir, '--save', '', '--appendonly', 'no',
+            '--port',
+            String(port),
+            '--bind',
+            '127.0.0.1',
+            '--cluster-enabled',
+            'yes',
+            '--cluster-config-file',
+            `nodes-${port}.conf`,
+            '--cluster-node-timeout',
+            String(RedisClusterTopology.NODE_TIMEOUT_MS),
+            '--dir',
+            dir,
+            '--save',
+            '',
+            '--appendonly',
+            'no',
             // Replicas sync at once (not after the default 5 s delay) and may always be promoted.
-            '--repl-diskless-sync-delay', '0', '--cluster-replica-validity-factor', '0',
+            '--repl-diskless-sync-delay',
+            '0',
+            '--cluster-replica-validity-factor',
+            '0',
           ]),
         );
       }
@@ -314,7 +339,9 @@ export class RedisClusterTopology {
     for (let round = 0; round < 1000 && (await moveBatch()) > 0; round++) {
       // keep moving until the slot is empty on the source (bounded)
     }
-    await Promise.all(nodes.filter((n) => n.role === 'master' && !n.failed).map((n) => withNode(n.port, (c) => c.call('CLUSTER', 'SETSLOT', String(slot), 'NODE', target.id))));
+    await Promise.all(
+      nodes.filter((n) => n.role === 'master' && !n.failed).map((n) => withNode(n.port, (c) => c.call('CLUSTER', 'SETSLOT', String(slot), 'NODE', target.id))),
+    );
   }
 
   /** Kills every node and removes the temp dir. */
@@ -346,7 +373,18 @@ export class RedisSentinelTopology {
     const dir = await mkdtemp(join(tmpdir(), 'palisade-sentinel-'));
     const [primaryPort, replicaPort, ...sentinelPorts] = await Promise.all([freePort(), freePort(), freePort(), freePort(), freePort()]);
     const data = (port: number): string[] => [
-      '--port', String(port), '--bind', '127.0.0.1', '--dir', dir, '--save', '', '--appendonly', 'no', '--repl-diskless-sync-delay', '0',
+      '--port',
+      String(port),
+      '--bind',
+      '127.0.0.1',
+      '--dir',
+      dir,
+      '--save',
+      '',
+      '--appendonly',
+      'no',
+      '--repl-diskless-sync-delay',
+      '0',
     ];
     const primary = new RedisProcess(primaryPort as number, data(primaryPort as number));
     const replica = new RedisProcess(replicaPort as number, [...data(replicaPort as number), '--replicaof', '127.0.0.1', String(primaryPort)]);
@@ -382,9 +420,7 @@ export class RedisSentinelTopology {
       // Every sentinel knows the replica and the other sentinels before a test may kill the primary.
       await until(
         async () => {
-          const views = await Promise.all(
-            sentinels.map((s) => withNode(s.port, (c) => c.call('SENTINEL', 'MASTER', SENTINEL_MASTER)) as Promise<string[]>),
-          );
+          const views = await Promise.all(sentinels.map((s) => withNode(s.port, (c) => c.call('SENTINEL', 'MASTER', SENTINEL_MASTER)) as Promise<string[]>));
           return views.every((flat) => {
             const fields = new Map<string, string>();
             for (let i = 0; i + 1 < flat.length; i += 2) fields.set(flat[i] as string, flat[i + 1] as string);

@@ -23,8 +23,16 @@ export const FAILURES_LIMIT = 3;
 export const COMMAND_TIMEOUT_MS = 400;
 
 /** Palisade's 503 bodies while a store cannot answer (throttling, tokens). */
-export const THROTTLE_UNAVAILABLE = { statusCode: 503, error: 'Service Unavailable', message: 'Rate limiting is temporarily unavailable; retry shortly' } as const;
-export const TOKENS_UNAVAILABLE = { statusCode: 503, error: 'Service Unavailable', message: 'Token verification is temporarily unavailable; retry shortly' } as const;
+export const THROTTLE_UNAVAILABLE = {
+  statusCode: 503,
+  error: 'Service Unavailable',
+  message: 'Rate limiting is temporarily unavailable; retry shortly',
+} as const;
+export const TOKENS_UNAVAILABLE = {
+  statusCode: 503,
+  error: 'Service Unavailable',
+  message: 'Token verification is temporarily unavailable; retry shortly',
+} as const;
 
 @Controller()
 class PingController {

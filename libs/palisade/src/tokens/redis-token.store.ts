@@ -86,7 +86,9 @@ type ScriptClient = Redis & {
 /** Thrown when a revocation was written but no replica acknowledged it within the wait. */
 export class RevocationNotReplicatedError extends Error {
   constructor(replicas: number, waitMs: number) {
-    super(`RedisTokenStore: a revocation was written on the primary but none of its ${replicas} replica(s) acknowledged it within ${waitMs} ms; it could be lost in a failover`);
+    super(
+      `RedisTokenStore: a revocation was written on the primary but none of its ${replicas} replica(s) acknowledged it within ${waitMs} ms; it could be lost in a failover`,
+    );
     this.name = 'RevocationNotReplicatedError';
   }
 }
