@@ -20,6 +20,7 @@ import {
   logoutFresh,
   meFresh,
   COMMAND_TIMEOUT_MS,
+  expectOutageReported,
   expectWithinPolicy,
   FAILURES_LIMIT,
   fromIp,
@@ -282,6 +283,7 @@ describe.each(ADAPTERS)('Palisade on a Redis Cluster (3 primaries, 3 replicas), 
       () => 'the instances did not recover after the promotion',
       100,
     );
+    expectOutageReported([a, b, c]);
     const fresh = await loginFresh(c, 'after-failover');
     await until(
       async () => (await meFresh(a, fresh)).status === 200,

@@ -16,6 +16,7 @@ import {
   bootInstance,
   COMMAND_TIMEOUT_MS,
   expectRevoked,
+  expectOutageReported,
   expectWithinPolicy,
   fromIp,
   loginFresh,
@@ -156,6 +157,7 @@ describe.each(ADAPTERS)('Palisade on a Sentinel-managed Redis (1 primary, 1 repl
     ctx.annotate(
       `recovered ${recoveredAt - killedAt} ms after the kill; ${outcomes.length} requests, ${outcomes.filter((o) => o.status === 503).length} answered 503`,
     );
+    expectOutageReported([a, b, c]);
     // The logout acknowledged before the failover survived it; new tokens work; the mirrors are live again.
     for (const instance of [a, b, c]) expectRevoked(await meFresh(instance, token));
     const fresh = await loginFresh(c, 'after-failover');

@@ -179,3 +179,19 @@ export function expectRevoked(outcome: Timed): void {
 export function jtiOf(token: string): string {
   return (JSON.parse(Buffer.from(token.split('.')[1] as string, 'base64url').toString('utf8')) as { jti: string }).jti;
 }
+
+/**
+ * Asserts the outage was reported: some instance emitted `store.unavailable` for the throttle
+ * store (fail-closed), and every instance that did emitted `store.recovered` after it.
+ */
+export function expectOutageReported(instances: readonly TopologyInstance[]): void {
+  const throttleEvents = (instance: TopologyInstance) =>
+    instance.events.events.filter((e) => (e.type === 'store.unavailable' || e.type === 'store.recovered') && (e as { store?: string }).store === 'throttle');
+  const reporting = instances.filter((instance) => throttleEvents(instance).some((e) => e.type === 'store.unavailable'));
+  expect(reporting.length, 'instances that reported the outage').toBeGreaterThan(0);
+  for (const instance of reporting) {
+    const throttle = throttleEvents(instance);
+    expect(throttle.find((e) => e.type === 'store.unavailable')).toMatchObject({ policy: 'fail-closed' });
+    expect(throttle.at(-1)?.type).toBe('store.recovered');
+  }
+}
