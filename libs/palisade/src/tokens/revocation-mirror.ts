@@ -148,8 +148,11 @@ const isCluster = (source: string | Redis | Cluster): source is Cluster => typeo
  * slots is routed to a primary whose link is live: a revocation is written on its slot's primary,
  * which announces it on that link. A change of the primaries (a failover, a node added) drops
  * every answer and links the new primaries; the mirror is off until they are all live. A slot
- * migration moves keys between two primaries that are both linked (MIGRATE deletes on the source
- * and writes on the target, each announced), so no answer survives it unannounced.
+ * migration between linked primaries is announced (MIGRATE deletes on the source and writes on
+ * the target). The slot map is refreshed every other heartbeat, so a slot handed to a primary
+ * added since the last refresh is linked (and every answer dropped) within two heartbeats plus
+ * one `CLUSTER SLOTS`; until then an answer for a key of that slot written on the new primary
+ * could be stale — the same order as the heartbeat bound below.
  *
  * Safety rules, each closing a way a stale "not revoked" could survive:
  * - answers are served only while every link is live, and only while each link's last heartbeat
@@ -181,6 +184,7 @@ export class RevocationMirror {
   private started = false;
   private refused = false;
   private epochValue = 0;
+  private beats = 0;
 
   constructor(
     source: string | Redis | Cluster,
@@ -379,7 +383,12 @@ export class RevocationMirror {
   }
 
   private beat(): void {
-    if (this.cluster) this.reconcile();
+    if (this.cluster) {
+      // A slot moved to a primary added since the last refresh would go unannounced: ask the
+      // cluster for its slot map every other beat (its 'refresh' event reconciles the links).
+      if (++this.beats % 2 === 0) this.cluster.refreshSlotsCache();
+      this.reconcile();
+    }
     for (const link of this.links.values()) link.beat();
   }
 }
