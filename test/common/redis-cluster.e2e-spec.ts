@@ -262,9 +262,9 @@ describe.each(ADAPTERS)('Palisade on a Redis Cluster (3 primaries, 3 replicas), 
     recoveredAt = Date.now();
     const outcomes = await load;
     const failoverMs = recoveredAt - killedAt;
-    // No hang, no other 5xx: the documented 503 with Retry-After, each answer bounded by the command
-    // timeout (a throttle call and a revocation check at most, with scheduling slack on busy cores).
-    expectWithinPolicy(outcomes, COMMAND_TIMEOUT_MS * 4 + 500);
+    // No hang, no other 5xx: the documented 503 with Retry-After, each answer within the command
+    // timeout of its one Redis call (the throttle script) plus scheduling slack on busy cores.
+    expectWithinPolicy(outcomes, COMMAND_TIMEOUT_MS + 500);
     ctx.annotate(
       `failover ${failoverMs} ms; ${outcomes.length} requests, ${outcomes.filter((o) => o.status === 503).length} answered 503; slowest ${Math.round(Math.max(...outcomes.map((o) => o.ms)))} ms`,
     );
