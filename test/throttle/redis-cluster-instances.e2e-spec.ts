@@ -28,8 +28,9 @@ function instanceModule(prefix: string) {
 }
 
 /**
- * Three instances of one app (three Nest apps, three ports) sharing one Redis prefix, as behind a
- * load balancer. Booted only when Redis answers; each test then requires it (skip or CI failure).
+ * Three instances of one app (three Nest apps, three ports) sharing one Redis prefix on one Redis
+ * server, as behind a load balancer (a real Redis Cluster and Sentinel group: test/common/redis-cluster
+ * and redis-sentinel e2e suites). Booted only when Redis answers; each test then requires it (skip or CI failure).
  */
 function useInstances(adapters: readonly AdapterName[]): { apps: INestApplication[]; prefix: string } {
   const instances = { apps: [] as INestApplication[], prefix: redisPrefix() };

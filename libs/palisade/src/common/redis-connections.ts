@@ -54,6 +54,9 @@ export class RedisConnections implements OnApplicationBootstrap, OnApplicationSh
           enableOfflineQueue: false,
           clusterRetryStrategy: retryStrategy,
           slotsRefreshTimeout: connectTimeoutMs,
+          // ioredis refreshes its slot map on a redirect or a closed connection, not on a timed-out
+          // command: without a periodic refresh a client may never find a promoted replica.
+          slotsRefreshInterval: 1000,
           redisOptions: { ...base, ...auth, ...(tls === undefined ? {} : { tls }) },
           // With TLS, connect by host name (as the certificate names it), not by resolved address.
           ...(tls === undefined ? {} : { dnsLookup: (address: string, callback: (error: null, address: string) => void) => callback(null, address) }),

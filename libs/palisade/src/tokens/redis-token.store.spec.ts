@@ -145,6 +145,19 @@ describe('RedisTokenStore (real Redis)', () => {
     expect(await keysUnder(redis, prefix)).toEqual([`${prefix}revoked:jti-live`]);
   });
 
+  it('a revocation on a primary without replicas waits for none (no WAIT): nothing could be promoted over it', async (ctx) => {
+    const { redis, prefix } = await setup(ctx);
+    const [role, , replicas] = (await redis.role()) as [string, number, unknown[]];
+    if (role !== 'master' || replicas.length > 0) return ctx.skip('the shared Redis has replicas');
+    // A long wait would show: the revocation answers well before it.
+    const store = new RedisTokenStore(redis, prefix, undefined, 5_000);
+    const started = performance.now();
+    await store.revokeAccessToken('jti-unreplicated', Date.now() + MINUTE);
+    await store.revokeFamily('no-such-family');
+    expect(performance.now() - started).toBeLessThan(1_000);
+    expect(await store.isAccessTokenRevoked('jti-unreplicated')).toBe(true);
+  });
+
   it('a revocation expires with the token: a 50 ms entry is gone once Redis expires it', async (ctx) => {
     const { store } = await setup(ctx);
     await store.revokeAccessToken('short', Date.now() + 50);

@@ -83,23 +83,85 @@ type ScriptClient = (Redis | Cluster) & {
   palisadeRevokeFamily(k1: string, k2: string): Promise<string[]>;
 };
 
+/** Thrown when a revocation was written but no replica acknowledged it within the wait. */
+export class RevocationNotReplicatedError extends Error {
+  constructor(replicas: number, waitMs: number) {
+    super(
+      `RedisTokenStore: a revocation was written on the primary but none of its ${replicas} replica(s) acknowledged it within ${waitMs} ms; it could be lost in a failover`,
+    );
+    this.name = 'RevocationNotReplicatedError';
+  }
+}
+
+/** The replicas a primary lists in its `ROLE` reply (0 for a replica or an unexpected reply). */
+function connectedReplicas(role: unknown): number {
+  return Array.isArray(role) && role[0] === 'master' && Array.isArray(role[2]) ? role[2].length : 0;
+}
+
+/** The pipeline replies, or the first error among them. */
+function repliesOf(results: [Error | null, unknown][] | null): unknown[] {
+  if (results === null) throw new Error('RedisTokenStore: the pipeline was discarded');
+  return results.map(([error, reply]) => {
+    if (error) throw error;
+    return reply;
+  });
+}
+
 /**
- * Shared token store on Redis: atomic Lua scripts, one round trip per operation. With a
+ * The client's command timeout in milliseconds (a Cluster's per-node `redisOptions`), if any.
+ * @internal
+ */
+export function commandTimeoutOf(client: Redis | Cluster): number | undefined {
+  const options = client.options as { commandTimeout?: number; redisOptions?: { commandTimeout?: number } };
+  return options.commandTimeout ?? options.redisOptions?.commandTimeout;
+}
+
+/**
+ * Shared token store on Redis (a single server, a Sentinel-managed primary or a Redis Cluster):
+ * atomic Lua scripts, each on the keys of one hash slot, one round trip per operation. With a
  * {@link RevocationMirror}, a revocation check whose answer is mirrored costs no round trip.
+ *
+ * Revocations (an access token, a family) are durable across a failover once acknowledged: the
+ * write and a `ROLE` go in one round trip to the key's primary; when it has replicas, a second
+ * round trip `WAIT 1 <replicationWaitMs>` waits for one of them to hold the write, and the call
+ * fails ({@link RevocationNotReplicatedError}, a 503 for the logout) when none does in time — the
+ * revocation is still in force on the primary, but the caller was not told it was durable. A
+ * primary without connected replicas has nothing to fail over to: no wait.
  */
 export class RedisTokenStore implements TokenStore {
   private readonly client: ScriptClient;
+  private readonly replicationWaitMs: number;
 
+  /**
+   * @param replicationWaitMs how long a revocation waits for a replica's acknowledgement, in
+   *   milliseconds; default 80 % of the client's command timeout (100 ms without one), so `WAIT`
+   *   answers before the command would time out.
+   */
   constructor(
     client: Redis | Cluster,
     private readonly prefix: string,
     private readonly mirror?: RevocationMirror,
+    replicationWaitMs?: number,
   ) {
     client.defineCommand('palisadeSaveRefresh', { lua: SAVE, numberOfKeys: 3 });
     client.defineCommand('palisadeFindRefresh', { lua: FIND, numberOfKeys: 2 });
     client.defineCommand('palisadeRotateRefresh', { lua: ROTATE, numberOfKeys: 5 });
     client.defineCommand('palisadeRevokeFamily', { lua: REVOKE_FAMILY, numberOfKeys: 2 });
     this.client = client as ScriptClient;
+    const timeout = commandTimeoutOf(client);
+    this.replicationWaitMs = Math.max(1, Math.floor(replicationWaitMs ?? (timeout === undefined ? 100 : timeout * 0.8)));
+  }
+
+  /**
+   * After a write whose pipeline also asked for `ROLE` (on the primary holding `key`): when that
+   * primary has replicas, waits until one acknowledges every earlier write of this connection.
+   * `EXISTS key` routes the `WAIT` to the key's node on a Cluster.
+   */
+  private async replicated(key: string, role: unknown): Promise<void> {
+    const replicas = connectedReplicas(role);
+    if (replicas === 0) return;
+    const [, acknowledged] = repliesOf(await this.client.pipeline().exists(key).wait(1, this.replicationWaitMs).exec());
+    if (Number(acknowledged) < 1) throw new RevocationNotReplicatedError(replicas, this.replicationWaitMs);
   }
 
   private family(familyId: string): string {
@@ -154,7 +216,11 @@ export class RedisTokenStore implements TokenStore {
 
   async revokeFamily(familyId: string): Promise<Map<string, number>> {
     const family = this.family(familyId);
-    const flat = await this.client.palisadeRevokeFamily(family, `${family}:at`);
+    const pipeline = this.client.pipeline() as ReturnType<Redis['pipeline']> & { palisadeRevokeFamily(k1: string, k2: string): unknown };
+    pipeline.palisadeRevokeFamily(family, `${family}:at`);
+    const [flatReply, role] = repliesOf(await pipeline.role().exec());
+    const flat = flatReply as string[];
+    if (flat.length > 0) await this.replicated(family, role);
     const result = new Map<string, number>();
     for (let i = 0; i + 1 < flat.length; i += 2) result.set(flat[i] as string, Number(flat[i + 1]));
     return result;
@@ -163,8 +229,17 @@ export class RedisTokenStore implements TokenStore {
   async revokeAccessToken(jti: string, expiresAt: number): Promise<void> {
     // PX takes an integer: an absurd `exp` (1e300) must not become "1e+303".
     const ttl = Math.min(Math.ceil(expiresAt - Date.now()), Number.MAX_SAFE_INTEGER);
-    if (ttl > 0) await this.client.set(`${this.prefix}revoked:${jti}`, '1', 'PX', ttl);
-    this.mirror?.forget(jti);
+    if (ttl <= 0) {
+      this.mirror?.forget(jti);
+      return;
+    }
+    const key = `${this.prefix}revoked:${jti}`;
+    try {
+      const [, role] = repliesOf(await this.client.pipeline().set(key, '1', 'PX', ttl).role().exec());
+      await this.replicated(key, role);
+    } finally {
+      this.mirror?.forget(jti);
+    }
   }
 
   async isAccessTokenRevoked(jti: string): Promise<boolean> {

@@ -3,7 +3,6 @@ import { ModuleRef } from '@nestjs/core';
 import { resolveCustomStore } from '../common/custom-store.js';
 import { PALISADE_OPTIONS } from '../common/palisade.constants.js';
 import type { NormalizedPalisadeOptions } from '../common/palisade-options.normalizer.js';
-import { isClusterClient } from '../common/redis-connection.normalizer.js';
 import { RedisConnections } from '../common/redis-connections.js';
 import { MemoryTokenStore } from './memory-token.store.js';
 import { RedisTokenStore } from './redis-token.store.js';
@@ -44,9 +43,9 @@ export class TokenStoreHolder implements OnApplicationBootstrap, OnApplicationSh
     if (storage.kind === 'memory') return new TokenStoreHolder(new MemoryTokenStore(options.maxMemoryEntries), undefined);
     if (storage.kind === 'custom') return new TokenStoreHolder(await resolveCustomStore(storage.store, moduleRef, 'tokens.storage.store'), undefined);
     const client = connections.get(storage.connection, storage.commandTimeoutMs);
-    // Tracking is per node: on a Redis Cluster a mirror would miss other shards' writes (issue 19).
+    // On a Redis Cluster the mirror keeps one tracking link per primary (tracking is per node).
     let mirror: RevocationMirror | undefined;
-    if (storage.mirrorRevocations && !isClusterClient(client)) {
+    if (storage.mirrorRevocations) {
       const connection = storage.connection;
       mirror = new RevocationMirror(
         // A URL opens its own connection; any other form duplicates the client (Sentinel included).

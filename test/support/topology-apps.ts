@@ -1,0 +1,197 @@
+import { Controller, Get, type INestApplication } from '@nestjs/common';
+import type { Cluster, Redis } from 'ioredis';
+import { expect } from 'vitest';
+import { PalisadeModule, Public } from '@palisade/nest';
+import { bootApp, type AdapterName } from './app.js';
+import { CollectingSink } from './events.js';
+import request from 'supertest';
+import { baseUrl, get, RequestTimeout, uniqueIp, type PlainResponse } from './throttle.js';
+import { OpenController, TOKEN_AUDIENCE, TOKEN_ISSUER, TokenLifecycleController, WhoAmIController, type TokenResponse } from './token-app.js';
+import { TEST_SECRET } from './tokens.js';
+
+/**
+ * Apps on a Redis Cluster or a Sentinel-managed primary, for the topology suites: throttling
+ * (fail-closed: 503 + `Retry-After: 1` while the store cannot answer), brute-force protection and
+ * the token lifecycle, all on the client the test created (`storage: { redis: client }`).
+ */
+
+/** Requests per window per client on GET /ping. */
+export const PING_LIMIT = 10;
+/** Failed authentications per client before the block. */
+export const FAILURES_LIMIT = 3;
+/** The command timeout of every client the topology suites create, in milliseconds. */
+export const COMMAND_TIMEOUT_MS = 400;
+
+/** Palisade's 503 bodies while a store cannot answer (throttling, tokens). */
+export const THROTTLE_UNAVAILABLE = {
+  statusCode: 503,
+  error: 'Service Unavailable',
+  message: 'Rate limiting is temporarily unavailable; retry shortly',
+} as const;
+export const TOKENS_UNAVAILABLE = {
+  statusCode: 503,
+  error: 'Service Unavailable',
+  message: 'Token verification is temporarily unavailable; retry shortly',
+} as const;
+
+@Controller()
+class PingController {
+  @Get('ping') @Public() ping() {
+    return { pong: true };
+  }
+}
+
+/** One app instance (with its own client and its collected events). */
+export interface TopologyInstance {
+  app: INestApplication;
+  url: string;
+  events: CollectingSink;
+  client: Redis | Cluster;
+}
+
+/**
+ * Boots one instance on `adapter` whose stores use `client` (a Cluster or a Sentinel-backed
+ * client). The option is typed `Redis`: a Cluster is passed with a cast until the storage options
+ * accept one.
+ */
+export async function bootInstance(adapter: AdapterName, client: Redis | Cluster, prefix: string): Promise<TopologyInstance> {
+  const redis = client as Redis;
+  const { app } = await bootApp(adapter, {
+    imports: [
+      PalisadeModule.forRoot({
+        auth: { jwt: { secret: TEST_SECRET, issuer: TOKEN_ISSUER, audience: TOKEN_AUDIENCE } },
+        trustProxy: 'loopback',
+        tokens: { storage: { redis, prefix, commandTimeout: COMMAND_TIMEOUT_MS } },
+        throttle: {
+          throttlers: [{ name: 'default', limit: PING_LIMIT, ttl: '1m' }],
+          storage: { redis, prefix, commandTimeout: COMMAND_TIMEOUT_MS },
+          failOpen: false,
+          authFailures: { limit: FAILURES_LIMIT, ttl: '1m', blockDuration: '1m' },
+        },
+        global: true,
+      }),
+    ],
+    controllers: [PingController, TokenLifecycleController, WhoAmIController, OpenController],
+    providers: [CollectingSink],
+  });
+  return { app, url: baseUrl(app), events: app.get(CollectingSink), client };
+}
+
+/** A request's outcome with its duration (client timeout: `timeoutMs`). */
+export interface Timed {
+  status: number;
+  ms: number;
+  response: PlainResponse | undefined;
+  /** Set when no answer came within the client timeout. */
+  timedOut: boolean;
+}
+
+/** GET `url` with optional headers, timed; a client timeout is an outcome, not an exception. */
+export async function timedGet(url: string, headers: Record<string, string> = {}, timeoutMs = 5_000): Promise<Timed> {
+  const started = performance.now();
+  try {
+    const response = await get(url, { headers, timeoutMs });
+    return { status: response.status, ms: performance.now() - started, response, timedOut: false };
+  } catch (error) {
+    if (error instanceof RequestTimeout) return { status: 0, ms: performance.now() - started, response: undefined, timedOut: true };
+    throw error;
+  }
+}
+
+/** A request through the trusted loopback proxy from client `ip`. */
+export const fromIp = (ip: string, extra: Record<string, string> = {}): Record<string, string> => ({ 'X-Forwarded-For': ip, ...extra });
+
+/**
+ * Runs `send` with `concurrency` requests in flight until `stop()` says so, at most `maxRequests`
+ * requests and `maxMs` milliseconds; returns every outcome in order of sending.
+ */
+export async function underLoad(
+  send: (index: number) => Promise<Timed>,
+  options: { concurrency: number; maxRequests: number; maxMs: number; stop: () => boolean },
+): Promise<Timed[]> {
+  const outcomes: Timed[] = [];
+  const deadline = Date.now() + options.maxMs;
+  let next = 0;
+  const worker = async (): Promise<void> => {
+    while (next < options.maxRequests && Date.now() < deadline && !options.stop()) {
+      const index = next++;
+      // oxlint-disable-next-line no-await-in-loop -- each worker keeps one request in flight
+      outcomes[index] = await send(index);
+    }
+  };
+  await Promise.all(Array.from({ length: options.concurrency }, worker));
+  return outcomes.filter((outcome) => outcome !== undefined);
+}
+
+/**
+ * Asserts the outage policy on every outcome: 200/204/401/429 as the route decides, or the
+ * documented 503 (stable body, `Retry-After: 1`); never another 5xx, never a client timeout, and
+ * never longer than `maxMs`.
+ */
+export function expectWithinPolicy(outcomes: readonly Timed[], maxMs: number): void {
+  for (const outcome of outcomes) {
+    expect(outcome.timedOut, 'a request got no answer').toBe(false);
+    expect(outcome.ms, `a request took ${Math.round(outcome.ms)} ms`).toBeLessThan(maxMs);
+    if (outcome.status >= 500) {
+      expect(outcome.status).toBe(503);
+      expect([THROTTLE_UNAVAILABLE, TOKENS_UNAVAILABLE]).toContainEqual(outcome.response?.body);
+      expect(outcome.response?.headers['retry-after']).toBe('1');
+    }
+  }
+}
+
+/**
+ * Token calls, each from a client IP never used before (through the trusted loopback proxy), so
+ * the suites' many logins and refused tokens never meet a rate limit or a brute-force block.
+ */
+export async function loginFresh(instance: TopologyInstance, id: string): Promise<string> {
+  const res = await request(instance.app.getHttpServer()).post('/auth/login').set('X-Forwarded-For', uniqueIp()).send({ id });
+  expect({ status: res.status, body: res.body as unknown }).toMatchObject({ status: 200 });
+  return (res.body as TokenResponse).access_token;
+}
+
+/** POST /auth/logout with `token` from a fresh client IP; resolves with the status. */
+export async function logoutFresh(instance: TopologyInstance, token: string): Promise<Timed> {
+  const started = performance.now();
+  const res = await request(instance.app.getHttpServer()).post('/auth/logout').set('X-Forwarded-For', uniqueIp()).set('Authorization', `Bearer ${token}`);
+  return {
+    status: res.status,
+    ms: performance.now() - started,
+    response: { status: res.status, headers: res.headers as PlainResponse['headers'], rawHeaders: [], body: res.body as unknown },
+    timedOut: false,
+  };
+}
+
+/** GET /me with `token` from a fresh client IP. */
+export function meFresh(instance: TopologyInstance, token: string): Promise<Timed> {
+  return timedGet(`${instance.url}/me`, fromIp(uniqueIp(), { Authorization: `Bearer ${token}` }));
+}
+
+/** Asserts GET /me refused `token` as invalid (revoked): 401 with the stable body. */
+export function expectRevoked(outcome: Timed): void {
+  expect({ status: outcome.status, body: outcome.response?.body }).toEqual({
+    status: 401,
+    body: { statusCode: 401, error: 'Unauthorized', message: 'Invalid credentials' },
+  });
+}
+
+/** The `jti` claim of a JWT (test helper: no verification). */
+export function jtiOf(token: string): string {
+  return (JSON.parse(Buffer.from(token.split('.')[1] as string, 'base64url').toString('utf8')) as { jti: string }).jti;
+}
+
+/**
+ * Asserts the outage was reported: some instance emitted `store.unavailable` for the throttle
+ * store (fail-closed), and every instance that did emitted `store.recovered` after it.
+ */
+export function expectOutageReported(instances: readonly TopologyInstance[]): void {
+  const throttleEvents = (instance: TopologyInstance) =>
+    instance.events.events.filter((e) => (e.type === 'store.unavailable' || e.type === 'store.recovered') && (e as { store?: string }).store === 'throttle');
+  const reporting = instances.filter((instance) => throttleEvents(instance).some((e) => e.type === 'store.unavailable'));
+  expect(reporting.length, 'instances that reported the outage').toBeGreaterThan(0);
+  for (const instance of reporting) {
+    const throttle = throttleEvents(instance);
+    expect(throttle.find((e) => e.type === 'store.unavailable')).toMatchObject({ policy: 'fail-closed' });
+    expect(throttle.at(-1)?.type).toBe('store.recovered');
+  }
+}
