@@ -193,7 +193,7 @@ describe.each(ADAPTERS)("the demo's POST /auth/login tier on %s", (adapter) => {
     const responses = await inSequence(LOGIN_LIMIT + 1, () => login(ip, 'alice', 'alice-password'));
     expect(statusesOf(responses)).toEqual([...times(LOGIN_LIMIT, 200), 429]);
     expect(responses[0]?.body).toMatchObject({ token_type: 'Bearer' });
-    expect(responses[0]?.headers['ratelimit-policy']).toBe('"default";q=10;w=60');
+    expect(responses[0]?.headers['ratelimit-policy']).toBe('"default";q=10;w=60, "per-caller";q=30;w=60');
     const over = responses[LOGIN_LIMIT];
     expect(over?.body).toEqual(TOO_MANY_REQUESTS);
     expectRetryAfter(over?.headers['retry-after'], 60);

@@ -1,4 +1,6 @@
 import { Logger, ServiceUnavailableException } from '@nestjs/common';
+import type { AttemptOutcome, AttemptPolicy, AttemptVerdict, AuthAttemptStore } from './auth-attempt-store.interface.js';
+import type { MemoryAuthAttemptStore } from './memory-auth-attempt.store.js';
 import type { MemoryThrottleStore } from './memory-throttle.store.js';
 import { tierKey, type ThrottleHit, type ThrottleStore, type ThrottlerStorageRecord } from './throttle-store.interface.js';
 
@@ -15,7 +17,7 @@ export class ThrottleStoreUnavailableException extends ServiceUnavailableExcepti
  * request in a local in-memory store instead, otherwise it answers 503. One warning per outage,
  * one notice on recovery — recovery needs no restart, the next call simply uses Redis again.
  */
-export class ResilientThrottleStore implements ThrottleStore {
+export class ResilientThrottleStore implements ThrottleStore, AuthAttemptStore {
   private readonly logger = new Logger('PalisadeThrottle');
   private down = false;
 
@@ -24,6 +26,7 @@ export class ResilientThrottleStore implements ThrottleStore {
     private readonly fallback: MemoryThrottleStore,
     private readonly failOpen: boolean,
     private readonly onChange: (available: boolean) => void = () => undefined,
+    private readonly attempts?: { readonly primary: AuthAttemptStore; readonly fallback: MemoryAuthAttemptStore },
   ) {}
 
   /** True while the last call to the shared store failed. */
@@ -57,6 +60,54 @@ export class ResilientThrottleStore implements ThrottleStore {
       this.failed(error);
       return this.fallback.blockedFor(key);
     }
+  }
+
+  /** Brute-force reservations: the shared store, else (`failOpen`) the instance's own partition. */
+  async reserveAttempt(policy: AttemptPolicy): Promise<AttemptVerdict> {
+    const attempts = this.attemptStores();
+    try {
+      const verdict = await attempts.primary.reserveAttempt(policy);
+      this.recovered();
+      return verdict;
+    } catch (error) {
+      this.failed(error);
+      return attempts.fallback.reserveSync(policy);
+    }
+  }
+
+  /**
+   * Settles where the attempt was reserved as far as can be told: on the shared store, else in the
+   * local partition (a slot reserved locally and settled on Redis after it came back lapses by
+   * itself after `pendingMs`).
+   */
+  async settleAttempt(policy: AttemptPolicy, reserved: boolean, outcome: AttemptOutcome): Promise<AttemptVerdict> {
+    const attempts = this.attemptStores();
+    try {
+      const verdict = await attempts.primary.settleAttempt(policy, reserved, outcome);
+      this.recovered();
+      return verdict;
+    } catch (error) {
+      this.failed(error);
+      return attempts.fallback.settleSync(policy, reserved, outcome);
+    }
+  }
+
+  async attemptBlockedFor(key: string): Promise<number> {
+    const attempts = this.attemptStores();
+    try {
+      const ms = await attempts.primary.attemptBlockedFor(key);
+      this.recovered();
+      return ms;
+    } catch (error) {
+      this.failed(error);
+      return attempts.fallback.attemptBlockedFor(key);
+    }
+  }
+
+  private attemptStores(): { readonly primary: AuthAttemptStore; readonly fallback: MemoryAuthAttemptStore } {
+    if (this.attempts === undefined)
+      throw new Error('ResilientThrottleStore: built without an attempt store; pass { primary, fallback } as its fifth argument.');
+    return this.attempts;
   }
 
   private failed(error: unknown): void {
