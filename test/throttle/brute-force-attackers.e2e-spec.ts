@@ -1,5 +1,5 @@
 import { Body, Controller, Get, HttpCode, Post, Req, Res } from '@nestjs/common';
-import { describe, expect, it, vi, type TestContext } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi, type TestContext } from 'vitest';
 import {
   AuthenticationFailedException,
   AuthFailureLimiter,
@@ -9,15 +9,19 @@ import {
   Throttle,
   ThrottleBy,
   type AuthRequest,
+  type JwtAuthOptions,
   type Principal,
   type PrincipalInit,
 } from '@palisade/nest';
+import { AppModule } from '../../apps/demo/src/app.module.js';
+import { loadConfig } from '../../apps/demo/src/config.js';
 import { ADAPTERS, bootApp, type AdapterName } from '../support/app.js';
-import { MESSAGE } from '../support/auth.js';
+import { MESSAGE, useApp } from '../support/auth.js';
+import { JwksServer, signingKey, signWith, type TestSigningKey } from '../support/jwks.js';
 import { CollectingSink } from '../support/events.js';
 import { deleteKeysUnder, redisPrefix, REDIS_URL, requireRedis } from '../support/redis.js';
 import { expectRetryAfter, inSequence, statusesOf, times, TOO_MANY_FAILURES, TOO_MANY_REQUESTS, uniqueIp } from '../support/throttle.js';
-import { signToken } from '../support/tokens.js';
+import { signToken, TEST_SECRET } from '../support/tokens.js';
 
 /**
  * Brute force against real attackers (issue 16): parallel, sustained and piggy-backing guesses, and
@@ -87,7 +91,12 @@ class LoginController {
 type Agent = Awaited<ReturnType<typeof bootApp>>['http'];
 
 /** Boots a fresh app on `store` (Redis keys under a random prefix, deleted afterwards). */
-async function boot(ctx: TestContext, adapter: AdapterName, store: StoreName): Promise<{ http: Agent; sink: CollectingSink }> {
+async function boot(
+  ctx: TestContext,
+  adapter: AdapterName,
+  store: StoreName,
+  jwt: Partial<JwtAuthOptions> = {},
+): Promise<{ http: Agent; sink: CollectingSink }> {
   let storage: 'memory' | { redis: string; prefix: string } = 'memory';
   if (store === 'redis') {
     const redis = await requireRedis(ctx);
@@ -100,7 +109,7 @@ async function boot(ctx: TestContext, adapter: AdapterName, store: StoreName): P
     imports: [
       PalisadeModule.forRoot({
         auth: {
-          jwt: { secret: 'test-secret-0123456789abcdef-0123456789abcdef' },
+          jwt: { secret: TEST_SECRET, ...jwt },
           apiKey: { header: 'x-api-key', validate: validateKey },
           basic: { validate: validateBasic },
         },
@@ -123,6 +132,20 @@ const tally = (statuses: readonly number[]): Record<number, number> => {
   for (const status of statuses) counts[status] = (counts[status] ?? 0) + 1;
   return counts;
 };
+
+const IDP = 'https://idp.test';
+let jwks: JwksServer;
+let idpKey: TestSigningKey;
+
+beforeAll(async () => {
+  [jwks, idpKey] = await Promise.all([JwksServer.start(), signingKey('RS256')]);
+  jwks.publish(idpKey);
+  // The identity provider is down for the whole file: its set was never fetched.
+  jwks.mode = 'fail';
+});
+afterAll(async () => {
+  await jwks?.close();
+});
 
 describe.each(ADAPTERS)('brute force against real attackers on %s', (adapter) => {
   describe.each(STORES)('%s store', (store) => {
@@ -202,6 +225,17 @@ describe.each(ADAPTERS)('brute force against real attackers on %s', (adapter) =>
       expect((await bearer(signToken({ sub: 'user-2' }))).body).toEqual(TOO_MANY_FAILURES);
     });
 
+    it('failures that are no guess: 3 × 10 tokens of an identity provider whose JWK Set cannot be fetched are not counted', async (ctx) => {
+      const { http } = await boot(ctx, adapter, store, { jwks: [{ uri: jwks.url(), issuer: IDP, cooldown: '30s' }] });
+      const ip = uniqueIp();
+      const tokens = await Promise.all(Array.from({ length: 3 * LIMIT }, (_, i) => signWith(idpKey, { iss: IDP, sub: `idp-user-${i}` })));
+      const responses = await inSequence(3 * LIMIT, (i) => http.get('/me').set('X-Forwarded-For', ip).set('Authorization', `Bearer ${tokens[i]}`));
+      expect(statusesOf(responses)).toEqual(times(3 * LIMIT, 401));
+      expect(jwks.total).toBeGreaterThan(0);
+      // The address is not blocked: the right password still works.
+      expect((await http.get('/me').set('X-Forwarded-For', ip).set('Authorization', basic('alice', 'alice-password'))).status).toBe(200);
+    });
+
     it('the login tier no longer hides failures: a sustained attacker is blocked by the 10th wrong password, for 5 minutes, whatever username comes next', async (ctx) => {
       const { http } = await boot(ctx, adapter, store);
       const ip = uniqueIp();
@@ -252,5 +286,22 @@ describe.each(ADAPTERS)('brute force against real attackers on %s', (adapter) =>
       expect(tally(statusesOf(responses))).toEqual({ 401: LIMIT, 429: 25 - LIMIT });
       expect(verified.login).toBe(LIMIT);
     });
+  });
+});
+
+describe.each(ADAPTERS)('revoked genuine tokens on the demo on %s', (adapter) => {
+  const ctx = useApp(adapter, () => ({ imports: [AppModule.register(loadConfig({ TRUST_PROXY: 'loopback' }))] }));
+
+  it('failures that are no guess: 3 × 10 requests with a logged-out token are not counted; the same address signs in again', async () => {
+    const ip = uniqueIp();
+    const login = () => ctx.http.post('/auth/login').set('X-Forwarded-For', ip).send({ username: 'bob', password: 'bob-password' });
+    const { access_token: token } = (await login()).body as { access_token: string };
+    expect((await ctx.http.post('/auth/logout').set('X-Forwarded-For', ip).set('Authorization', `Bearer ${token}`)).status).toBe(204);
+    const revoked = await inSequence(3 * LIMIT, () => ctx.http.get('/me').set('X-Forwarded-For', ip).set('Authorization', `Bearer ${token}`));
+    expect(statusesOf(revoked)).toEqual(times(3 * LIMIT, 401));
+    const again = await login();
+    expect(again.status).toBe(200);
+    const fresh = (again.body as { access_token: string }).access_token;
+    expect((await ctx.http.get('/me').set('X-Forwarded-For', ip).set('Authorization', `Bearer ${fresh}`)).status).toBe(200);
   });
 });

@@ -50,8 +50,10 @@ function isGuess(reason: RejectionReason, info: unknown): boolean {
  * Does the authentication work for `AuthGuard` and for any guard that needs the caller
  * (`RolesGuard`): tries the schemes the route accepts (`@Auth(...)`, else `auth.defaultSchemes`),
  * each whose credential is present, in order. The first success attaches the {@link Principal} to
- * `request.user`. A rejected or malformed credential never hides a later scheme that succeeds, and
- * never becomes a 500. Idempotent per request: the second call returns the first result.
+ * `request.user` — provided every credential presented for the route's schemes is right: one that
+ * is rejected or malformed fails the request (a guess cannot ride along a valid credential, and
+ * the answer does not tell which was right). Never a 500. Idempotent per request: the second call
+ * returns the first result.
  *
  * Failure: 401 with `{ statusCode, error, message }` and one `WWW-Authenticate` challenge per
  * accepted scheme (RFC 6750 `error="invalid_token"` where a token was rejected).

@@ -87,8 +87,11 @@ export class AuthFailureLimiter implements AuthAttemptGate {
       return this.holder.attempts.settleAttempt(policy, true, outcome).then(
         () => undefined,
         (error: unknown) => {
-          // Unsettled, the slot lapses after PENDING_MS: stricter for a while, never looser.
-          this.logger.warn(`Could not settle an authentication attempt (${error instanceof Error ? error.message : String(error)}).`);
+          // Unsettled, the slot lapses after PENDING_MS: stricter for a while, never looser. A store
+          // outage is logged once by the store itself.
+          if (!(error instanceof ThrottleStoreUnavailableException)) {
+            this.logger.warn(`Could not settle an authentication attempt (${error instanceof Error ? error.message : String(error)}).`);
+          }
         },
       );
     };
