@@ -184,6 +184,27 @@ describe.each(ADAPTERS)('brute force against real attackers on %s', (adapter) =>
       expect((await http.get('/me').set('X-Forwarded-For', uniqueIp()).set('X-Api-Key', GOOD_KEY)).status).toBe(200);
     });
 
+    it('a legitimate burst is not refused: 50 parallel first requests with one valid API key all get 200, verified once before the rest', async (ctx) => {
+      const { http } = await boot(ctx, adapter, store);
+      const ip = uniqueIp();
+      verified.delayMs = 50;
+      const responses = await Promise.all(
+        Array.from({ length: 50 }, () =>
+          http
+            .get('/me')
+            .set('X-Forwarded-For', ip)
+            .set('X-Api-Key', GOOD_KEY)
+            .then((res) => res),
+        ),
+      );
+      expect(statusesOf(responses)).toEqual(times(50, 200));
+      // A credential proven right from this address is no guess, so a guesser there cannot make it fail.
+      const guesses = await inSequence(LIMIT + 1, (i) => http.get('/me').set('X-Forwarded-For', ip).set('X-Api-Key', `guessed-key-${i}`));
+      expect(statusesOf(guesses)).toEqual([...times(LIMIT, 401), 429]);
+      expect((await http.get('/me').set('X-Forwarded-For', ip).set('X-Api-Key', GOOD_KEY)).status).toBe(200);
+      expect((await http.get('/me').set('X-Forwarded-For', ip).set('Authorization', basic('alice', 'alice-password'))).body).toEqual(TOO_MANY_FAILURES);
+    });
+
     it('a guessed API key next to valid Basic credentials fails the request, is counted and reported, and answers like any wrong guess', async (ctx) => {
       const { http, sink } = await boot(ctx, adapter, store);
       const ip = uniqueIp();

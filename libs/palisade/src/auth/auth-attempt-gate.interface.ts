@@ -24,8 +24,11 @@ export interface AuthAttempt {
  * @internal
  */
 export interface AuthAttemptGate {
-  /** Reserves a slot for one attempt; throws a 429 when the client is blocked or every slot is taken. */
-  reserve(request: HttpRequestLike, response: object | undefined): Promise<AuthAttempt>;
+  /**
+   * Reserves a slot for one attempt; throws a 429 when the client is blocked or every slot is taken.
+   * `credential` identifies the presented credentials, so identical attempts share one proof.
+   */
+  reserve(request: HttpRequestLike, response: object | undefined, credential?: string): Promise<AuthAttempt>;
 }
 
 /** @internal */

@@ -193,7 +193,7 @@ export class Authenticator {
     }
     const presented = credentials.authScheme !== undefined || credentials.authMalformed || credentials.apiKey !== undefined || credentials.apiKeyMalformed;
     // Reserved before any credential is checked: a blocked client gets 429, valid credentials included.
-    const attempt = presented && this.gate ? await this.gate.reserve(request, responseOf(context)) : undefined;
+    const attempt = presented && this.gate ? await this.gate.reserve(request, responseOf(context), this.credentialId(request)) : undefined;
     let principal: Principal | undefined;
     let failures: SchemeFailure[] | undefined;
     let unexpected: unknown;
@@ -248,6 +248,13 @@ export class Authenticator {
       await attempt?.release();
     }
     this.onDenied(context, requirement, failures ?? []);
+  }
+
+  /** The raw credential headers of a request, to tell identical attempts apart (never logged or stored). */
+  private credentialId(request: HttpRequestLike): string {
+    const keyHeader = this.options.auth.apiKey?.header;
+    const key = keyHeader === undefined ? undefined : request.headers[keyHeader];
+    return `${String(request.headers.authorization ?? '')}\n${String(key ?? '')}`;
   }
 
   /** A cached verification of the `Authorization` value, unless it expired or was revoked since. */

@@ -1,4 +1,6 @@
+import { createHash } from 'node:crypto';
 import { Inject, Injectable, Logger } from '@nestjs/common';
+import { LRUCache } from 'lru-cache';
 import { HttpAdapterHost } from '@nestjs/core';
 import type { AuthAttempt, AuthAttemptGate } from '../auth/auth-attempt-gate.interface.js';
 import type { HttpRequestLike } from '../common/http-context.js';
@@ -15,10 +17,25 @@ import { toSeconds } from './throttle-store.interface.js';
 /** How long a reserved slot is held if its attempt is never settled (a crash mid-verification), in ms. */
 const PENDING_MS = 30_000;
 
+/** How long a credential proven right from an address skips the reservation there, in ms. */
+const PROVEN_MS = 5 * 60_000;
+/** Most (address, credential) pairs remembered as proven; the least recently used go first (harmless: they reserve again). */
+const MAX_PROVEN = 10_000;
+
 /** The body message of a 429 while the client is blocked for guessing. */
 const BLOCKED_MESSAGE = 'Too many failed authentication attempts; retry later';
 /** The body message of a 429 while every slot is held by an attempt being verified. */
 const BUSY_MESSAGE = 'Too many authentication attempts at once; retry shortly';
+
+/** A promise and its resolver (Node 20 has no `Promise.withResolvers`). */
+function deferred<T>(): { promise: Promise<T>; resolve: (value: T) => void } {
+  let resolve: ((value: T) => void) | undefined;
+  const promise = new Promise<T>((done) => {
+    resolve = done;
+  });
+  // The executor runs synchronously: resolve is set here.
+  return { promise, resolve: resolve as (value: T) => void };
+}
 
 /** An attempt that counts nothing (brute-force protection off). */
 const UNCOUNTED: AuthAttempt = Object.freeze({
@@ -61,6 +78,12 @@ export class AuthFailureLimiter implements AuthAttemptGate {
    * every slot it has left is held by attempts being verified; a store outage under
    * `failOpen: false` is a 503. Settle the returned attempt exactly once.
    *
+   * `credential` (the raw credential material of the request, as the `Authorization` and API-key
+   * header values) lets identical attempts from one address share the proof: while one is being
+   * verified the others wait for it, and once it succeeded they — and later ones for 5 minutes —
+   * skip the reservation (they are no guesses). So a client's burst of parallel requests with one
+   * valid API key is not refused for want of slots. Only pass it if every attempt is settled.
+   *
    * @example
    * \@Post('login') async login(\@Req() req, \@Res({ passthrough: true }) res, \@Body() body) {
    *   const attempt = await this.limiter.reserve(req, res);
@@ -75,9 +98,66 @@ export class AuthFailureLimiter implements AuthAttemptGate {
    *   attempt.succeeded();
    * }
    */
-  async reserve(request: HttpRequestLike, response?: object): Promise<AuthAttempt> {
+  async reserve(request: HttpRequestLike, response?: object, credential?: string): Promise<AuthAttempt> {
     const policy = this.policyOf(request);
     if (policy === undefined) return UNCOUNTED;
+    if (credential === undefined) return this.reserveSlot(policy, request, response);
+    // The same credentials from the same address: proven right moments ago, or being verified now.
+    const id = createHash('sha256').update(policy.key).update('\0').update(credential).digest('base64');
+    if (this.proven.get(id) === true) return this.provenAttempt(policy, id);
+    const leader = this.inFlight.get(id);
+    if (leader !== undefined && (await leader)) return this.provenAttempt(policy, id);
+    const { promise: outcome, resolve } = deferred<boolean>();
+    const finish = (ok: boolean): void => {
+      if (this.inFlight.get(id) === outcome) this.inFlight.delete(id);
+      if (ok) this.proven.set(id, true);
+      resolve(ok);
+    };
+    this.inFlight.set(id, outcome);
+    let attempt: AuthAttempt;
+    try {
+      attempt = await this.reserveSlot(policy, request, response);
+    } catch (error) {
+      finish(false);
+      throw error;
+    }
+    return {
+      succeeded: () => {
+        finish(true);
+        attempt.succeeded();
+      },
+      failed: () => {
+        finish(false);
+        return attempt.failed();
+      },
+      release: () => {
+        finish(false);
+        return attempt.release();
+      },
+    };
+  }
+
+  /** Pairs of (address, credentials) proven right, by digest. */
+  private readonly proven = new LRUCache<string, true>({ max: MAX_PROVEN, ttl: PROVEN_MS });
+  /** Verifications under way, by the same digest: identical attempts wait for the first. */
+  private readonly inFlight = new Map<string, Promise<boolean>>();
+
+  /**
+   * An attempt with credentials this address proved right: no slot is reserved (it is no guess);
+   * should they fail now (a key revoked since), the failure counts and the proof is forgotten.
+   */
+  private provenAttempt(policy: AttemptPolicy, id: string): AuthAttempt {
+    return {
+      succeeded: () => undefined,
+      failed: async () => {
+        this.proven.delete(id);
+        await this.holder.attempts.settleAttempt(policy, false, 'failure').catch(() => undefined);
+      },
+      release: () => Promise.resolve(),
+    };
+  }
+
+  private async reserveSlot(policy: AttemptPolicy, request: HttpRequestLike, response: object | undefined): Promise<AuthAttempt> {
     const verdict = await this.unavailableAware(response, () => this.holder.attempts.reserveAttempt(policy));
     if (!verdict.allowed) this.refuse(request, response, verdict);
     let settled = false;
