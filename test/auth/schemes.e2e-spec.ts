@@ -148,19 +148,21 @@ describe.each(ADAPTERS)('scheme selection on %s', (adapter) => {
       expect(res.body).toEqual({ user: { id: 'user-1', scheme: 'jwt' } });
     });
 
-    it('does not let a malformed Authorization header hide a valid API key', async () => {
+    // Issue 16: a guess riding along a valid credential was never counted, and the principal's
+    // scheme told whether it was right. Every credential presented for an accepted scheme must now be
+    // right: one wrong or malformed credential fails the request (401, counted as a guess).
+    it('refuses a malformed Authorization header next to a valid API key (every presented credential must be right)', async () => {
       const res = await ctx.http.get('/routes/default').set('Authorization', 'Bearer a b').set('X-Api-Key', API_KEY);
-      expect(res.status).toBe(200);
-      expect(res.body).toEqual({ user: { id: 'svc', scheme: 'api-key' } });
+      expect(outcome(res)).toEqual(unauthorized(MESSAGE.invalid, `${CHALLENGE.bearerMalformed}, ${CHALLENGE.apiKey}, ${CHALLENGE.basic}`));
     });
 
-    it('does not let an invalid JWT hide a valid API key', async () => {
-      const res = await ctx.http
-        .get('/routes/default')
-        .set('Authorization', bearer(signToken({}, { secret: 'x'.repeat(40) })))
-        .set('X-Api-Key', API_KEY);
-      expect(res.status).toBe(200);
-      expect(res.body).toEqual({ user: { id: 'svc', scheme: 'api-key' } });
+    it('refuses an invalid JWT next to a valid API key, answering as for two wrong credentials', async () => {
+      const forged = bearer(signToken({}, { secret: 'x'.repeat(40) }));
+      const res = await ctx.http.get('/routes/default').set('Authorization', forged).set('X-Api-Key', API_KEY);
+      const bothWrong = await ctx.http.get('/routes/default').set('Authorization', forged).set('X-Api-Key', 'wrong-key');
+      expect(outcome(res)).toEqual(unauthorized(MESSAGE.invalid, `${CHALLENGE.bearerInvalid}, ${CHALLENGE.apiKey}, ${CHALLENGE.basic}`));
+      expect(res.status).toBe(bothWrong.status);
+      expect(res.body).toEqual(bothWrong.body);
     });
 
     it('challenges an invalid JWT and an unknown API key each with its own failure', async () => {

@@ -164,7 +164,7 @@ describe.each(ADAPTERS)('option validation on %s', (adapter) => {
       [
         'throttle.storrage',
         { throttle: { throttlers: [{ limit: 1, ttl: '1m' }], storrage: 'memory' } },
-        'PalisadeModule: unknown option throttle.storrage; did you mean throttle.storage? Known options of throttle: throttlers, storage, maxMemoryKeys, failOpen, headers, authFailures.',
+        'PalisadeModule: unknown option throttle.storrage; did you mean throttle.storage? Known options of throttle: throttlers, storage, maxMemoryKeys, maxSecurityKeys, failOpen, headers, authFailures.',
       ],
       [
         'a JWKS entry written { url, iss }',

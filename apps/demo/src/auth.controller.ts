@@ -11,9 +11,15 @@ import {
   type AuthRequest,
   type IssuedTokenPair,
   type Principal,
+  type PrincipalInit,
 } from '@palisade/nest';
 import { DEMO_REALM } from './config.js';
 import { UsersService } from './users.service.js';
+
+/** Login attempts a minute per client IP and username. */
+export const LOGIN_LIMIT_PER_USERNAME = 10;
+/** Login attempts a minute per client IP, whatever the username (a fresh one per request buys nothing). */
+export const LOGIN_LIMIT_PER_ADDRESS = 30;
 
 /** The body of `POST /auth/login`. */
 interface LoginBody {
@@ -84,26 +90,41 @@ export class AuthController {
     }
   }
 
-  /** At most 10 attempts a minute per client IP and username; failures also count against the IP. */
+  /**
+   * At most 10 attempts a minute per client IP and username, and 30 per client IP whatever the
+   * username. Each attempt reserves a brute-force slot of the IP before the password is checked (429
+   * once the IP is blocked, or while its remaining slots are all being verified); a wrong password
+   * keeps the slot, so the 10th failure within a minute blocks the IP for 5 minutes.
+   */
   @Post('login')
   @Public()
   @HttpCode(200)
   @Header('Cache-Control', 'no-store')
   @Header('Pragma', 'no-cache')
-  @Throttle({ default: { limit: 10, ttl: 60_000 } })
-  @ThrottleBy((request) => {
-    const body = request.body as { username?: unknown } | undefined;
-    return typeof body?.username === 'string' ? body.username : '';
-  })
+  @Throttle({ default: { limit: LOGIN_LIMIT_PER_USERNAME, ttl: 60_000 } })
+  @ThrottleBy(
+    (request) => {
+      const body = request.body as { username?: unknown } | undefined;
+      return typeof body?.username === 'string' ? body.username : '';
+    },
+    { perCaller: { limit: LOGIN_LIMIT_PER_ADDRESS, ttl: 60_000 } },
+  )
   async login(@Body() body: unknown, @Req() request: AuthRequest, @Res({ passthrough: true }) response: object): Promise<TokenResponse> {
     const { username, password } = parseLogin(body);
-    await this.failures.assertAllowed(request, response);
+    const attempt = await this.failures.reserve(request, response);
     return this.challengeOn401(response, async () => {
-      const principal = await this.users.verify(username, password);
+      let principal: PrincipalInit | null;
+      try {
+        principal = await this.users.verify(username, password);
+      } catch (error) {
+        await attempt.release();
+        throw error;
+      }
       if (!principal) {
-        await this.failures.recordLoginFailure(request, response, username);
+        await this.failures.recordLoginFailure(request, response, username, attempt);
         throw new AuthenticationFailedException('Invalid username or password');
       }
+      attempt.succeeded();
       return tokenResponse(await this.tokens.issueTokens(principal, { request, response }));
     });
   }

@@ -54,10 +54,11 @@ export type { RolesOptions } from './roles/roles-options.interface.js';
 
 export { ThrottlerGuard } from './throttle/throttler.guard.js';
 export { Throttle, SkipThrottle, type ThrottleTierOverride, type ThrottleValue } from './throttle/throttle.decorator.js';
-export { ThrottleBy, type ThrottleDiscriminator } from './throttle/throttle-by.decorator.js';
+export { ThrottleBy, type ThrottleByOptions, type ThrottleDiscriminator } from './throttle/throttle-by.decorator.js';
 export { ThrottledException } from './throttle/throttled.exception.js';
 export { ThrottleStoreUnavailableException } from './throttle/resilient-throttle.store.js';
 export { AuthFailureLimiter } from './throttle/auth-failure.limiter.js';
+export type { AuthAttempt } from './auth/auth-attempt-gate.interface.js';
 export { MemoryThrottleStore } from './throttle/memory-throttle.store.js';
 export { RedisThrottleStore } from './throttle/redis-throttle.store.js';
 export type { ThrottleHit, ThrottleStore, ThrottlerStorageRecord } from './throttle/throttle-store.interface.js';

@@ -16,7 +16,7 @@ import type { NormalizedPalisadeOptions } from '../common/palisade-options.norma
 import type { SchemeChallenges } from './auth-options.normalizer.js';
 import { AuthRequirementsResolver, type ResolvedAuthRequirement } from './auth-requirements.resolver.js';
 import { AuthenticationFailedException } from './authentication.exception.js';
-import type { RejectionReason } from './credential-rejected.error.js';
+import { CredentialRejectedError, type RejectionReason } from './credential-rejected.error.js';
 import { authorizationPresence, Presence, presentedCredentials, type PresentedCredentials } from './credentials.js';
 import { jwtFailureReason } from './jwt.strategy.js';
 import { createPrincipal } from './principal.factory.js';
@@ -31,14 +31,30 @@ export interface SchemeFailure {
   readonly scheme: AuthScheme;
   /** Why: unparseable (`malformed`), expired, or otherwise `invalid`. */
   readonly reason: RejectionReason;
+  /**
+   * Whether brute-force protection counts it: `false` for a genuine credential that is not usable
+   * now (an expired or revoked token, a token whose signing key could not be fetched).
+   */
+  readonly guess: boolean;
+}
+
+/**
+ * A rejection is a guess unless the credential is known genuine: an expired token (its signature
+ * was verified before its expiry was checked), or a strategy's `CredentialRejectedError` marked so.
+ */
+function isGuess(reason: RejectionReason, info: unknown): boolean {
+  if (reason === 'expired') return false;
+  return !(info instanceof CredentialRejectedError && !info.guess);
 }
 
 /**
  * Does the authentication work for `AuthGuard` and for any guard that needs the caller
  * (`RolesGuard`): tries the schemes the route accepts (`@Auth(...)`, else `auth.defaultSchemes`),
  * each whose credential is present, in order. The first success attaches the {@link Principal} to
- * `request.user`. A rejected or malformed credential never hides a later scheme that succeeds, and
- * never becomes a 500. Idempotent per request: the second call returns the first result.
+ * `request.user` — provided every credential presented for the route's schemes is right: one that
+ * is rejected or malformed fails the request (a guess cannot ride along a valid credential, and
+ * the answer does not tell which was right). Never a 500. Idempotent per request: the second call
+ * returns the first result.
  *
  * Failure: 401 with `{ statusCode, error, message }` and one `WWW-Authenticate` challenge per
  * accepted scheme (RFC 6750 `error="invalid_token"` where a token was rejected).
@@ -131,6 +147,9 @@ export class Authenticator {
     const cache = this.tokenCache;
     const header = request.headers.authorization;
     if (!cache || requirement.schemes[0] !== 'jwt' || typeof header !== 'string') return undefined;
+    // An API key beside the token must be verified too (a wrong one fails the request): full path.
+    const keyHeader = this.options.auth.apiKey?.header;
+    if (keyHeader !== undefined && request.headers[keyHeader] !== undefined && requirement.schemes.includes('api-key')) return undefined;
     const principal = cache.get(header);
     if (!principal || authorizationCountOf(request, state) !== 1) return undefined;
     const jti = principal.claims.jti;
@@ -155,33 +174,45 @@ export class Authenticator {
   /**
    * Tries the route's schemes; resolves with the principal, with `undefined` for an anonymous
    * caller on an optional route, or throws the 401.
+   *
+   * Brute force: an attempt that presents a credential first reserves a slot of the client's
+   * brute-force budget (429 when it has none), so parallel guesses cannot all be verified before
+   * the first failure is counted; a wrong guess keeps the slot, a success or a rejection that is no
+   * guess (expired, revoked, signing key unavailable) gives it back. Every credential presented
+   * for a scheme the route accepts is verified: one that is wrong fails the request (401, counted)
+   * even when another scheme's credential is right, so a guess cannot ride along unseen.
    */
   protected async authenticate(request: HttpRequestLike, requirement: ResolvedAuthRequirement, context: ExecutionContext): Promise<Principal | undefined> {
     const { apiKey } = this.options.auth;
     const state = requestStateOf(request);
     const credentials = presentedCredentials(request, apiKey?.header, apiKey?.maxKeyLength ?? 0, state);
     const header = request.headers.authorization;
-    if (this.tokenCache && requirement.schemes[0] === 'jwt' && typeof header === 'string' && authorizationCountOf(request, state) === 1) {
+    const onlyAuthorization = (credentials.apiKey === undefined && !credentials.apiKeyMalformed) || !requirement.schemes.includes('api-key');
+    if (this.tokenCache && onlyAuthorization && requirement.schemes[0] === 'jwt' && typeof header === 'string' && authorizationCountOf(request, state) === 1) {
       // A token verified before (not a guess: see fromCacheSync) skips the gate and the verification.
       const cached = await this.fromCache(header);
       if (cached) return cached;
     }
     const presented = credentials.authScheme !== undefined || credentials.authMalformed || credentials.apiKey !== undefined || credentials.apiKeyMalformed;
-    // A client blocked for guessing gets 429 before any credential is checked, valid ones included.
-    if (presented && this.gate) await this.gate.assertAllowed(request, responseOf(context));
+    // Reserved before any credential is checked: a blocked client gets 429, valid credentials included.
+    const attempt = presented && this.gate ? await this.gate.reserve(request, responseOf(context), this.credentialId(request)) : undefined;
+    let principal: Principal | undefined;
     let failures: SchemeFailure[] | undefined;
     let unexpected: unknown;
     for (const scheme of requirement.schemes) {
       const presence = this.presence(scheme, credentials);
       if (presence === Presence.Absent) continue;
       if (presence === Presence.Malformed) {
-        (failures ??= []).push({ scheme, reason: 'malformed' });
+        (failures ??= []).push({ scheme, reason: 'malformed', guess: true });
         continue;
       }
       if (scheme === 'jwt' && this.tokenCache) {
         // oxlint-disable-next-line no-await-in-loop
         const cached = await this.fromCache(request.headers.authorization as string);
-        if (cached) return cached;
+        if (cached) {
+          principal ??= cached;
+          continue;
+        }
       }
       const strategy = this.strategies.get(scheme, request);
       if (!strategy) continue;
@@ -189,14 +220,13 @@ export class Authenticator {
       // oxlint-disable-next-line no-await-in-loop
       const outcome = await runStrategy(strategy, request);
       if (outcome.kind === 'success') {
-        const principal = this.resolvePrincipal(outcome.principal, scheme);
+        const verified = this.resolvePrincipal(outcome.principal, scheme);
         // Keyed by the whole header value: a later identical header is known to parse strictly.
-        if (scheme === 'jwt') this.tokenCache?.set(request.headers.authorization as string, principal);
-        return principal;
-      }
-      if (outcome.kind === 'rejected') {
+        if (scheme === 'jwt') this.tokenCache?.set(request.headers.authorization as string, verified);
+        principal ??= verified;
+      } else if (outcome.kind === 'rejected') {
         const reason = scheme === 'jwt' && outcome.reason === 'invalid' ? jwtFailureReason(outcome.info) : outcome.reason;
-        (failures ??= []).push({ scheme, reason });
+        (failures ??= []).push({ scheme, reason, guess: isGuess(reason, outcome.info) });
       } else {
         unexpected ??= outcome.error;
       }
@@ -204,11 +234,29 @@ export class Authenticator {
     if (unexpected !== undefined) {
       // An error from an application callback (a database down, say) is not the caller's fault:
       // let the exception layer answer it (an HttpException keeps its status).
+      await attempt?.release();
       throw unexpected;
     }
-    if (failures === undefined && requirement.optional) return undefined;
-    if (failures !== undefined && this.gate) await this.gate.recordFailure(request, responseOf(context));
+    if (failures === undefined) {
+      if (principal !== undefined) {
+        attempt?.succeeded();
+        return principal;
+      }
+      await attempt?.release();
+      if (requirement.optional) return undefined;
+    } else if (failures.some((failure) => failure.guess)) {
+      await attempt?.failed();
+    } else {
+      await attempt?.release();
+    }
     this.onDenied(context, requirement, failures ?? []);
+  }
+
+  /** The raw credential headers of a request, to tell identical attempts apart (never logged or stored). */
+  private credentialId(request: HttpRequestLike): string {
+    const keyHeader = this.options.auth.apiKey?.header;
+    const key = keyHeader === undefined ? undefined : request.headers[keyHeader];
+    return `${String(request.headers.authorization ?? '')}\n${String(key ?? '')}`;
   }
 
   /** A cached verification of the `Authorization` value, unless it expired or was revoked since. */

@@ -59,6 +59,9 @@ export class JwksStrategy extends PassportStrategy(CallbackStrategy, JWKS_STRATE
     try {
       verified = await jwtVerify(token, this.keys.getKey, this.verifyOptions);
     } catch (error) {
+      // No key for its kid (a rotation not seen yet, the provider unreachable): the signature was
+      // never checked, so this is no guess and brute-force protection does not count it.
+      if (error instanceof errors.JWKSNoMatchingKey) throw new CredentialRejectedError('invalid', 'no key of the JWK Set to verify the token', false);
       throw new CredentialRejectedError(error instanceof errors.JWTExpired ? 'expired' : 'invalid', 'token not verified by the JWK Set');
     }
     const clients = this.issuer.allowedClients;

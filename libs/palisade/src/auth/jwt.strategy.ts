@@ -105,7 +105,8 @@ export async function principalFromVerifiedToken(
     throw new CredentialRejectedError('invalid', 'token has no usable jti claim');
   }
   if (revocation && typeof jti === 'string' && (await revocation.isRevoked(jti))) {
-    throw new CredentialRejectedError('invalid', 'token revoked');
+    // Genuinely signed, then revoked (a logout): no guess, brute-force protection does not count it.
+    throw new CredentialRejectedError('invalid', 'token revoked', false);
   }
   const frozen = Object.freeze({ ...claims });
   if (options.validate) {

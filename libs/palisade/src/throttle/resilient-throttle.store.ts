@@ -1,5 +1,7 @@
 import { StoreUnavailableException } from '../common/store-unavailable.exception.js';
 import type { StoreOutageMonitor } from '../events/store-outages.service.js';
+import type { AttemptOutcome, AttemptPolicy, AttemptVerdict, AuthAttemptStore } from './auth-attempt-store.interface.js';
+import type { MemoryAuthAttemptStore } from './memory-auth-attempt.store.js';
 import type { MemoryThrottleStore } from './memory-throttle.store.js';
 import { tierKey, type ThrottleHit, type ThrottleStore, type ThrottlerStorageRecord } from './throttle-store.interface.js';
 
@@ -18,12 +20,13 @@ export class ThrottleStoreUnavailableException extends StoreUnavailableException
  * the next call simply uses the shared store again.
  * @internal
  */
-export class ResilientThrottleStore implements ThrottleStore {
+export class ResilientThrottleStore implements ThrottleStore, AuthAttemptStore {
   constructor(
     private readonly primary: ThrottleStore,
     private readonly fallback: MemoryThrottleStore,
     private readonly failOpen: boolean,
     private readonly monitor: StoreOutageMonitor,
+    private readonly attempts?: { readonly primary: AuthAttemptStore; readonly fallback: MemoryAuthAttemptStore },
   ) {}
 
   /** True while the last call to the shared store failed. */
@@ -57,6 +60,54 @@ export class ResilientThrottleStore implements ThrottleStore {
       this.failed(error);
       return this.fallback.blockedFor(key);
     }
+  }
+
+  /** Brute-force reservations: the shared store, else (`failOpen`) the instance's own partition. */
+  async reserveAttempt(policy: AttemptPolicy): Promise<AttemptVerdict> {
+    const attempts = this.attemptStores();
+    try {
+      const verdict = await attempts.primary.reserveAttempt(policy);
+      this.monitor.recovered();
+      return verdict;
+    } catch (error) {
+      this.failed(error);
+      return attempts.fallback.reserveSync(policy);
+    }
+  }
+
+  /**
+   * Settles where the attempt was reserved as far as can be told: on the shared store, else in the
+   * local partition (a slot reserved locally and settled on Redis after it came back lapses by
+   * itself after `pendingMs`).
+   */
+  async settleAttempt(policy: AttemptPolicy, reserved: boolean, outcome: AttemptOutcome): Promise<AttemptVerdict> {
+    const attempts = this.attemptStores();
+    try {
+      const verdict = await attempts.primary.settleAttempt(policy, reserved, outcome);
+      this.monitor.recovered();
+      return verdict;
+    } catch (error) {
+      this.failed(error);
+      return attempts.fallback.settleSync(policy, reserved, outcome);
+    }
+  }
+
+  async attemptBlockedFor(key: string): Promise<number> {
+    const attempts = this.attemptStores();
+    try {
+      const ms = await attempts.primary.attemptBlockedFor(key);
+      this.monitor.recovered();
+      return ms;
+    } catch (error) {
+      this.failed(error);
+      return attempts.fallback.attemptBlockedFor(key);
+    }
+  }
+
+  private attemptStores(): { readonly primary: AuthAttemptStore; readonly fallback: MemoryAuthAttemptStore } {
+    if (this.attempts === undefined)
+      throw new Error('ResilientThrottleStore: built without an attempt store; pass { primary, fallback } as its fifth argument.');
+    return this.attempts;
   }
 
   private failed(error: unknown): void {

@@ -77,6 +77,14 @@ export interface ThrottleOptions {
   /** Most distinct keys the in-memory store holds; the least recently used go first. Default `100_000`. */
   maxMemoryKeys?: number;
   /**
+   * Most client addresses the in-memory brute-force state (failure counts, blocks) remembers, in a
+   * partition of its own that rate-limit counters never evict. Default `100_000`. An address is held
+   * only while it has a failure in its window, a block or an attempt being verified; when the
+   * partition is full (after sweeping what expired) a new address is refused with 429 — it fails
+   * closed, and never forgets a block to make room.
+   */
+  maxSecurityKeys?: number;
+  /**
    * What happens while Redis is unreachable or slow: `true` (default) lets requests through, counted
    * by a local in-memory store so limits still hold per instance; `false` answers 503 with
    * `Retry-After: 1`. Either way a warning is logged once per outage.
@@ -89,11 +97,14 @@ export interface ThrottleOptions {
    */
   headers?: 'ietf' | 'legacy' | 'both' | false;
   /**
-   * Brute-force protection: failed authentications (bad token, API key, Basic password, or a
-   * failed login reported through `AuthFailureLimiter`) per client IP. Past the limit every
-   * authentication attempt from that IP gets 429 until `blockDuration` ends (`0` is refused: without
-   * a block guessing would go on). Default `{ limit: 10, ttl: '1m', blockDuration: '5m' }`; `false`
-   * turns it off.
+   * Brute-force protection: failed guesses (a bad token signature, API key or Basic password, a
+   * malformed credential, or a failed login reported through `AuthFailureLimiter`) per client IP.
+   * Each attempt reserves a slot before it is verified, so at most `limit` guesses per `ttl` are
+   * ever verified, whatever the concurrency. The `limit`-th failure blocks the IP: every
+   * authentication attempt from it gets 429 until `blockDuration` ends (`0` is refused: without a
+   * block guessing would go on). An expired or revoked genuine token, or one whose signing key is
+   * unavailable, is no guess and does not count. Default `{ limit: 10, ttl: '1m', blockDuration: '5m' }`;
+   * `false` turns it off.
    */
   authFailures?: { limit: number; ttl: Duration; blockDuration?: Duration } | false;
 }

@@ -18,6 +18,8 @@ describe('normalizeThrottleOptions', () => {
       { name: 'burst', limit: 2, ttlMs: 500, blockMs: 1000 },
     ]);
     expect(options.authFailures).toEqual({ name: 'auth-failures', limit: 10, ttlMs: 60_000, blockMs: 300_000 });
+    expect(options.maxSecurityKeys).toBe(100_000);
+    expect(normalize({ throttlers: [tier], maxSecurityKeys: 500 }).maxSecurityKeys).toBe(500);
   });
 
   it.each([
@@ -28,6 +30,7 @@ describe('normalizeThrottleOptions', () => {
       'PalisadeModule: unknown option throttle.authFailures.name. Known options of throttle.authFailures: limit, ttl, blockDuration.',
     ],
     [{ throttlers: [tier], authFailures: true }, 'PalisadeModule: throttle.authFailures is true; expected { limit, ttl, blockDuration? } or false.'],
+    [{ throttlers: [tier], maxSecurityKeys: 50 }, 'PalisadeModule: throttle.maxSecurityKeys is 50; expected an integer from 100 to 100000000.'],
     [{ throttlers: [tier], storage: { redis: 'redis://x', commandTimeOut: 100 } }, 'did you mean throttle.storage.commandTimeout?'],
     [
       { throttlers: [tier], storage: { prefix: 'x:' } },

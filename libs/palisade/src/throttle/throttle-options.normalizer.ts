@@ -21,6 +21,8 @@ export interface NormalizedThrottleOptions {
     | { readonly kind: 'redis'; readonly connection: NormalizedRedisConnection; readonly prefix: string; readonly commandTimeoutMs: number }
     | { readonly kind: 'custom'; readonly store: CustomStore<ThrottleStore>; readonly prefix: string };
   readonly maxMemoryKeys: number;
+  /** Most client addresses the in-memory brute-force partition remembers. */
+  readonly maxSecurityKeys: number;
   readonly failOpen: boolean;
   readonly ietfHeaders: boolean;
   readonly legacyHeaders: boolean;
@@ -35,7 +37,7 @@ function fail(message: string): never {
 
 const TIER_KEYS = ['name', 'limit', 'ttl', 'blockDuration'];
 const AUTH_FAILURES_KEYS = ['limit', 'ttl', 'blockDuration'];
-const KNOWN_KEYS = ['throttlers', 'storage', 'maxMemoryKeys', 'failOpen', 'headers', 'authFailures'];
+const KNOWN_KEYS = ['throttlers', 'storage', 'maxMemoryKeys', 'maxSecurityKeys', 'failOpen', 'headers', 'authFailures'];
 const STORAGE_KEYS = ['redis', 'prefix', 'commandTimeout'];
 const CUSTOM_STORAGE_KEYS = ['store', 'prefix'];
 /** What a `ThrottleStore` must have. */
@@ -100,6 +102,10 @@ export function normalizeThrottleOptions(options: ThrottleOptions): NormalizedTh
   if (!Number.isInteger(maxMemoryKeys) || maxMemoryKeys < 100 || maxMemoryKeys > 100_000_000) {
     fail(`throttle.maxMemoryKeys is ${describe(maxMemoryKeys)}; expected an integer from 100 to 100000000.`);
   }
+  const maxSecurityKeys = options.maxSecurityKeys ?? 100_000;
+  if (!Number.isInteger(maxSecurityKeys) || maxSecurityKeys < 100 || maxSecurityKeys > 100_000_000) {
+    fail(`throttle.maxSecurityKeys is ${describe(maxSecurityKeys)}; expected an integer from 100 to 100000000.`);
+  }
   const headers = options.headers ?? 'ietf';
   if (headers !== 'ietf' && headers !== 'legacy' && headers !== 'both' && headers !== false) {
     fail(`throttle.headers is ${describe(headers)}; expected 'ietf', 'legacy', 'both' or false.`);
@@ -119,6 +125,7 @@ export function normalizeThrottleOptions(options: ThrottleOptions): NormalizedTh
     tiers,
     storage,
     maxMemoryKeys,
+    maxSecurityKeys,
     failOpen: options.failOpen ?? true,
     ietfHeaders: headers === 'ietf' || headers === 'both',
     legacyHeaders: headers === 'legacy' || headers === 'both',

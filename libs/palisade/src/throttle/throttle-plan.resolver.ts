@@ -2,7 +2,7 @@ import { Injectable, type ExecutionContext } from '@nestjs/common';
 import { parseCoarseDuration, parseDuration } from '../common/duration.js';
 import { RouteResolver } from '../common/route-resolver.js';
 import type { Handler } from '../common/routes.js';
-import { ThrottleBy, type ThrottleDiscriminator } from './throttle-by.decorator.js';
+import { ThrottleByMetadata, type ThrottleDiscriminator } from './throttle-by.decorator.js';
 import { SkipAllThrottlersMetadata } from './throttle.decorator.js';
 import { safeKeyPart } from './throttle-tracker.js';
 
@@ -24,6 +24,8 @@ export interface RouteTier {
   readonly ttlMs: number | undefined;
   readonly blockMs: number | undefined;
   readonly dynamic: { limit?: Resolvable; ttl?: Resolvable; block?: Resolvable } | undefined;
+  /** `@ThrottleBy`'s `perCaller` limit: counted per caller alone, without the discriminator. */
+  readonly perCaller: boolean;
 }
 
 /** A route's throttling plan, resolved once per handler. @internal */
@@ -126,12 +128,24 @@ export class ThrottlePlanResolver extends RouteResolver<RoutePlan> {
         ttlMs,
         blockMs: staticMs(block, block === undefined && ttl !== undefined && ttlMs !== undefined ? ttlMs : tier.blockMs, 'blockDuration'),
         dynamic: dynamic as RouteTier['dynamic'],
+        perCaller: false,
       });
+    }
+    const throttleBy = this.reflector.getAllAndOverride(ThrottleByMetadata, [handler, controller]);
+    const perCaller = throttleBy?.perCaller;
+    if (perCaller !== undefined && tiers.length > 0) {
+      const what = `@ThrottleBy() perCaller on ${where}`;
+      const ttlMs = positive(parseCoarseDuration(perCaller.ttl, `${what}.ttl`), 'perCaller.ttl', where);
+      const blockMs = perCaller.blockDuration === undefined ? ttlMs : blockLength(parseCoarseDuration(perCaller.blockDuration, `${what}.blockDuration`), where);
+      if (!Number.isInteger(perCaller.limit) || perCaller.limit < 1) {
+        throw new Error(`PalisadeModule: ${what} has limit ${String(perCaller.limit)}; expected a positive integer.`);
+      }
+      tiers.push({ name: 'per-caller', suffix: `:${route}:per-caller`, limit: perCaller.limit, ttlMs, blockMs, dynamic: undefined, perCaller: true });
     }
     const allStatic = tiers.every((t) => t.limit !== undefined && t.ttlMs !== undefined);
     return Object.freeze({
       tiers: Object.freeze(tiers),
-      discriminator: this.reflector.getAllAndOverride(ThrottleBy, [handler, controller]),
+      discriminator: throttleBy?.by,
       policyHeader: allStatic && tiers.length > 0 ? tiers.map((t) => policyItem(t.name, t.limit as number, t.ttlMs as number)).join(', ') : undefined,
       declared: declaresThrottle(handler, controller),
     });

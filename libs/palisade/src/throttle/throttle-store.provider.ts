@@ -6,6 +6,9 @@ import { PALISADE_OPTIONS } from '../common/palisade.constants.js';
 import type { NormalizedPalisadeOptions } from '../common/palisade-options.normalizer.js';
 import { RedisConnections } from '../common/redis-connections.js';
 import { StoreOutages } from '../events/store-outages.service.js';
+import type { AuthAttemptStore } from './auth-attempt-store.interface.js';
+import { MemoryAuthAttemptStore } from './memory-auth-attempt.store.js';
+import { RedisAuthAttemptStore } from './redis-auth-attempt.store.js';
 import { MemoryThrottleStore } from './memory-throttle.store.js';
 import { RedisThrottleStore } from './redis-throttle.store.js';
 import { ResilientThrottleStore } from './resilient-throttle.store.js';
@@ -22,6 +25,11 @@ import type { ThrottleStore } from './throttle-store.interface.js';
 export class ThrottleStoreHolder {
   private constructor(
     readonly store: ThrottleStore,
+    /**
+     * Brute-force security state (failures, blocks, reserved slots): a partition of its own, never
+     * evicted by the rate-limit counters of ordinary traffic.
+     */
+    readonly attempts: AuthAttemptStore,
     /** Key prefix for every counter. */
     readonly prefix: string,
   ) {}
@@ -33,19 +41,27 @@ export class ThrottleStoreHolder {
     moduleRef: ModuleRef,
   ): Promise<ThrottleStoreHolder> {
     const memory = new MemoryThrottleStore(options?.maxMemoryKeys);
+    const memoryAttempts = new MemoryAuthAttemptStore(options?.maxSecurityKeys);
     const storage = options?.storage;
-    if (!options || !storage || storage.kind === 'memory') return new ThrottleStoreHolder(memory, '');
+    if (!options || !storage || storage.kind === 'memory') return new ThrottleStoreHolder(memory, memoryAttempts, '');
+    const client = storage.kind === 'redis' ? connections.get(storage.connection, storage.commandTimeoutMs) : undefined;
     const primary =
-      storage.kind === 'redis'
-        ? new RedisThrottleStore(connections.get(storage.connection, storage.commandTimeoutMs))
-        : await resolveCustomStore(storage.store, moduleRef, 'throttle.storage.store');
+      storage.kind === 'redis' && client
+        ? new RedisThrottleStore(client)
+        : storage.kind === 'custom'
+          ? await resolveCustomStore(storage.store, moduleRef, 'throttle.storage.store')
+          : memory;
     const monitor = outages.monitor('throttle', options.failOpen, {
       context: 'PalisadeThrottle',
       down: (reason) =>
         `Shared rate-limit store unavailable (${reason}); ${options.failOpen ? 'counting requests per instance in memory until it returns' : 'answering 503 until it returns'}.`,
       up: 'Shared rate-limit store is back; limits are shared across instances again.',
     });
-    return new ThrottleStoreHolder(new ResilientThrottleStore(primary, memory, options.failOpen, monitor), storage.prefix);
+    // A store the application brought counts requests; brute-force state stays in this instance's
+    // own partition then (a Redis store keeps it shared, in its own keys).
+    const attempts = { primary: client ? new RedisAuthAttemptStore(client) : memoryAttempts, fallback: memoryAttempts };
+    const resilient = new ResilientThrottleStore(primary, memory, options.failOpen, monitor, attempts);
+    return new ThrottleStoreHolder(resilient, resilient, storage.prefix);
   }
 }
 

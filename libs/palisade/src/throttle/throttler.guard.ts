@@ -87,7 +87,7 @@ export class ThrottlerGuard extends BaseThrottlerGuard {
     if (plan.tiers.length === 0) return ALLOW;
     // In memory with static limits, counting is synchronous: no promise per request.
     if (this.memory && plan.policyHeader !== undefined) {
-      const hits = this.staticHits(plan, this.trackerFor(plan, requestOf(context) as HttpRequestLike));
+      const hits = this.staticHits(plan, this.headsFor(plan, requestOf(context) as HttpRequestLike));
       this.afterCount(context, plan, hits, this.memory.incrementManySync(hits));
       return ALLOW;
     }
@@ -98,22 +98,31 @@ export class ThrottlerGuard extends BaseThrottlerGuard {
     if (checkSkip && (await this.shouldSkip(context))) return true;
     const plan = this.plans.resolve(context.getHandler() as never, context.getClass());
     if (plan.tiers.length === 0) return true;
-    const hits = await this.hitsFor(plan, this.trackerFor(plan, requestOf(context) as HttpRequestLike), context);
+    const hits = await this.hitsFor(plan, this.headsFor(plan, requestOf(context) as HttpRequestLike), context);
     const records = await this.count(hits, context);
     this.afterCount(context, plan, hits, records);
     return true;
   }
 
-  private trackerFor(plan: RoutePlan, request: HttpRequestLike): string {
-    const base = this.trackerOf(request);
-    return plan.discriminator ? `${base}|${this.discriminate(plan, request)}` : base;
+  /**
+   * The key heads of a request: `<prefix>{<caller>}` and, with `@ThrottleBy`, the caller's head
+   * narrowed by the discriminator's hash — outside the hash tag, so every key of one request stays
+   * in one Redis Cluster slot (the `perCaller` limit counts on the plain head).
+   */
+  private headsFor(plan: RoutePlan, request: HttpRequestLike): { caller: string; narrowed: string } {
+    const caller = `${this.prefix}{${this.trackerOf(request)}}`;
+    return { caller, narrowed: plan.discriminator ? `${caller}|${this.discriminate(plan, request)}` : caller };
   }
 
-  private staticHits(plan: RoutePlan, tracker: string): ThrottleHit[] {
-    const head = `${this.prefix}{${tracker}}`;
+  private staticHits(plan: RoutePlan, heads: { caller: string; narrowed: string }): ThrottleHit[] {
     const hits: ThrottleHit[] = [];
     for (const tier of plan.tiers)
-      hits.push({ key: head + tier.suffix, limit: tier.limit as number, ttlMs: tier.ttlMs as number, blockMs: tier.blockMs as number });
+      hits.push({
+        key: (tier.perCaller ? heads.caller : heads.narrowed) + tier.suffix,
+        limit: tier.limit as number,
+        ttlMs: tier.ttlMs as number,
+        blockMs: tier.blockMs as number,
+      });
     return hits;
   }
 
@@ -141,10 +150,10 @@ export class ThrottlerGuard extends BaseThrottlerGuard {
     return createHash('sha256').update(value, 'utf8').digest('base64url').slice(0, 22);
   }
 
-  private async hitsFor(plan: RoutePlan, tracker: string, context: ExecutionContext): Promise<ThrottleHit[]> {
+  private async hitsFor(plan: RoutePlan, heads: { caller: string; narrowed: string }, context: ExecutionContext): Promise<ThrottleHit[]> {
     const hits: ThrottleHit[] = [];
-    const head = `${this.prefix}{${tracker}}`;
     for (const tier of plan.tiers) {
+      const head = tier.perCaller ? heads.caller : heads.narrowed;
       if (tier.dynamic === undefined) {
         hits.push({ key: head + tier.suffix, limit: tier.limit as number, ttlMs: tier.ttlMs as number, blockMs: tier.blockMs as number });
         continue;

@@ -95,8 +95,9 @@ function required(parameters: Map<string, string>, name: string): string {
  * - parses the form (`grant_type=password&username=…&password=…[&scope=…]`), each parameter at
  *   most once, and answers RFC 6749 §5.2 errors (`invalid_request`, `unsupported_grant_type`,
  *   `invalid_grant`, `invalid_scope`: 400);
- * - counts failed passwords against the client (brute-force protection, `throttle.authFailures`):
- *   a blocked client gets 429 with `Retry-After` before its password is checked;
+ * - counts failed passwords against the client (brute-force protection, `throttle.authFailures`),
+ *   reserving the attempt before the password is checked: a blocked client gets 429 with
+ *   `Retry-After`, and parallel guesses cannot outrun the count;
  * - issues the access token (and a refresh token when `tokens` is configured) with the granted
  *   scopes: those requested, all of which the principal must hold, else all the principal holds.
  *
@@ -139,12 +140,22 @@ export class PasswordGrant {
       .filter((s) => s.length > 0);
     if (requested?.some((scope) => !SCOPE_TOKEN.test(scope))) throw new OAuthErrorException('invalid_scope', 'The requested scope is malformed');
 
-    await this.limiter.assertAllowed(request, response);
-    const principal = await verify(username, password, request);
+    // A brute-force slot is reserved before the password is checked (429 once the client is
+    // blocked, or while its remaining slots are all being verified): parallel guesses cannot
+    // outrun the count. A wrong password keeps the slot; a right one gives it back.
+    const attempt = await this.limiter.reserve(request, response);
+    let principal: PrincipalInit | null;
+    try {
+      principal = await verify(username, password, request);
+    } catch (error) {
+      await attempt.release();
+      throw error;
+    }
     if (!principal) {
-      await this.limiter.recordLoginFailure(request, response, username);
+      await this.limiter.recordLoginFailure(request, response, username, attempt);
       throw new OAuthErrorException('invalid_grant', 'Invalid username or password');
     }
+    attempt.succeeded();
     const held = principal.scopes ?? [];
     if (requested?.some((scope) => !held.includes(scope)))
       throw new OAuthErrorException('invalid_scope', 'The requested scope exceeds what the user may be granted');
