@@ -3,7 +3,7 @@
  * come from what Palisade enforces (issue 17), on both adapters; the document validates against
  * the OpenAPI 3.1 schema, and hand-written swagger decorators keep the last word.
  */
-import { Controller, Get, Injectable, Post, UseGuards, type INestApplication } from '@nestjs/common';
+import { Controller, Get, Injectable, Post, UseGuards, type DynamicModule, type INestApplication } from '@nestjs/common';
 import { ApiBearerAuth, ApiResponse, ApiSecurity, DocumentBuilder, SwaggerModule, type OpenAPIObject, type OperationObject } from '@nestjs/swagger';
 import { ExpressAdapter } from '@nestjs/platform-express';
 import { FastifyAdapter } from '@nestjs/platform-fastify';
@@ -245,6 +245,11 @@ const ROWS: readonly Row[] = [
   { name: 'hand-written @ApiSecurity() on the handler: kept', path: '/t/hand-security', security: [API_KEY], responses: ['200', '401', '429'] },
 ];
 
+/** A module with the JWT scheme and global guards over `controllers`. */
+function jwtModule(controllers: (new () => unknown)[]): { imports: DynamicModule[]; controllers: (new () => unknown)[] } {
+  return { imports: [PalisadeModule.forRoot({ auth: { jwt: { secret: TEST_SECRET } }, global: true })], controllers };
+}
+
 describe.each(ADAPTERS)('OpenAPI document from Palisade requirements on %s', (adapter: AdapterName) => {
   let app: INestApplication;
   let http: Awaited<ReturnType<typeof bootApp>>['http'];
@@ -425,11 +430,7 @@ describe.each(ADAPTERS)('OpenAPI document before startup, without global guards,
       }
       return DupController;
     })();
-    const module = (controllers: (new () => unknown)[]) => ({
-      imports: [PalisadeModule.forRoot({ auth: { jwt: { secret: TEST_SECRET } }, global: true })],
-      controllers,
-    });
-    const differing = await bootApp(adapter, module([First, Second]));
+    const differing = await bootApp(adapter, jwtModule([First, Second]));
     try {
       expect(() => createPalisadeDocument(differing.app, config())).toThrow(
         'createPalisadeDocument: DupController.list and DupController.list are different controllers with the same name and different requirements',
@@ -437,7 +438,7 @@ describe.each(ADAPTERS)('OpenAPI document before startup, without global guards,
     } finally {
       await differing.app.close();
     }
-    const agreeing = await bootApp(adapter, module([First, Agreeing]));
+    const agreeing = await bootApp(adapter, jwtModule([First, Agreeing]));
     try {
       const document = createPalisadeDocument(agreeing.app, config());
       expect(operation(document, 'get', '/dup-a').security).toEqual([bearer()]);
