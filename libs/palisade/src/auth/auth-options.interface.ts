@@ -69,7 +69,7 @@ export interface JwksIssuerOptions {
   requiredClaims?: readonly string[];
   /**
    * OAuth clients whose tokens are accepted: the token's `azp` (OpenID Connect) or, without it,
-   * its `client_id` (RFC 9068) must be one of them; a token with neither is refused. Default: any.
+   * its `client_id` (RFC 9068) must be one of them; a token with neither is refused. Default: no restriction.
    */
   allowedClients?: readonly string[];
   /** Claim (or path) holding this issuer's roles. Default: `auth.jwt.rolesClaim`. */

@@ -38,7 +38,7 @@ export interface NormalizedJwksIssuer extends ClaimMapping {
   readonly typ: string | undefined;
   /** Claims required besides `exp` and `sub`. */
   readonly requiredClaims: readonly string[];
-  /** Accepted `azp` / `client_id` values; undefined: any. */
+  /** Accepted `azp` / `client_id` values; undefined: no restriction. */
   readonly allowedClients: ReadonlySet<string> | undefined;
 }
 

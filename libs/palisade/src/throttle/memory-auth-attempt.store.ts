@@ -1,4 +1,4 @@
-import { roomAt } from './throttle-store.interface.js';
+import { rollWindow, roomAt } from './throttle-store.interface.js';
 import {
   ATTEMPT_ALLOWED,
   BUSY_RETRY_MS,
@@ -128,16 +128,7 @@ export class MemoryAuthAttemptStore implements AuthAttemptStore {
     }
     state.ttlMs = w;
     if (state.pendingUntil <= now) state.pending = 0;
-    if (now - state.start >= w) {
-      if (now - state.start < 2 * w) {
-        state.previous = state.current;
-        state.start += w;
-      } else {
-        state.previous = 0;
-        state.start = now;
-      }
-      state.current = 0;
-    }
+    rollWindow(state, now, w);
     return state;
   }
 

@@ -1,5 +1,5 @@
 import { LRUCache } from 'lru-cache';
-import { roomAt, tierKey, toSeconds, type ThrottleHit, type ThrottleStore, type ThrottlerStorageRecord } from './throttle-store.interface.js';
+import { rollWindow, roomAt, tierKey, toSeconds, type ThrottleHit, type ThrottleStore, type ThrottlerStorageRecord } from './throttle-store.interface.js';
 
 /** One key's sliding-window counter (epoch ms). */
 interface Counter {
@@ -68,16 +68,7 @@ export class MemoryThrottleStore implements ThrottleStore {
     if (counter === undefined) {
       counter = { start: now, current: 0, previous: 0, blockedUntil: 0 };
       this.counters.set(key, counter, { ttl: 2 * ttlMs });
-    } else if (now - counter.start >= ttlMs) {
-      // Roll over: the current window becomes the previous one, or both are past.
-      if (now - counter.start < 2 * ttlMs) {
-        counter.previous = counter.current;
-        counter.start += ttlMs;
-      } else {
-        counter.previous = 0;
-        counter.start = now;
-      }
-      counter.current = 0;
+    } else if (rollWindow(counter, now, ttlMs)) {
       this.counters.set(key, counter, { ttl: Math.max(counter.start + 2 * ttlMs, counter.blockedUntil) - now });
     }
     const { start, previous, current, blockedUntil } = counter;

@@ -1,5 +1,6 @@
 import type { Cluster, Redis } from 'ioredis';
 import { ATTEMPT_ALLOWED, type AttemptOutcome, type AttemptPolicy, type AttemptVerdict, type AuthAttemptStore } from './auth-attempt-store.interface.js';
+import { ROOM_LUA } from './throttle-store.interface.js';
 
 /**
  * Shared by both scripts: Redis's clock, the key's hash (`s` window start, `c` failures of the
@@ -14,14 +15,7 @@ local key = KEYS[1]
 local w = tonumber(ARGV[1])
 local limit = tonumber(ARGV[2])
 local block = tonumber(ARGV[3])
-local function room(s, p, c)
-  if limit < 1 then return now + w end
-  if c < limit then
-    if p == 0 then return now end
-    return math.max(now, s + math.floor(w * (p - limit + c) / p) + 1)
-  end
-  return s + w + math.floor(w * (c - limit) / c) + 1
-end
+${ROOM_LUA}
 local v = redis.call('HMGET', key, 's', 'c', 'p', 'b', 'i', 'e')
 local s = tonumber(v[1])
 local c = tonumber(v[2]) or 0
@@ -56,7 +50,7 @@ local out
 if b > now then
   out = {0, 1, b - now}
 elseif weighted + c * w >= limit * w then
-  b = math.max(room(s, p, c), now + block)
+  b = math.max(room(s, p, c, w, limit), now + block)
   out = {0, 1, b - now}
 elseif weighted + (c + i) * w >= limit * w then
   out = {0, 0, 1000}
@@ -77,7 +71,7 @@ if reserved == 1 and i > 0 then i = i - 1 end
 if counts == 1 then
   c = c + 1
   local weighted = p * (w - math.max(0, now - s))
-  if weighted + c * w >= limit * w then b = math.max(b, room(s, p, c), now + block) end
+  if weighted + c * w >= limit * w then b = math.max(b, room(s, p, c, w, limit), now + block) end
 end
 save()
 if b > now then return {1, b - now} end

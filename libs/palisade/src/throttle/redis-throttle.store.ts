@@ -1,5 +1,5 @@
 import type { Cluster, Redis } from 'ioredis';
-import { tierKey, toSeconds, type ThrottleHit, type ThrottleStore, type ThrottlerStorageRecord } from './throttle-store.interface.js';
+import { ROOM_LUA, tierKey, toSeconds, type ThrottleHit, type ThrottleStore, type ThrottlerStorageRecord } from './throttle-store.interface.js';
 
 /**
  * The sliding-window counter of {@link ThrottleStore} on N keys (KEYS) at once, atomically, with
@@ -13,14 +13,7 @@ import { tierKey, toSeconds, type ThrottleHit, type ThrottleStore, type Throttle
 const INCREMENT_SCRIPT = `
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
-local function room(s, p, c, w, limit)
-  if limit < 1 then return now + w end
-  if c < limit then
-    if p == 0 then return now end
-    return math.max(now, s + math.floor(w * (p - limit + c) / p) + 1)
-  end
-  return s + w + math.floor(w * (c - limit) / c) + 1
-end
+${ROOM_LUA}
 local out = {}
 for i, key in ipairs(KEYS) do
   local w = tonumber(ARGV[i * 3 - 2])

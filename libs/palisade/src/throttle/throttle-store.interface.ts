@@ -85,3 +85,46 @@ export function roomAt(start: number, previous: number, current: number, ttlMs: 
   // The window is full: in the next one, once this window's share (as the previous) has shrunk.
   return start + ttlMs + Math.floor((ttlMs * (current - limit)) / current) + 1;
 }
+
+/** The state of one sliding-window counter (see {@link roomAt}). @internal */
+export interface SlidingWindow {
+  /** When the current window opened (ms). */
+  start: number;
+  /** Hits of the previous window. */
+  previous: number;
+  /** Hits of the current window. */
+  current: number;
+}
+
+/**
+ * Moves a sliding window forward to `now`: once `ttlMs` has passed, the current window becomes the
+ * previous one (or, two windows later, both are past). Returns true when it moved. The Redis
+ * scripts do the same, line by line.
+ * @internal
+ */
+export function rollWindow(window: SlidingWindow, now: number, ttlMs: number): boolean {
+  if (now - window.start < ttlMs) return false;
+  if (now - window.start < 2 * ttlMs) {
+    window.previous = window.current;
+    window.start += ttlMs;
+  } else {
+    window.previous = 0;
+    window.start = now;
+  }
+  window.current = 0;
+  return true;
+}
+
+/**
+ * The Lua twin of {@link roomAt}, shared by the Redis throttle and attempt scripts: `room(s, p, c, w,
+ * limit)` with `now` a local of the calling script.
+ * @internal
+ */
+export const ROOM_LUA = `local function room(s, p, c, w, limit)
+  if limit < 1 then return now + w end
+  if c < limit then
+    if p == 0 then return now end
+    return math.max(now, s + math.floor(w * (p - limit + c) / p) + 1)
+  end
+  return s + w + math.floor(w * (c - limit) / c) + 1
+end`;
