@@ -7,7 +7,7 @@ import { CurrentUser, PalisadeModule, Public, Roles, Scopes, Throttle, type Prin
 import { ADAPTERS, bootApp, type AdapterName } from '../support/app.js';
 import { bearer, startupError } from '../support/authorization.js';
 import { CollectingSink } from '../support/events.js';
-import { TEST_SECRET } from '../support/tokens.js';
+import { signToken, TEST_SECRET } from '../support/tokens.js';
 
 @ObjectType()
 class Report {
@@ -164,6 +164,47 @@ describe.each(ADAPTERS)('GraphQL resolvers behind the global guards (%s)', (adap
     await gql('query Secrets { secret }', bearer({ roles: ['user'] }));
     const [denied] = sink.ofType('access.denied');
     expect(denied?.route).toBe('query Query.secret (Secrets)');
+  });
+});
+
+describe.each(ADAPTERS)('GraphQL under a parallel guessing attack (%s)', (adapter) => {
+  let app: INestApplication;
+  let http: Awaited<ReturnType<typeof bootApp>>['http'];
+
+  beforeAll(async () => {
+    // Its own app: the brute-force budget of 127.0.0.1 is spent here and nowhere else.
+    ({ app, http } = await bootApp(adapter, {
+      imports: [
+        ...(graphQLModule(adapter) ?? []),
+        PalisadeModule.forRoot({
+          auth: { jwt: { secret: TEST_SECRET } },
+          throttle: { throttlers: [{ name: 'default', limit: 1_000, ttl: '1m' }], authFailures: { limit: 10, ttl: '1m', blockDuration: '5m' } },
+          global: true,
+        }),
+      ],
+      providers: [ReportsResolver],
+    }));
+  });
+  afterAll(() => app.close());
+
+  it('100 forged tokens at once: exactly 10 are verified (UNAUTHENTICATED), the rest TOO_MANY_REQUESTS; then a valid token is blocked too', async () => {
+    const forged = Array.from({ length: 100 }, (_, i) => signToken({ sub: `guess-${i}` }, { secret: 'not-the-secret-0123456789abcdef-0123456789ab' }));
+    const replies = await Promise.all(
+      forged.map(async (token) => {
+        const res = await http.post('/graphql').set('Content-Type', 'application/json').set('Authorization', `Bearer ${token}`).send({ query: '{ me }' });
+        return (res.body as GraphQLReply).errors?.[0]?.extensions?.code;
+      }),
+    );
+    const tally: Record<string, number> = {};
+    for (const code of replies) tally[String(code)] = (tally[String(code)] ?? 0) + 1;
+    expect(tally).toEqual({ UNAUTHENTICATED: 10, TOO_MANY_REQUESTS: 90 });
+    const valid = await http
+      .post('/graphql')
+      .set('Content-Type', 'application/json')
+      .set('Authorization', bearer({ sub: 'alice' }))
+      .send({ query: '{ me }' });
+    expect((valid.body as GraphQLReply).errors?.[0]?.extensions?.code).toBe('TOO_MANY_REQUESTS');
+    expect(JSON.stringify(valid.body)).not.toContain('alice:jwt');
   });
 });
 
