@@ -167,8 +167,13 @@ export class Authenticator {
    */
   refuseUnsupported(context: ExecutionContext): true {
     if (this.requirementOf(context).isPublic) return true;
+    throw this.unsupportedCall(context);
+  }
+
+  /** The refusal of a call Palisade cannot judge, in its transport's error (an RpcException for microservices). */
+  unsupportedCall(context: ExecutionContext): Error {
     const refusal = new UnsupportedCallException();
-    throw context.getType<string>() === 'rpc' ? toRpcError(refusal) : refusal;
+    return context.getType<string>() === 'rpc' ? toRpcError(refusal) : refusal;
   }
 
   /**

@@ -15,8 +15,6 @@ import { ThrottledException } from './throttled.exception.js';
 import { MemoryThrottleStore } from './memory-throttle.store.js';
 import { retryAfterForOutage } from '../common/store-unavailable.exception.js';
 import { SecurityEvents } from '../events/security-events.service.js';
-import { UnsupportedCallException } from '../auth/unsupported-call.exception.js';
-import { toRpcError } from '../transport/rpc.transport.js';
 
 /** A synchronous "allow" typed as the base class's promise (see `canActivate`). */
 const ALLOW = true as unknown as Promise<boolean>;
@@ -72,8 +70,7 @@ export class ThrottlerGuard extends BaseThrottlerGuard {
       // A call Palisade cannot judge: public handlers that declare no limit of their own pass (the
       // configured default tiers cannot be applied without a request), the rest are refused.
       if (this.palisade.throttle && this.plans.resolve(context.getHandler() as never, context.getClass()).declared) {
-        const refusal = new UnsupportedCallException();
-        return Promise.reject(context.getType<string>() === 'rpc' ? toRpcError(refusal) : refusal);
+        return Promise.reject(this.authenticator.unsupportedCall(context));
       }
       return this.authenticator.refuseUnsupported(context) as unknown as Promise<boolean>;
     }
