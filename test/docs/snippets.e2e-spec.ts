@@ -108,10 +108,14 @@ beforeAll(async () => {
     join(OUT, 'tsconfig.json'),
     `${JSON.stringify({ extends: '../../../../tsconfig.json', include: ['*.ts'], exclude: [], compilerOptions: { noEmit: true } }, null, 2)}\n`,
   );
-  const result = await runCommand(process.execPath, [join(REPO_ROOT, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', join(OUT, 'tsconfig.json'), '--pretty', 'false'], {
-    cwd: REPO_ROOT,
-    timeoutMs: 240_000,
-  });
+  const result = await runCommand(
+    process.execPath,
+    [join(REPO_ROOT, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', join(OUT, 'tsconfig.json'), '--pretty', 'false'],
+    {
+      cwd: REPO_ROOT,
+      timeoutMs: 240_000,
+    },
+  );
   compilerExit = result.code;
   diagnostics = placeDiagnostics(result.stdout + result.stderr, snippets);
 }, 250_000);
@@ -121,7 +125,7 @@ describe('the documentation’s TypeScript snippets', () => {
     const onPages = new Set(snippets.map((snippet) => snippet.page));
     expect(snippets.length).toBeGreaterThanOrEqual(20);
     for (const page of ['README.md', 'docs/authentication.md', 'docs/authorization.md', 'docs/throttling.md', 'docs/tokens.md', 'docs/headers.md'])
-      expect(onPages, page).toContain(page);
+      expect([...onPages]).toContain(page);
   });
 
   it('compile in one strict compiler run, with nothing reported outside them', () => {
@@ -134,7 +138,7 @@ describe('the documentation’s TypeScript snippets', () => {
 
   it('runs every runnable snippet: each has a scenario below, and each scenario a snippet', () => {
     const runnable = snippets.flatMap((snippet) => (snippet.runnable ? [snippet.runnable] : []));
-    expect(new Set(runnable).size, 'runnable names are unique').toBe(runnable.length);
+    expect(new Set(runnable).size).toBe(runnable.length); // names are unique
     expect([...runnable].sort()).toEqual(Object.keys(SCENARIOS).sort());
   });
 });
@@ -147,6 +151,9 @@ interface Running {
   /** A bearer token the running app accepts (its own key, issuer and audience). */
   token(principal: PrincipalInit): string;
 }
+
+/** The nonce of a `Content-Security-Policy` header value. */
+const nonceIn = (csp: unknown): string | undefined => /'nonce-([^']+)'/.exec(String(csp))?.[1];
 
 /** What each runnable snippet's page says it does, checked over HTTP. */
 const SCENARIOS: Record<string, (running: Running) => Promise<void>> = {
@@ -189,7 +196,6 @@ const SCENARIOS: Record<string, (running: Running) => Promise<void>> = {
   async 'csp-nonce'({ http }) {
     const first = await http.get('/report.html');
     const second = await http.get('/report.html');
-    const nonceIn = (csp: unknown): string | undefined => /'nonce-([^']+)'/.exec(String(csp))?.[1];
     const nonce = nonceIn(first.headers['content-security-policy']);
     expect(first.status).toBe(200);
     expect(first.headers['content-type']).toMatch(/^text\/html/);
@@ -197,7 +203,9 @@ const SCENARIOS: Record<string, (running: Running) => Promise<void>> = {
     expect(nonce).toMatch(/^[A-Za-z0-9+/_-]{22,}={0,2}$/);
     expect(nonceIn(second.headers['content-security-policy'])).not.toBe(nonce);
     // The other routes keep the module's API policy.
-    expect((await http.get('/status')).headers['content-security-policy']).toBe("default-src 'none'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'");
+    expect((await http.get('/status')).headers['content-security-policy']).toBe(
+      "default-src 'none'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'",
+    );
   },
 
   async 'api-key'({ http }) {
@@ -227,7 +235,7 @@ describe.each(ADAPTERS)('the runnable snippets, running (%s)', (adapter) => {
 
     it('does what its page says', async () => {
       const scenario = SCENARIOS[snippet.runnable ?? ''];
-      expect(scenario, `a scenario for ${snippet.runnable}`).toBeDefined();
+      expect(scenario).toBeDefined();
       await scenario?.(running);
     });
   });

@@ -87,7 +87,7 @@ describe.each(ADAPTERS)('a body over the limit on %s', (adapter) => {
 });
 
 // A chunked body declares no length. Fastify stops at the limit and answers at once; Express's body
-// parser stops keeping the body at the limit but reads the rest off before answering (README).
+// parser stops keeping the body at the limit but reads the rest off before answering (docs/headers.md).
 const chunk = (size: number): string => `${size.toString(16)}\r\n${'x'.repeat(size)}\r\n`;
 
 describe('a chunked body over the limit on fastify', () => {

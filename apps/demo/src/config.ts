@@ -4,7 +4,7 @@ import { parseDuration } from '@palisade/nest';
 /** The shared Redis of the demo: a URL, a Cluster's seed nodes, or Sentinel (forms of Palisade's `RedisConnection`). */
 export type DemoRedis = string | { readonly cluster: readonly string[] } | { readonly sentinels: readonly string[]; readonly name: string };
 
-/** The demo's configuration, read from the environment (see the README's table). */
+/** The demo's configuration, read from the environment (see docs/demo.md). */
 export interface DemoConfig {
   readonly port: number;
   readonly adapter: 'express' | 'fastify';

@@ -31,7 +31,7 @@ export function getResponse(context: ExecutionContext): object {
 /**
  * The Node.js request of an Express request (itself) or of a Fastify request (`raw`). `instanceof`
  * first: probing an Express request for a `raw` it does not have is a lookup along its prototype
- * chain that V8 cannot cache (see the README's benchmark section).
+ * chain that V8 cannot cache (see docs/decisions/0007-stable-request-shapes.md).
  * @internal
  */
 export function nodeRequestOf(request: HttpRequestLike | IncomingMessage): IncomingMessage {

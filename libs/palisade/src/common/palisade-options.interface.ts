@@ -34,7 +34,7 @@ export interface PalisadeModuleOptions {
   tokens?: TokensOptions;
   /** Security events: default log sink, attack detection, fingerprint key. */
   events?: EventsOptions;
-  /** Security headers on every response (CSP, HSTS, …). Unset: the secure defaults of the README. */
+  /** Security headers on every response (CSP, HSTS, …). Unset: the secure defaults of docs/headers.md. */
   headers?: HeadersOptions;
   /** HTTPS enforcement: redirect or refuse plain HTTP. Unset: off. */
   https?: HttpsOptions;
@@ -46,8 +46,8 @@ export interface PalisadeModuleOptions {
    * first 64 requests), so that V8 keeps all requests on one hidden class. Express re-parents every
    * request and response; each field added after that otherwise gives the object a hidden class of
    * its own, which makes every later field access (Express's, Nest's, Palisade's) an uncached
-   * look-up. In the benchmark this cut Express's CPU per request by about two thirds (README,
-   * "Express: stable request shapes").
+   * look-up. In the benchmark this cut Express's CPU per request by about two thirds
+   * (docs/headers.md, "Express: stable request shapes").
    *
    * Every declared field reads what it read before (`undefined`, or the value Node's prototypes give
    * it); methods, accessors and fields of Express's prototypes are never declared. What changes is

@@ -130,7 +130,7 @@ export interface SecurityHeadersOverride {
    * `false` removes an enclosing scope's.
    */
   crossOriginEmbedderPolicy?: boolean | { policy?: 'require-corp' | 'credentialless' };
-  /** `Permissions-Policy` (Palisade's addition). Default: every powerful feature turned off (see the README). */
+  /** `Permissions-Policy` (Palisade's addition). Default: every powerful feature turned off (see docs/headers.md). */
   permissionsPolicy?: PermissionsPolicyOptions;
   /** `X-DNS-Prefetch-Control`, as helmet: `{ allow: true }` sends `on`. Default `off`. */
   xDnsPrefetchControl?: true | { allow?: boolean };
@@ -163,7 +163,7 @@ export interface SecurityHeadersOverride {
 /**
  * `headers` of `PalisadeModule.forRoot()`: the security headers set on **every** response the
  * application sends (routes, 401/403/404/429, errors, redirects), computed once at startup.
- * Without options, the defaults listed in the README apply.
+ * Without options, the defaults listed in docs/headers.md apply.
  *
  * @example
  * headers: {

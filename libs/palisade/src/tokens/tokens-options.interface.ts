@@ -29,9 +29,10 @@ export interface RedisTokenStorage {
    * broadcasting mode, on one extra connection per instance), and the mirror forgets that answer.
    * Answers are served only while that connection answers its heartbeat (every 500 ms, at most
    * 1.25 s old); while it is down or silent the mirror is off and every check goes to Redis.
-   * Redis 6 or later; a server that refuses `CLIENT TRACKING` leaves it off; not used on a Redis
-   * Cluster (tracking is per node), so there every check goes to Redis. Through Sentinel it
-   * follows the primary. `false` checks Redis on every request.
+   * Redis 6 or later; a server that refuses `CLIENT TRACKING` leaves it off. On a Redis Cluster
+   * (tracking is per node) it keeps one such connection per primary, and serves answers only while
+   * every slot's primary is linked. Through Sentinel it follows the primary. `false` checks Redis
+   * on every request.
    */
   mirrorRevocations?: boolean;
 }
