@@ -208,6 +208,40 @@ const SCENARIOS: Record<string, (running: Running) => Promise<void>> = {
     );
   },
 
+  async refresh({ app, http }) {
+    interface Pair {
+      accessToken: string;
+      refreshToken: string;
+    }
+    const tokens = app.get(TokenService);
+    const login: Pair = await tokens.issueTokens({ id: 'alice', roles: ['admin'] });
+    const refresh = (refreshToken: string) => http.post('/auth/refresh').send({ refresh_token: refreshToken });
+    const me = (pair: Pair) => http.get('/me').set('Authorization', `Bearer ${pair.accessToken}`);
+
+    const first = await refresh(login.refreshToken);
+    expect(first.status).toBe(200);
+    const next = first.body as Pair;
+    expect(next.refreshToken).not.toBe(login.refreshToken);
+    // A retry within the grace period, before the new token is used: the very same pair.
+    const retry = await refresh(login.refreshToken);
+    expect({ status: retry.status, body: retry.body as unknown }).toEqual({ status: 200, body: first.body as unknown });
+    // The chain moves on; the old token is now reuse: 401, and the whole family is revoked.
+    const rotated = await refresh(next.refreshToken);
+    expect(rotated.status).toBe(200);
+    const latest = rotated.body as Pair;
+    expect((await me(latest)).status).toBe(200);
+    expect((await refresh(login.refreshToken)).status).toBe(401);
+    expect((await me(latest)).status).toBe(401);
+    expect((await refresh(latest.refreshToken)).status).toBe(401);
+
+    // Logout: the access token answers 401, its refresh token is dead too.
+    const session: Pair = await tokens.issueTokens({ id: 'bob', roles: ['user'] });
+    expect((await me(session)).body).toEqual({ id: 'bob' });
+    expect((await http.post('/auth/logout').set('Authorization', `Bearer ${session.accessToken}`)).status).toBe(204);
+    expect((await me(session)).status).toBe(401);
+    expect((await refresh(session.refreshToken)).status).toBe(401);
+  },
+
   async 'api-key'({ http }) {
     expect((await http.get('/jobs')).status).toBe(401);
     const wrong = await http.get('/jobs').set('X-API-Key', 'not-the-key');
