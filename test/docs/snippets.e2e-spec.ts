@@ -208,6 +208,22 @@ const SCENARIOS: Record<string, (running: Running) => Promise<void>> = {
     );
   },
 
+  async guards({ http, token }) {
+    const anonymous = await http.get('/orders');
+    expect({ status: anonymous.status, challenge: anonymous.headers['www-authenticate'] as unknown }).toEqual({
+      status: 401,
+      challenge: expect.stringMatching(/^Bearer realm="api"/) as unknown,
+    });
+    expect((await http.get('/orders').set('Authorization', `Bearer ${token({ id: 'carol', roles: ['guest'] })}`)).status).toBe(403);
+    const user = await http.get('/orders').set('Authorization', `Bearer ${token({ id: 'bob', roles: ['user'] })}`);
+    expect({ status: user.status, body: user.body as unknown, limited: user.headers['ratelimit-policy'] as unknown }).toEqual({
+      status: 200,
+      body: [],
+      limited: '"default";q=100;w=60',
+    });
+    expect((await http.get('/orders/status')).body).toEqual({ status: 'ok' });
+  },
+
   async refresh({ app, http }) {
     interface Pair {
       accessToken: string;
