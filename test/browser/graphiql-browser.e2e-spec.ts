@@ -136,7 +136,11 @@ describeWithChromium('the self-hosted GraphiQL page in a real browser (%s)', (ad
       // The settings dialog locks scrolling with a <style> element inserted at run time: it must carry the nonce.
       await page.locator('button[aria-label="Open settings dialog"]').click({ timeout: UI_TIMEOUT });
       await page.locator('.graphiql-dialog').waitFor({ timeout: UI_TIMEOUT });
-      expect(await page.evaluate(() => (globalThis as unknown as { document: { querySelectorAll(s: string): { length: number } } }).document.querySelectorAll('style').length)).toBeGreaterThan(0);
+      expect(
+        await page.evaluate(
+          () => (globalThis as unknown as { document: { querySelectorAll(s: string): { length: number } } }).document.querySelectorAll('style').length,
+        ),
+      ).toBeGreaterThan(0);
       await page.keyboard.press('Escape');
       await page.locator('.graphiql-dialog').waitFor({ state: 'detached', timeout: UI_TIMEOUT });
       // Nothing came from another origin.

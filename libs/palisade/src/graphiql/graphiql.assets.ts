@@ -42,7 +42,9 @@ export function loadGraphiqlAssets(resolveFrom: string = import.meta.url): Reado
     try {
       body = readFileSync(join(dirname(manifest), file));
     } catch {
-      throw new Error(`GraphiqlModule: ${pkg}@${version ?? '?'} has no ${file}; only GraphiQL 3 and React 18 ship the browser bundles the page serves. ${INSTALL}.`);
+      throw new Error(
+        `GraphiqlModule: ${pkg}@${version ?? '?'} has no ${file}; only GraphiQL 3 and React 18 ship the browser bundles the page serves. ${INSTALL}.`,
+      );
     }
     assets.set(name, Object.freeze({ body, type }));
   }

@@ -5,7 +5,7 @@ import type { ContentSecurityPolicyOptions } from '../headers/headers-options.in
 import { SecurityHeaders } from '../headers/security-headers.decorator.js';
 import { Throttle, type ThrottleTierOverride } from '../throttle/throttle.decorator.js';
 import type { GraphiqlAsset, PackagedAssetName } from './graphiql.assets.js';
-import { GRAPHIQL_START_SCRIPT, renderGraphiqlPage } from './graphiql.page.js';
+import { renderGraphiqlPage } from './graphiql.page.js';
 
 /** The validated options a controller is built from. @internal */
 export interface GraphiqlControllerConfig {

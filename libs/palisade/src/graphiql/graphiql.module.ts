@@ -57,7 +57,13 @@ export class GraphiqlModule {
     for (const key of Object.keys(options)) {
       if (!KNOWN_OPTIONS.has(key)) fail(`unknown option '${key}'; known options: ${[...KNOWN_OPTIONS].join(', ')}.`);
     }
-    const path = text(options.path, 'path', '/graphiql', PAGE_PATH, "an absolute path such as '/graphiql' (letters, digits, '.', '_', '~', '-'; no trailing slash)");
+    const path = text(
+      options.path,
+      'path',
+      '/graphiql',
+      PAGE_PATH,
+      "an absolute path such as '/graphiql' (letters, digits, '.', '_', '~', '-'; no trailing slash)",
+    );
     const endpoint = text(
       options.endpoint,
       'endpoint',
