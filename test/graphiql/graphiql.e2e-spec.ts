@@ -86,6 +86,15 @@ describe.each(ADAPTERS)('the self-hosted GraphiQL page (%s)', (adapter) => {
     expect((await http.get('/graphiql/other.js')).status).toBe(404);
   });
 
+  it('with a trailing slash, the page (Express routes it there; Fastify answers 404) still points at files that exist', async () => {
+    const page = await http.get('/graphiql/');
+    expect(page.status).toBe(adapter === 'express' ? 200 : 404);
+    const sources = [...page.text.matchAll(/ (?:src|href)="([^"]+\.(?:js|css))"/g)].map((m) => new URL(m[1]!, 'http://host/graphiql/').pathname);
+    const files = ['graphiql.min.css', 'react.production.min.js', 'react-dom.production.min.js', 'graphiql.min.js', 'start.js'];
+    expect(sources).toEqual(adapter === 'express' ? files.map((file) => `/graphiql/${file}`) : []);
+    for (const source of sources) expect({ source, status: (await http.get(source)).status }).toEqual({ source, status: 200 });
+  });
+
   it('leaves the GraphQL endpoint and every other route under the strict default policy', async () => {
     const graphql = await http.post('/graphql').set('Content-Type', 'application/json').send({ query: '{ hello }' });
     expect(graphql.status).toBe(200);
@@ -123,6 +132,26 @@ describe.each(ADAPTERS)('the GraphiQL page is throttled per client address (%s)'
     expect(Number(limited.headers['retry-after'])).toBeGreaterThan(0);
     // Rejected before the handler: the module's policy, no nonce handed out.
     expect(limited.headers['content-security-policy']).not.toContain('nonce-');
+  });
+});
+
+describe.each(ADAPTERS)("the page's policy widened through contentSecurityPolicy.directives (%s)", (adapter) => {
+  let app: INestApplication;
+  let http: Awaited<ReturnType<typeof bootApp>>['http'];
+
+  beforeAll(async () => {
+    const directives = { 'connect-src': ["'self'", 'wss://subscriptions.example.com'] };
+    ({ app, http } = await bootApp(adapter, graphiqlAppMetadata(adapter, { graphiql: { contentSecurityPolicy: { directives } } })));
+  });
+  afterAll(() => app?.close());
+
+  it('starts from the graphiql preset (nonce kept), changes only the page, not /graphql', async () => {
+    const policy = (await http.get('/graphiql')).headers['content-security-policy'] as string;
+    const nonce = nonceOf(policy);
+    expect(policy).toContain("connect-src 'self' wss://subscriptions.example.com;");
+    expect(policy).toContain(`style-src 'nonce-${nonce}'`);
+    const graphql = await http.post('/graphql').set('Content-Type', 'application/json').send({ query: '{ hello }' });
+    expect(graphql.headers['content-security-policy']).toBe(API_POLICY);
   });
 });
 

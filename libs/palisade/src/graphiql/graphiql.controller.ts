@@ -1,4 +1,4 @@
-import { Controller, Get, Header, StreamableFile, type Type } from '@nestjs/common';
+import { Controller, Get, Header, Req, StreamableFile, type Type } from '@nestjs/common';
 import { Public } from '../auth/auth.decorator.js';
 import { CspNonce } from '../headers/csp-nonce.decorator.js';
 import type { ContentSecurityPolicyOptions } from '../headers/headers-options.interface.js';
@@ -44,8 +44,10 @@ export function createGraphiqlController(config: GraphiqlControllerConfig): Type
     @Get()
     @Header('Content-Type', 'text/html; charset=utf-8')
     @Header('Cache-Control', 'no-store')
-    page(@CspNonce() nonce: string): string {
-      return renderGraphiqlPage({ nonce, segment, endpoint: config.endpoint, title: config.title });
+    page(@CspNonce() nonce: string, @Req() request: { originalUrl?: string; url?: string }): string {
+      // Express's `originalUrl`, Fastify's `url`: the path as requested, before any mount point is cut.
+      const [path = ''] = (request.originalUrl ?? request.url ?? '').split('?');
+      return renderGraphiqlPage({ nonce, segment, trailingSlash: path.endsWith('/'), endpoint: config.endpoint, title: config.title });
     }
 
     @Get('react.production.min.js')

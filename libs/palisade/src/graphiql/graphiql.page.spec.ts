@@ -17,6 +17,17 @@ describe('renderGraphiqlPage', () => {
     expect(page).not.toMatch(/<style|style=/);
   });
 
+  it('requested with a trailing slash, loads the files from the same directory', () => {
+    const slashed = renderGraphiqlPage({ nonce: 'bm9uY2U=', segment: 'graphiql', trailingSlash: true, endpoint: '/graphql', title: 'GraphiQL' });
+    expect([...slashed.matchAll(/ (?:src|href)="([^"]+\.(?:js|css))"/g)].map((m) => m[1])).toEqual([
+      './graphiql.min.css',
+      './react.production.min.js',
+      './react-dom.production.min.js',
+      './graphiql.min.js',
+      './start.js',
+    ]);
+  });
+
   it('escapes the title and the endpoint', () => {
     expect(page).toContain('<title>&lt;/title&gt;&lt;script&gt;alert(1)&lt;/script&gt;</title>');
     expect(page).toContain('data-endpoint="/graphql?x=1&amp;y=&quot;2&quot;"');

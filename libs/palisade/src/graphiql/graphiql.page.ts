@@ -25,8 +25,14 @@ export const GRAPHIQL_START_SCRIPT = `'use strict';
 export interface GraphiqlPageInput {
   /** The response's CSP nonce (base64). */
   nonce: string;
-  /** Last segment of the page's path: the files are loaded from `<segment>/<file>`, relative to the page. */
+  /**
+   * Last segment of the page's path: the files are loaded from `<segment>/<file>`, relative to the
+   * page (so a global prefix or a proxy's path prefix is kept), or from `<file>` when the page was
+   * requested with a trailing slash (`trailingSlash`).
+   */
   segment: string;
+  /** True when the request's path ends with `/` (`/graphiql/`, which Express routes to the page). */
+  trailingSlash?: boolean;
   /** The GraphQL endpoint, an absolute path on the same origin. */
   endpoint: string;
   title: string;
@@ -43,9 +49,9 @@ export function escapeHtml(text: string): string {
  * The HTML of the page: no inline script, no inline style, no `style` attribute; every `<script>`
  * and the stylesheet carry the response's nonce. @internal
  */
-export function renderGraphiqlPage({ nonce, segment, endpoint, title }: GraphiqlPageInput): string {
+export function renderGraphiqlPage({ nonce, segment, trailingSlash = false, endpoint, title }: GraphiqlPageInput): string {
   const n = escapeHtml(nonce);
-  const base = escapeHtml(encodeURIComponent(segment));
+  const base = trailingSlash ? '.' : escapeHtml(encodeURIComponent(segment));
   return `<!doctype html>
 <html lang="en">
 <head>
