@@ -12,6 +12,7 @@ export default defineConfig({
       { find: /^@palisade\/nest\/testing$/, replacement: source('./libs/palisade/src/testing/index.ts') },
       { find: /^@palisade\/nest\/ws$/, replacement: source('./libs/palisade/src/ws/index.ts') },
       { find: /^@palisade\/nest\/openapi$/, replacement: source('./libs/palisade/src/openapi/index.ts') },
+      { find: /^@palisade\/nest\/graphiql$/, replacement: source('./libs/palisade/src/graphiql/index.ts') },
       { find: /^@palisade\/nest$/, replacement: source('./libs/palisade/src/index.ts') },
     ],
   },

@@ -99,6 +99,7 @@ interface TransportsReport {
   socket: { anonymous: SocketOutcome; user: SocketOutcome; admin: SocketOutcome; twice: SocketOutcome };
   wsEntry: boolean | string;
   openapiEntry: { openapi: string; schemes: string[] } | string;
+  graphiqlEntry: string;
 }
 
 /** The consumer projects, by module format: their directory and entry file. */
@@ -288,6 +289,13 @@ describe('@palisade/nest as published', () => {
     it('packs the @palisade/nest/openapi entry point, which documents the app once @nestjs/swagger is installed', () => {
       expect(tarballFiles).toEqual(expect.arrayContaining(['dist/openapi/index.js', 'dist/openapi/index.d.ts']));
       expect(report.openapiEntry).toEqual({ openapi: '3.1.0', schemes: ['bearer'] });
+    });
+
+    it('packs the @palisade/nest/graphiql entry point, which loads without its optional peers and names them when built', () => {
+      expect(tarballFiles).toEqual(expect.arrayContaining(['dist/graphiql/index.js', 'dist/graphiql/index.d.ts']));
+      expect(report.graphiqlEntry).toMatch(
+        /^GraphiqlModule: the package '(react|react-dom|graphiql)' is not installed; .*Install graphiql@3, react@18 and react-dom@18/,
+      );
     });
 
     it('boots and exits cleanly', () => {

@@ -106,7 +106,7 @@ describe('mergeDirectives and serializePolicy', () => {
 
   it('refuses an unknown preset and a policy with nothing left', () => {
     expect(() => presetDirectives('strict', 'headers.contentSecurityPolicy.preset')).toThrow(
-      'PalisadeModule: headers.contentSecurityPolicy.preset is "strict"; known presets: api, swagger-ui, page.',
+      'PalisadeModule: headers.contentSecurityPolicy.preset is "strict"; known presets: api, swagger-ui, graphiql, page.',
     );
     const empty = mergeDirectives(api, { 'default-src': null, 'base-uri': null, 'form-action': null, 'frame-ancestors': null }, P);
     expect(() => checkPolicy(empty, new Map(), P)).toThrow(`${P} has no directive left`);

@@ -84,7 +84,7 @@ type CamelDirectiveName<S extends string> = S extends `${infer Head}-${infer Tai
 export type CspDirectivesCamelCase = { [K in CspDirectiveName as CamelDirectiveName<K>]?: CspDirectives[K] };
 
 /** Names of the built-in CSP presets (see {@link CSP_PRESETS}). */
-export type CspPresetName = 'api' | 'swagger-ui' | 'page';
+export type CspPresetName = 'api' | 'swagger-ui' | 'graphiql' | 'page';
 
 /**
  * Built-in policies, for `contentSecurityPolicy: { preset }`.
@@ -94,6 +94,15 @@ export type CspPresetName = 'api' | 'swagger-ui' | 'page';
  * - `swagger-ui`: what Swagger UI (`@nestjs/swagger`, `swagger-ui-dist`) needs: its scripts and
  *   styles from the same origin, inline styles (the UI sets `style` attributes), `data:` images
  *   and fonts, and requests to the same origin for the OpenAPI document.
+ * - `graphiql`: what the self-hosted GraphiQL page of `@palisade/nest/graphiql` needs, and no more.
+ *   Scripts run only with the per-request nonce (no `'self'`, never `'unsafe-inline'`): the page
+ *   loads React, ReactDOM, GraphiQL and its start script through nonced `<script src>` tags, so no
+ *   other same-origin URL can be pulled in as a script. Styles also only by nonce: the stylesheet
+ *   link carries it, and the one `<style>` element GraphiQL inserts at run time (its dialogs' scroll
+ *   lock) takes it from `__webpack_nonce__`, which the start script sets, so `'unsafe-inline'` is
+ *   not needed for styles either (GraphiQL's other styles are set through the CSSOM, which CSP does
+ *   not govern). Fonts and images from `data:` URLs (the stylesheet embeds its fonts), requests to
+ *   the same origin only (the GraphQL endpoint, and so the user's token, stays on this origin).
  * - `page`: a strict policy for server-rendered HTML: scripts only with the per-request nonce
  *   (and what they load, `'strict-dynamic'`), styles from the same origin or with the nonce.
  */
@@ -116,6 +125,20 @@ export const CSP_PRESETS: Readonly<Record<CspPresetName, Readonly<CspDirectives>
     'script-src': ["'self'"],
     'script-src-attr': ["'none'"],
     'style-src': ["'self'", "'unsafe-inline'"],
+  }),
+  graphiql: Object.freeze<CspDirectives>({
+    'default-src': ["'none'"],
+    'base-uri': ["'none'"],
+    'connect-src': ["'self'"],
+    'font-src': ['data:'],
+    'form-action': ["'none'"],
+    'frame-ancestors': ["'none'"],
+    'img-src': ["'self'", 'data:'],
+    'object-src': ["'none'"],
+    'script-src': [CSP_NONCE],
+    'script-src-attr': ["'none'"],
+    'style-src': [CSP_NONCE],
+    'style-src-attr': ["'none'"],
   }),
   page: Object.freeze<CspDirectives>({
     'default-src': ["'self'"],
