@@ -2,7 +2,9 @@
 // Boots every stack × adapter as its own server process on 127.0.0.1, checks each answers the
 // route under test correctly, warms them up, then loads them with autocannon (a separate process)
 // in interleaved rounds, measuring the server's CPU per request. Writes <mode>.json/.md and prints
-// the Markdown table on stdout (progress goes to stderr).
+// the Markdown table on stdout (progress goes to stderr). A quick run is also kept as a dated
+// quick-<UTC time>.json (a soak as soak-<UTC time>.json), which `npm run bench:page` turns into
+// docs/benchmark.md. The palisade-cluster stack runs on a private Redis Cluster started here.
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -10,10 +12,12 @@ import type { LoadResult } from './load.js';
 import { machineInfo, redisVersion, versions } from './harness/environment.js';
 import { killLoadGenerators, runLoad } from './harness/load-process.js';
 import { parseOptions, runsOn, STACKS, USAGE, type BenchOptions, type StackName } from './harness/options.js';
-import { redisProblem, totalCommandsProcessed } from './harness/redis-info.js';
+import { BenchRedisCluster } from './harness/redis-cluster.js';
+import { clusterDelta, redisProblem, totalCommandsProcessed, type NodeCounters } from './harness/redis-info.js';
 import { renderMarkdown, type BenchReport, type RoundSample, type SoakResult, type SoakWindow, type StackResult, type TargetResult } from './harness/report.js';
 import { procCpuUs, ServerProcess } from './harness/server-process.js';
 import { median, ratio } from './harness/stats.js';
+import { formatTargetValue, measureTargets, meets, roundRatios } from './harness/targets.js';
 import { mintBenchToken } from './harness/token.js';
 import { BENCH_PATH, reportsBody } from './servers/bench.constants.js';
 import type { BenchAdapter } from './servers/server.bootstrap.js';
@@ -50,13 +54,22 @@ function roundOrder(targets: readonly Target[], round: number): Target[] {
 }
 
 /** Boots every server (two at a time: a 2-core machine boots faster that way than all at once). */
-async function bootAll(targets: Omit<Target, 'server'>[], options: BenchOptions, servers: ServerProcess[]): Promise<Target[]> {
+async function bootAll(
+  targets: Omit<Target, 'server'>[],
+  options: BenchOptions,
+  servers: ServerProcess[],
+  cluster: BenchRedisCluster | undefined,
+): Promise<Target[]> {
   const booted: Target[] = [];
   const queue = [...targets];
   const worker = async (): Promise<void> => {
     for (let next = queue.shift(); next !== undefined; next = queue.shift()) {
       const stack = STACKS[next.stack];
-      const env: Record<string, string> = { ...stack.env, ...(stack.redis ? { BENCH_REDIS_URL: options.redisUrl } : {}) };
+      const env: Record<string, string> = {
+        ...stack.env,
+        ...(stack.redis === 'server' ? { BENCH_REDIS_URL: options.redisUrl } : {}),
+        ...(stack.redis === 'cluster' && cluster ? { BENCH_REDIS_CLUSTER: cluster.nodes.join(',') } : {}),
+      };
       const server = ServerProcess.spawn(next.stack, next.adapter, join(SERVERS_DIR, stack.entry), env);
       servers.push(server);
       const started = Date.now();
@@ -106,17 +119,22 @@ function loadProblems(load: LoadResult): string[] {
 }
 
 /** One measured round: CPU and Redis counters around one autocannon run. */
-async function measureRound(target: Target, round: number, options: BenchOptions, token: string): Promise<RoundSample> {
+async function measureRound(target: Target, round: number, options: BenchOptions, token: string, cluster: BenchRedisCluster | undefined): Promise<RoundSample> {
   const { server } = target;
   const redis = STACKS[target.stack].redis;
+  const serverCount = (): Promise<number> =>
+    redis === 'server' ? totalCommandsProcessed(options.redisUrl).catch(() => Number.NaN) : Promise.resolve(Number.NaN);
+  const clusterCount = (): Promise<NodeCounters[]> => (redis === 'cluster' && cluster ? cluster.counters().catch(() => []) : Promise.resolve([]));
   // Read while still frozen: work that fell due while it was (timers) is billed to this round.
   const cpuBefore = procCpuUs(server.pid);
   const statsBefore = await server.stats();
-  const redisBefore = redis ? await totalCommandsProcessed(options.redisUrl).catch(() => Number.NaN) : Number.NaN;
+  const redisBefore = await serverCount();
+  const clusterBefore = await clusterCount();
   const load = await runLoad(loadRequest(target, options, token, options.durationS));
   const cpuAfter = procCpuUs(server.pid);
   const statsAfter = await server.stats();
-  const redisAfter = redis ? await totalCommandsProcessed(options.redisUrl).catch(() => Number.NaN) : Number.NaN;
+  const redisAfter = await serverCount();
+  const clusterAfter = await clusterCount();
   if (options.pause) server.pause();
 
   const cpuUs =
@@ -134,20 +152,30 @@ async function measureRound(target: Target, round: number, options: BenchOptions
     non2xx: load.non2xx,
     errors: load.errors,
   };
-  if (redis) {
+  if (redis !== 'none') {
     // Divided by the requests the server received: autocannon does not count the ones in flight when it stops.
     const delta = (key: string): number => (statsAfter.extra[key] ?? 0) - (statsBefore.extra[key] ?? 0);
     const handled = delta('requestsHandled');
     const perRequest = (count: number): number => (handled > 0 ? count / handled : Number.NaN);
-    sample.redisRoundTripsPerRequest = perRequest(delta('redisWrites'));
-    sample.redisCommandsPerRequest = perRequest(delta('redisCommands'));
+    // The client's upkeep (PING, CLUSTER SLOTS, …: see servers/palisade-redis.ts) is no request's.
+    const upkeep = delta('redisMaintenance');
+    sample.redisRoundTripsPerRequest = perRequest(delta('redisWrites') - upkeep);
+    sample.redisCommandsPerRequest = perRequest(delta('redisCommands') - upkeep);
     sample.redisCommandsByName = {};
     for (const key of Object.keys(statsAfter.extra)) {
       const count = delta(key);
       if (key.startsWith('redis:') && count > 0) sample.redisCommandsByName[key.slice('redis:'.length)] = Math.round(perRequest(count) * 1000) / 1000;
     }
-    // The first INFO is itself counted between the two readings.
-    sample.redisServerCommandsPerRequest = perRequest(redisAfter - redisBefore - 1);
+    if (redis === 'server') {
+      // The first INFO is itself counted between the two readings.
+      sample.redisServerCommandsPerRequest = perRequest(redisAfter - redisBefore - 1);
+    } else {
+      // Summed over all six nodes, less the INFO of the first reading on each.
+      const nodes = clusterDelta(clusterBefore, clusterAfter);
+      sample.redisServerCommandsPerRequest = perRequest(nodes.commands);
+      sample.redisServerReplicaCommandsPerRequest = perRequest(nodes.replicaCommands);
+      sample.redisServerScriptsPerRequest = perRequest(nodes.scripts);
+    }
   }
   for (const problem of loadProblems(load)) target.problems.push(`round ${round}: ${problem}`);
   return sample;
@@ -164,21 +192,16 @@ function summarize(target: Target): StackResult {
     responseHeaders: target.responseHeaders,
     problems: target.problems,
   };
-  if (STACKS[target.stack].redis) {
+  if (STACKS[target.stack].redis !== 'none') {
     result.median.redisCommandsPerRequest = pick('redisCommandsPerRequest');
     result.median.redisRoundTripsPerRequest = pick('redisRoundTripsPerRequest');
     result.median.redisServerCommandsPerRequest = pick('redisServerCommandsPerRequest');
   }
+  if (STACKS[target.stack].redis === 'cluster') {
+    result.median.redisServerReplicaCommandsPerRequest = pick('redisServerReplicaCommandsPerRequest');
+    result.median.redisServerScriptsPerRequest = pick('redisServerScriptsPerRequest');
+  }
   return result;
-}
-
-/** The per-round ratios of `key` between two stacks measured in the same rounds. */
-function roundRatios(result: StackResult, other: StackResult, key: 'rps' | 'cpuUsPerRequest'): number[] {
-  return result.rounds.flatMap((sample) => {
-    const peer = other.rounds.find((candidate) => candidate.round === sample.round);
-    const value = peer ? ratio(sample[key], peer[key]) : Number.NaN;
-    return Number.isFinite(value) ? [value] : [];
-  });
 }
 
 /**
@@ -204,61 +227,13 @@ function addRatios(results: StackResult[]): void {
   }
 }
 
-/** The issue's targets, on what this run measured. */
+/** The issues' targets, on what this run measured (see `harness/targets.ts`), and the soak's. */
 function evaluateTargets(results: StackResult[], soaks: SoakResult[]): TargetResult[] {
-  const find = (stack: StackName, adapter: BenchAdapter): StackResult | undefined => results.find((r) => r.stack === stack && r.adapter === adapter);
-  const targets: TargetResult[] = [];
-  const versus = (adapter: BenchAdapter, against: 'bare' | 'community', threshold: number): void => {
-    const palisade = find('palisade', adapter);
-    const other = find(against, adapter);
-    const value = against === 'bare' ? palisade?.vsBare : palisade?.vsCommunity;
-    const name = `Palisade (memory) ≥ ${threshold}× ${against === 'bare' ? 'bare Nest' : 'the community stack'} throughput on ${adapter === 'express' ? 'Express' : 'Fastify'}`;
-    if (!palisade || !other || value === undefined || !Number.isFinite(value)) targets.push({ target: name, measured: 'not in this run', met: null });
-    else targets.push({ target: name, measured: `${value.toFixed(2)}×`, met: value >= threshold });
-  };
-  versus('fastify', 'bare', 0.5);
-  versus('express', 'bare', 0.85);
-  // Palisade's Express figure includes stableRequestShapes, which speeds up Express itself: its
-  // security work alone is Palisade against bare Nest with the same declarations.
-  const shapedPalisade = find('palisade', 'express');
-  const shaped = find('bare-shaped', 'express');
-  if (shapedPalisade && shaped) {
-    const value = median(roundRatios(shapedPalisade, shaped, 'rps'));
-    targets.push({
-      target: 'Palisade (memory) ÷ bare Nest with the same stable request shapes, on Express (its security work alone; no target)',
-      measured: Number.isFinite(value) ? `${value.toFixed(2)}×` : '–',
-      met: null,
-      informational: true,
-    });
-  }
-  versus('express', 'community', 3);
-  versus('fastify', 'community', 3);
-  // Against Nest's own stacks, measured in the same rounds (issue 18's targets).
-  const against = (stack: StackName, other: StackName, adapter: BenchAdapter, threshold: number, what: string): void => {
-    const mine = find(stack, adapter);
-    const theirs = find(other, adapter);
-    const name = `${what} ≥ ${threshold}× ${STACKS[other].label} on ${adapter === 'express' ? 'Express' : 'Fastify'}`;
-    const value = mine && theirs ? median(roundRatios(mine, theirs, 'rps')) : Number.NaN;
-    targets.push(
-      Number.isFinite(value)
-        ? { target: name, measured: `${value.toFixed(2)}×`, met: value >= threshold }
-        : { target: name, measured: 'not in this run', met: null },
-    );
-  };
-  for (const adapter of ['express', 'fastify'] as const) {
-    against('palisade', 'nest-headers', adapter, 0.9, 'Palisade (memory), its whole stack,');
-    against('floor-headers', 'nest-headers', adapter, 1.0, "Palisade's header delivery alone (floor-headers)");
-    against('palisade', 'nest-first-party', adapter, 3, 'Palisade (memory)');
-  }
-  const redis = results.filter((r) => r.stack === 'palisade-redis' && r.median.redisRoundTripsPerRequest !== undefined);
-  const redisName = 'Redis store: at most one Redis round trip per request';
-  if (redis.length === 0) targets.push({ target: redisName, measured: 'not in this run', met: null });
-  else {
-    const worst = Math.max(...redis.map((r) => r.median.redisRoundTripsPerRequest!));
-    const commands = Math.max(...redis.map((r) => r.median.redisCommandsPerRequest ?? Number.NaN));
-    // Counted per request the server received, so exactly 1.00 when every request makes one trip.
-    targets.push({ target: redisName, measured: `${worst.toFixed(2)} round trips (${commands.toFixed(2)} commands) per request`, met: worst <= 1.001 });
-  }
+  const targets: TargetResult[] = measureTargets(results).map((target) => ({
+    target: target.target,
+    measured: formatTargetValue(target),
+    met: Number.isFinite(target.value) ? meets(target, target.value) : null,
+  }));
   const soakName = 'No decay: last minute of a 5-min soak ≥ 0.95× the first';
   const soak = soaks.find((s) => s.stack === 'palisade');
   if (!soak || !Number.isFinite(soak.lastVsFirst)) targets.push({ target: soakName, measured: 'not in this run (`npm run bench -- --soak`)', met: null });
@@ -339,6 +314,11 @@ async function soak(target: Target, options: BenchOptions, token: string): Promi
   };
 }
 
+/** `quick-2026-12-03T10-15-00Z.json`: the mode and the UTC time the run ended (sorts by date). */
+export function datedRunName(mode: BenchOptions['mode'], isoTime: string): string {
+  return `${mode}-${isoTime.replace(/\.\d+Z$/, 'Z').replaceAll(':', '-')}.json`;
+}
+
 function commandLine(argv: readonly string[]): string {
   return argv.length === 0 ? 'npm run bench' : `npm run bench -- ${argv.join(' ')}`;
 }
@@ -353,22 +333,24 @@ export async function main(argv: readonly string[], hooks: HarnessHooks = {}): P
   const machine = machineInfo();
   const notes: string[] = [];
   let stacks = [...options.stacks];
-  if (stacks.some((stack) => STACKS[stack].redis)) {
+  if (stacks.some((stack) => STACKS[stack].redis === 'server')) {
     const problem = await redisProblem(options.redisUrl);
     if (problem !== undefined) {
       const message = `Redis is not reachable at ${options.redisUrl} (${problem})`;
       if (options.stacksExplicit) throw new Error(`bench: ${message}; start redis-server or pass --redis-url.`);
       notes.push(`${message}: the Redis stack was skipped.`);
       progress(`${message}: skipping the Redis stack`);
-      stacks = stacks.filter((stack) => !STACKS[stack].redis);
+      stacks = stacks.filter((stack) => STACKS[stack].redis !== 'server');
     }
   }
 
   const token = mintBenchToken();
   const servers: ServerProcess[] = [];
+  let cluster: BenchRedisCluster | undefined;
   const killAll = (): void => {
     killLoadGenerators();
     for (const server of servers) server.killNow();
+    cluster?.stopNow();
   };
   const onSignal = (signal: NodeJS.Signals): void => {
     progress(`${signal}: stopping the servers`);
@@ -380,13 +362,27 @@ export async function main(argv: readonly string[], hooks: HarnessHooks = {}): P
   process.once('SIGTERM', onSignal);
 
   try {
+    if (stacks.some((stack) => STACKS[stack].redis === 'cluster')) {
+      progress('starting a private Redis Cluster (3 primaries + 3 replicas on free ports)…');
+      const started = Date.now();
+      try {
+        cluster = await BenchRedisCluster.start();
+        progress(`Redis Cluster up in ${Date.now() - started} ms: ${cluster.nodes.join(', ')}`);
+      } catch (error) {
+        const message = `the private Redis Cluster did not start (${error instanceof Error ? error.message.split('\n')[0] : String(error)})`;
+        if (options.stacksExplicit) throw new Error(`bench: ${message}; it needs redis-server and redis-cli (Redis ≥ 7) on the PATH.`);
+        notes.push(`${message}: the Cluster stack was skipped.`);
+        progress(`${message}: skipping the Cluster stack`);
+        stacks = stacks.filter((stack) => STACKS[stack].redis !== 'cluster');
+      }
+    }
     const plan = stacks.flatMap((stack) =>
       options.adapters.filter((adapter) => runsOn(stack, adapter)).map((adapter) => ({ stack, adapter, samples: [], problems: [], responseHeaders: [] })),
     );
     progress(`${options.mode}: booting ${plan.length} server(s): ${plan.map((t) => `${t.stack}/${t.adapter}`).join(', ')}`);
     let targets: Target[];
     try {
-      targets = await bootAll(plan, options, servers);
+      targets = await bootAll(plan, options, servers, cluster);
     } finally {
       hooks.onServersBooted?.();
     }
@@ -407,7 +403,7 @@ export async function main(argv: readonly string[], hooks: HarnessHooks = {}): P
     } else {
       for (let round = 1; round <= options.rounds; round++) {
         for (const target of roundOrder(targets, round)) {
-          const sample = await measureRound(target, round, options, token);
+          const sample = await measureRound(target, round, options, token, cluster);
           target.samples.push(sample);
           const redis =
             sample.redisCommandsPerRequest === undefined
@@ -422,10 +418,21 @@ export async function main(argv: readonly string[], hooks: HarnessHooks = {}): P
 
     const results = options.mode === 'soak' ? [] : targets.map(summarize);
     addRatios(results);
-    if (stacks.some((stack) => STACKS[stack].redis)) {
+    if (stacks.some((stack) => STACKS[stack].redis === 'server')) {
       const version = await redisVersion(options.redisUrl);
       notes.push(
-        `Redis ${version ?? '(version unknown)'} at ${options.redisUrl}, keys under a random prefix. Counted in the server process, per request: "Redis cmd/req" = commands its ioredis clients sent; "round trips" = writes to the Redis socket (one per command, one per pipeline). The Redis server's own count (INFO total_commands_processed) is in the JSON as redisServerCommandsPerRequest and includes every other client of a shared Redis.`,
+        `Redis ${version ?? '(version unknown)'} at ${options.redisUrl}, keys under a random prefix. Counted in the server process, per request: "Redis cmd/req" = commands its ioredis clients sent; "round trips" = writes to the Redis socket (one per command, one per pipeline); both without the clients' own upkeep (PING, CLUSTER SLOTS, CLIENT, READONLY…, which no request sends; listed by name below). The Redis server's own count (INFO total_commands_processed) is in the JSON as redisServerCommandsPerRequest and includes every other client of a shared Redis.`,
+      );
+    }
+    if (cluster) {
+      const version = await redisVersion(`redis://${cluster.nodes[0]}`);
+      notes.push(
+        `Redis Cluster: a private one the harness starts for the run, Redis ${version ?? '(version unknown)'}, 3 primaries + 3 replicas on ${cluster.nodes.join(', ')}; Palisade reaches it through \`storage.redis: { cluster: [...] }\`. Round trips and commands are counted in the server process as for one server, summed over its connections to every node. The nodes' own counts, summed over all six (INFO, less the INFO calls themselves), are in the JSON: redisServerScriptsPerRequest (scripts run: only clients send them), redisServerCommandsPerRequest (every command executed, those inside scripts and the replicas' copies included) and redisServerReplicaCommandsPerRequest.`,
+      );
+    }
+    for (const result of results.filter((r) => r.stack === 'palisade-cluster')) {
+      notes.push(
+        `${result.label} on ${result.adapter}, the nodes' own count summed over all six: ${result.median.redisServerScriptsPerRequest?.toFixed(2) ?? '–'} scripts run per request, ${result.median.redisServerCommandsPerRequest?.toFixed(2) ?? '–'} commands executed per request (of which ${result.median.redisServerReplicaCommandsPerRequest?.toFixed(2) ?? '–'} on replicas).`,
       );
     }
     for (const result of results) {
@@ -440,14 +447,12 @@ export async function main(argv: readonly string[], hooks: HarnessHooks = {}): P
     }
     for (const floor of results.filter((result) => result.stack === 'floor')) {
       notes.push(
-        `The floor on ${floor.adapter} (bare Nest + the headers Palisade sends + three guards that do nothing${floor.adapter === 'express' ? ' + the stable request shapes Palisade declares' : ''}) reaches ${floor.vsBare?.toFixed(2) ?? '–'}× bare Nest: the most any stack sending that header set through three guards can reach; the rest of Palisade's distance to bare Nest is its own work.`,
+        `The floor on ${floor.adapter} (bare Nest + the headers Palisade sends, written where Palisade writes them by default, + three guards that do nothing) reaches ${floor.vsBare?.toFixed(2) ?? '–'}× bare Nest: the most any stack sending that header set through three guards can reach; the rest of Palisade's distance to bare Nest is its own work.`,
       );
     }
     for (const shaped of results.filter((result) => result.stack === 'bare-shaped')) {
-      const palisade = results.find((result) => result.stack === 'palisade' && result.adapter === shaped.adapter);
-      const versusShaped = palisade ? median(roundRatios(palisade, shaped, 'rps')) : Number.NaN;
       notes.push(
-        `On ${shaped.adapter}, Palisade declares the fields Express adds to each request and response before Express re-parents them (\`stableRequestShapes\`), which by itself takes bare Nest to ${shaped.vsBare?.toFixed(2) ?? '–'}× its throughput; against bare Nest with the same declarations, Palisade (memory) reaches ${Number.isFinite(versusShaped) ? versusShaped.toFixed(2) : '–'}×: that is the cost of its security work.`,
+        `On ${shaped.adapter}, declaring the fields Express adds to each request and response before Express re-parents them (what Palisade's opt-in \`stableRequestShapes: true\` does; off by default, and off in every Palisade and floor stack here) takes bare Nest by itself to ${shaped.vsBare?.toFixed(2) ?? '–'}× its throughput: no other stack is compared with it.`,
       );
     }
     notes.push('Numbers from one machine and one run; anything else running on it (load average above) makes them noisy. Ratios are from the same run.');
@@ -473,18 +478,23 @@ export async function main(argv: readonly string[], hooks: HarnessHooks = {}): P
     };
     const markdown = renderMarkdown(report);
     const name = options.mode === 'quick' ? 'latest' : options.mode;
+    const json = `${JSON.stringify(report, (_key, value: unknown) => (typeof value === 'number' && !Number.isFinite(value) ? null : value), 2)}\n`;
     await mkdir(options.outDir, { recursive: true });
-    await writeFile(
-      join(options.outDir, `${name}.json`),
-      `${JSON.stringify(report, (_key, value: unknown) => (typeof value === 'number' && !Number.isFinite(value) ? null : value), 2)}\n`,
-    );
+    await writeFile(join(options.outDir, `${name}.json`), json);
     await writeFile(join(options.outDir, `${name}.md`), markdown);
     process.stdout.write(`\n${markdown}`);
     progress(`wrote ${join(options.outDir, `${name}.json`)} and ${name}.md`);
+    if (options.mode !== 'smoke') {
+      // Kept for `npm run bench:page` (docs/benchmark.md): every run under its own date.
+      const dated = join(options.outDir, datedRunName(options.mode, report.generatedAt));
+      await writeFile(dated, json);
+      progress(`wrote ${dated}`);
+    }
     const problems = [...results, ...soaks].some((result) => result.problems.length > 0);
     return problems ? 1 : 0;
   } finally {
     await Promise.all(servers.map((server) => server.stop()));
+    await cluster?.stop();
     process.off('exit', killAll);
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);

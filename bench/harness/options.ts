@@ -4,36 +4,41 @@ import { REPO_ROOT } from './environment.js';
 
 /** The stacks the harness can boot, each a server entry under bench/dist/servers. */
 export const STACKS = {
-  bare: { entry: 'bare.js', label: 'bare Nest', secured: false, redis: false, env: {} },
+  bare: { entry: 'bare.js', label: 'bare Nest', secured: false, redis: 'none', env: {} },
   'bare-shaped': {
     entry: 'bare.js',
     label: 'bare Nest + stable request shapes',
     secured: false,
-    redis: false,
+    redis: 'none',
     env: { BENCH_SHAPES: '1' },
   },
-  palisade: { entry: 'palisade.js', label: 'Palisade (memory)', secured: true, redis: false, env: {} },
-  'palisade-redis': { entry: 'palisade-redis.js', label: 'Palisade (Redis)', secured: true, redis: true, env: {} },
-  community: { entry: 'community.js', label: 'community (secret string)', secured: true, redis: false, env: {} },
-  'community-keyobject': { entry: 'community.js', label: 'community (secret KeyObject)', secured: true, redis: false, env: { BENCH_SECRET_FORM: 'keyobject' } },
-  'nest-headers': { entry: 'bare.js', label: "bare Nest + Nest's app.useSecurityHeaders()", secured: false, redis: false, env: { BENCH_NEST_HEADERS: '1' } },
+  palisade: { entry: 'palisade.js', label: 'Palisade (memory)', secured: true, redis: 'none', env: {} },
+  'palisade-redis': { entry: 'palisade-redis.js', label: 'Palisade (Redis)', secured: true, redis: 'server', env: {} },
+  'palisade-cluster': { entry: 'palisade-redis.js', label: 'Palisade (Redis Cluster)', secured: true, redis: 'cluster', env: {} },
+  community: { entry: 'community.js', label: 'community (secret string)', secured: true, redis: 'none', env: {} },
+  'community-keyobject': { entry: 'community.js', label: 'community (secret KeyObject)', secured: true, redis: 'none', env: { BENCH_SECRET_FORM: 'keyobject' } },
+  'nest-headers': { entry: 'bare.js', label: "bare Nest + Nest's app.useSecurityHeaders()", secured: false, redis: 'none', env: { BENCH_NEST_HEADERS: '1' } },
   'nest-first-party': {
     entry: 'community.js',
     label: 'Nest first-party: useSecurityHeaders() + @nestjs/throttler + passport-jwt + roles guard',
     secured: true,
-    redis: false,
+    redis: 'none',
     env: { BENCH_NEST_HEADERS: '1' },
   },
-  floor: { entry: 'floor.js', label: 'floor: bare + Palisade headers + 3 no-op guards', secured: false, redis: false, env: {} },
-  'floor-headers': { entry: 'floor.js', label: 'floor: bare + Palisade headers', secured: false, redis: false, env: { BENCH_FLOOR_GUARDS: '0' } },
-  'floor-guards': { entry: 'floor.js', label: 'floor: bare + 3 no-op guards', secured: false, redis: false, env: { BENCH_FLOOR_HEADERS: 'off' } },
+  floor: { entry: 'floor.js', label: 'floor: bare + Palisade headers + 3 no-op guards', secured: false, redis: 'none', env: {} },
+  'floor-headers': { entry: 'floor.js', label: 'floor: bare + Palisade headers', secured: false, redis: 'none', env: { BENCH_FLOOR_GUARDS: '0' } },
+  'floor-guards': { entry: 'floor.js', label: 'floor: bare + 3 no-op guards', secured: false, redis: 'none', env: { BENCH_FLOOR_HEADERS: 'off' } },
 } as const satisfies Record<
   string,
   {
     entry: string;
     label: string;
     secured: boolean;
-    redis: boolean;
+    /**
+     * The Redis the stack stores into: `server` = the one at `--redis-url` (shared, keys under a
+     * random prefix), `cluster` = a private Redis Cluster the harness starts (`harness/redis-cluster.ts`).
+     */
+    redis: 'none' | 'server' | 'cluster';
     env: Record<string, string>;
   }
 >;
@@ -71,7 +76,7 @@ export interface BenchOptions {
 
 const DEFAULTS: Record<BenchMode, Omit<BenchOptions, 'mode' | 'outDir' | 'redisUrl' | 'pause' | 'stacksExplicit'>> = {
   quick: {
-    stacks: ['bare', 'bare-shaped', 'nest-headers', 'floor', 'palisade', 'palisade-redis', 'community', 'nest-first-party'],
+    stacks: ['bare', 'nest-headers', 'floor', 'palisade', 'palisade-redis', 'palisade-cluster', 'community', 'nest-first-party'],
     adapters: ['express', 'fastify'],
     rounds: 5,
     durationS: 3,
@@ -98,8 +103,10 @@ Options:
   --warmup S           seconds of unmeasured load per server before the first round
   --connections N      autocannon connections (default 10)
   --window S           soak: length of the compared windows (default 60)
-  --out DIR            where <mode>.json/.md go (default bench/results; quick writes latest.*)
-  --redis-url URL      Redis of the palisade-redis stack (default $BENCH_REDIS_URL, $REDIS_URL or redis://127.0.0.1:6379)
+  --out DIR            where <mode>.json/.md go (default bench/results; quick writes latest.* and a dated
+                       quick-<UTC time>.json, soak a dated soak-<UTC time>.json, which \`npm run bench:page\` reads)
+  --redis-url URL      Redis of the palisade-redis stack (default $BENCH_REDIS_URL, $REDIS_URL or redis://127.0.0.1:6379);
+                       palisade-cluster runs on a private Redis Cluster (six redis-server on free ports) the harness starts
   --no-pause           keep idle servers running instead of freezing them between their rounds
   --rebuild / --no-build   always / never rebuild libs/palisade/dist and bench/dist first
 `;

@@ -19,8 +19,16 @@ export interface RoundSample {
   redisRoundTripsPerRequest?: number;
   /** The same, per command name (`evalsha`, `get`, …). */
   redisCommandsByName?: Record<string, number>;
-  /** Growth of the Redis server's total_commands_processed per request: includes other clients of a shared Redis. */
+  /**
+   * Growth of the Redis server's total_commands_processed per request (on a Cluster: summed over
+   * every node, less the INFO calls that read it): counts the commands run inside scripts, other
+   * clients of a shared Redis and, on a Cluster, the replicas' copies of writes.
+   */
   redisServerCommandsPerRequest?: number;
+  /** Cluster only: of those, the ones the replicas executed (their copies of the primaries' writes). */
+  redisServerReplicaCommandsPerRequest?: number;
+  /** Cluster only: scripts (EVAL/EVALSHA/FCALL calls) the nodes ran per request, summed over every node. */
+  redisServerScriptsPerRequest?: number;
 }
 
 /** The medians of a stack's rounds and its ratios. */
@@ -37,6 +45,8 @@ export interface StackResult {
     redisCommandsPerRequest?: number;
     redisRoundTripsPerRequest?: number;
     redisServerCommandsPerRequest?: number;
+    redisServerReplicaCommandsPerRequest?: number;
+    redisServerScriptsPerRequest?: number;
   };
   /**
    * req/s ÷ bare Nest's req/s on the same adapter: the median, over rounds, of the ratio within

@@ -1,21 +1,22 @@
 // Stack (e), diagnostic: the floor under any stack that sends Palisade's default headers through
 // Nest guards. Bare Nest plus (1) the exact response headers Palisade's memory stack sends on the
-// route under test — read from Palisade itself at startup, written where Palisade writes them (on
-// Express by a server `request` listener with one `setHeader` each, which also declares Express's
-// per-request fields as Palisade's does, on Fastify into the reply's own headers from an
-// `onRequest` hook), a fresh UUID as X-Request-Id, the rate-limit headers as the throttler writes
-// them — and (2) three global guards that only read the `Authorization` header. No
+// route under test — read from Palisade itself at startup, written where Palisade writes them by
+// default (on Express by the first Express middleware, one `setHeader` each, on Fastify into the
+// reply's own headers from an `onRequest` hook), a fresh UUID as X-Request-Id, the rate-limit
+// headers as the throttler writes them — and (2) three global guards that only read the `Authorization` header. No
 // authentication, roles or counting happen: what separates this stack from bare Nest is the cost of
 // the headers and of the guard mechanism, and what separates Palisade from it is Palisade's own work.
 // BENCH_FLOOR_GUARDS=0 drops the guards (`floor-headers`), BENCH_FLOOR_HEADERS=off the headers
-// (`floor-guards`), to tell the two apart.
+// (`floor-guards`), to tell the two apart. Like Palisade by default (`stableRequestShapes` off), it
+// declares none of Express's per-request fields ahead of Express: that opt-in alone speeds Express
+// up (the `bare-shaped` stack shows by how much) and would make this the floor of something else.
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { Injectable, Module, type CanActivate, type ExecutionContext } from '@nestjs/common';
 import { APP_GUARD, NestFactory } from '@nestjs/core';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
-import { ExpressObjectShapes, SecurityHeadersService } from '@palisade/nest';
+import { SecurityHeadersService } from '@palisade/nest';
 import { BENCH_THROTTLE_LIMIT, BENCH_THROTTLE_TTL_MS } from './bench.constants.js';
 import { PalisadeBenchModule, palisadeBenchOptions } from './palisade.app.js';
 import { ReportsController } from './reports.controller.js';
@@ -61,11 +62,13 @@ runServer(async () => {
   const write = (_request: IncomingMessage, response: ServerResponse): void => {
     for (const [name, value] of headers) response.setHeader(name, name === 'X-Request-Id' ? randomUUID() : value);
   };
-  const shapes = new ExpressObjectShapes();
+  // As Palisade does on Express: the first middleware of the Express app, ahead of Nest's routes.
   const onExpress = (app: NestExpressApplication): void => {
-    app.getHttpServer().prependListener('request', (request: IncomingMessage, response: ServerResponse) => {
+    // Palisade's default `removeXPoweredBy`: the same header set on the wire.
+    app.disable('x-powered-by');
+    app.use((request: IncomingMessage, response: ServerResponse, next: () => void) => {
       write(request, response);
-      shapes.declare(request, response);
+      next();
     });
   };
   // As Palisade does on Fastify: into the reply's own headers, which Fastify sends in one writeHead.
