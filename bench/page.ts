@@ -51,7 +51,10 @@ function runsSummary(input: PageInput): string {
       'machine), then `npm run bench:page`: this page then shows them.',
     ].join('\n');
   }
-  const lines = ['| run | file | finished (UTC) | command | load average at start | rounds × s (warm-up s), connections |', '| --- | --- | --- | --- | ---: | --- |'];
+  const lines = [
+    '| run | file | finished (UTC) | command | load average at start | rounds × s (warm-up s), connections |',
+    '| --- | --- | --- | --- | ---: | --- |',
+  ];
   input.runs.forEach(({ file, report }, index) => {
     const s = report.settings;
     lines.push(
@@ -83,6 +86,12 @@ function versionsTable(input: PageInput): string {
   return lines.join('\n');
 }
 
+/** A target's figure in one run's column: `0.85×`, `1.00` (round trips), or `–`. */
+function short(value: TargetValue | undefined): string {
+  if (value === undefined || !Number.isFinite(value.value)) return '–';
+  return value.unit === 'ratio' ? `${value.value.toFixed(2)}×` : value.value.toFixed(2);
+}
+
 /** One row per target: its figure in each run, the median over the runs, and whether the median meets it. */
 function targetsTable(input: PageInput): string {
   if (input.runs.length === 0) return 'No run yet.';
@@ -97,8 +106,6 @@ function targetsTable(input: PageInput): string {
     const middle = median(measured);
     const commands = median(values.map((value) => value?.commandsPerRequest ?? Number.NaN));
     const scripts = median(values.map((value) => value?.serverScriptsPerRequest ?? Number.NaN));
-    const short = (value: TargetValue | undefined): string =>
-      value === undefined || !Number.isFinite(value.value) ? '–' : value.unit === 'ratio' ? `${value.value.toFixed(2)}×` : value.value.toFixed(2);
     const met =
       measured.length === 0
         ? 'not measured'
@@ -134,7 +141,15 @@ function resultsTables(input: PageInput): string {
           : result.vsBare === undefined || result.vsBare === null
             ? '–'
             : `${fixed(result.vsBare, 2)}×${result.vsBareRange ? ` (${result.vsBareRange.map((value) => fixed(value, 2)).join('–')})` : ''}`;
-      const cells = [result.label, adapterName(result.adapter), integer(m.rps), fixed(m.latencyP50Ms, 2), fixed(m.latencyP99Ms, 2), integer(m.cpuUsPerRequest), vsBare];
+      const cells = [
+        result.label,
+        adapterName(result.adapter),
+        integer(m.rps),
+        fixed(m.latencyP50Ms, 2),
+        fixed(m.latencyP99Ms, 2),
+        integer(m.cpuUsPerRequest),
+        vsBare,
+      ];
       if (redis) cells.push(fixed(m.redisRoundTripsPerRequest, 2));
       lines.push(`| ${cells.join(' | ')} |`);
     }
@@ -155,7 +170,9 @@ function soakSection(input: PageInput): string {
         '',
         '| window | req/s | CPU µs/req | RSS MiB |',
         '| --- | ---: | ---: | ---: |',
-        ...soak.windows.map((window) => `| ${window.fromS}–${window.toS} s | ${integer(window.rps)} | ${integer(window.cpuUsPerRequest)} | ${integer(window.rssMiB)} |`),
+        ...soak.windows.map(
+          (window) => `| ${window.fromS}–${window.toS} s | ${integer(window.rps)} | ${integer(window.cpuUsPerRequest)} | ${integer(window.rssMiB)} |`,
+        ),
       ].join('\n'),
     )
     .join('\n\n');

@@ -367,10 +367,10 @@ export async function main(argv: readonly string[], hooks: HarnessHooks = {}): P
       const started = Date.now();
       try {
         cluster = await BenchRedisCluster.start();
-        progress(`Redis Cluster up in ${Date.now() - started} ms: ${cluster.nodes.join(', ')}`);
+        progress(`Redis Cluster up in ${Date.now() - started} ms (files in ${cluster.directory}): ${cluster.nodes.join(', ')}`);
       } catch (error) {
         const message = `the private Redis Cluster did not start (${error instanceof Error ? error.message.split('\n')[0] : String(error)})`;
-        if (options.stacksExplicit) throw new Error(`bench: ${message}; it needs redis-server and redis-cli (Redis ≥ 7) on the PATH.`);
+        if (options.stacksExplicit) throw new Error(`bench: ${message}; it needs redis-server and redis-cli (Redis ≥ 7) on the PATH.`, { cause: error });
         notes.push(`${message}: the Cluster stack was skipped.`);
         progress(`${message}: skipping the Cluster stack`);
         stacks = stacks.filter((stack) => STACKS[stack].redis !== 'cluster');

@@ -16,7 +16,13 @@ export const STACKS = {
   'palisade-redis': { entry: 'palisade-redis.js', label: 'Palisade (Redis)', secured: true, redis: 'server', env: {} },
   'palisade-cluster': { entry: 'palisade-redis.js', label: 'Palisade (Redis Cluster)', secured: true, redis: 'cluster', env: {} },
   community: { entry: 'community.js', label: 'community (secret string)', secured: true, redis: 'none', env: {} },
-  'community-keyobject': { entry: 'community.js', label: 'community (secret KeyObject)', secured: true, redis: 'none', env: { BENCH_SECRET_FORM: 'keyobject' } },
+  'community-keyobject': {
+    entry: 'community.js',
+    label: 'community (secret KeyObject)',
+    secured: true,
+    redis: 'none',
+    env: { BENCH_SECRET_FORM: 'keyobject' },
+  },
   'nest-headers': { entry: 'bare.js', label: "bare Nest + Nest's app.useSecurityHeaders()", secured: false, redis: 'none', env: { BENCH_NEST_HEADERS: '1' } },
   'nest-first-party': {
     entry: 'community.js',

@@ -110,7 +110,8 @@ export interface ClusterDelta {
  */
 export function clusterDelta(before: readonly NodeCounters[], after: readonly NodeCounters[]): ClusterDelta {
   const delta: ClusterDelta = { commands: 0, primaryCommands: 0, replicaCommands: 0, scripts: 0 };
-  if (before.length === 0 || before.length !== after.length) return { commands: Number.NaN, primaryCommands: Number.NaN, replicaCommands: Number.NaN, scripts: Number.NaN };
+  if (before.length === 0 || before.length !== after.length)
+    return { commands: Number.NaN, primaryCommands: Number.NaN, replicaCommands: Number.NaN, scripts: Number.NaN };
   for (const end of after) {
     const start = before.find((node) => node.node === end.node);
     if (start === undefined) return { commands: Number.NaN, primaryCommands: Number.NaN, replicaCommands: Number.NaN, scripts: Number.NaN };

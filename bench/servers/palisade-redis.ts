@@ -73,10 +73,15 @@ async function deleteOwnKeys(): Promise<void> {
 runServer(() =>
   clusterNodes.length > 0
     ? // A private Cluster, discarded with its keys when the harness stops it: nothing to clean up.
-      startBenchServer('palisade-cluster', PalisadeBenchModule.register(palisadeBenchOptions({ redis: { cluster: clusterNodes }, prefix })), adapterFromArgs(), {
-        stats: redisCounters,
-        countRequests: true,
-      })
+      startBenchServer(
+        'palisade-cluster',
+        PalisadeBenchModule.register(palisadeBenchOptions({ redis: { cluster: clusterNodes }, prefix })),
+        adapterFromArgs(),
+        {
+          stats: redisCounters,
+          countRequests: true,
+        },
+      )
     : startBenchServer('palisade-redis', PalisadeBenchModule.register(palisadeBenchOptions({ redis: url, prefix })), adapterFromArgs(), {
         stats: redisCounters,
         countRequests: true,
