@@ -157,10 +157,9 @@ async function measureRound(target: Target, round: number, options: BenchOptions
     const delta = (key: string): number => (statsAfter.extra[key] ?? 0) - (statsBefore.extra[key] ?? 0);
     const handled = delta('requestsHandled');
     const perRequest = (count: number): number => (handled > 0 ? count / handled : Number.NaN);
-    // The client's upkeep (PING, CLUSTER SLOTS, …: see servers/palisade-redis.ts) is no request's.
-    const upkeep = delta('redisMaintenance');
-    sample.redisRoundTripsPerRequest = perRequest(delta('redisWrites') - upkeep);
-    sample.redisCommandsPerRequest = perRequest(delta('redisCommands') - upkeep);
+    // The clients' upkeep (PING, CLUSTER SLOTS, …: see servers/palisade-redis.ts) is no request's.
+    sample.redisRoundTripsPerRequest = perRequest(delta('redisWrites') - delta('redisUpkeepWrites'));
+    sample.redisCommandsPerRequest = perRequest(delta('redisCommands') - delta('redisUpkeepCommands'));
     sample.redisCommandsByName = {};
     for (const key of Object.keys(statsAfter.extra)) {
       const count = delta(key);

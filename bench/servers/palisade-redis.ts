@@ -22,20 +22,24 @@ const prefix = `palisade-bench-${randomUUID()}:`;
 // here too, on every node's socket.
 let commandsSent = 0;
 let socketWrites = 0;
-let maintenanceSent = 0;
 /**
  * Commands no request sends: the client's own upkeep (connection setup, the Cluster's slot map and
- * READONLY, the revocation mirror's PING). Each goes out alone (one write), so the harness takes them
- * out of the round trips it charges to requests; the per-name counts still show them.
+ * READONLY, the revocation mirror's tracking and PING). They and the writes made while sending them
+ * are counted apart, so the harness charges requests only with their own; the per-name counts
+ * still show them.
  */
-const MAINTENANCE = new Set(['ping', 'cluster', 'client', 'readonly', 'info', 'hello', 'auth', 'select', 'command']);
+const UPKEEP = new Set(['ping', 'cluster', 'client', 'readonly', 'info', 'hello', 'auth', 'select', 'command', 'subscribe']);
+let upkeepCommands = 0;
+let upkeepWrites = 0;
+let sendingUpkeep = 0;
 const commandsByName = new Map<string, number>();
 const countedStreams = new WeakSet<object>();
 const sendCommand = Redis.prototype.sendCommand;
 Redis.prototype.sendCommand = function countedSendCommand(this: Redis, ...args: Parameters<Redis['sendCommand']>): ReturnType<Redis['sendCommand']> {
   commandsSent++;
   const name = args[0].name.toLowerCase();
-  if (MAINTENANCE.has(name)) maintenanceSent++;
+  const upkeep = UPKEEP.has(name);
+  if (upkeep) upkeepCommands++;
   commandsByName.set(name, (commandsByName.get(name) ?? 0) + 1);
   const stream = this.stream as (typeof this.stream & { write: (...chunks: unknown[]) => boolean }) | undefined;
   if (stream && !countedStreams.has(stream)) {
@@ -43,15 +47,28 @@ Redis.prototype.sendCommand = function countedSendCommand(this: Redis, ...args: 
     const write = stream.write;
     stream.write = function countedWrite(this: unknown, ...chunks: unknown[]): boolean {
       socketWrites++;
+      if (sendingUpkeep > 0) upkeepWrites++;
       return write.apply(this, chunks);
     };
   }
-  return sendCommand.apply(this, args);
+  if (!upkeep) return sendCommand.apply(this, args);
+  // A connected client writes the command before sendCommand returns: that write is upkeep.
+  sendingUpkeep++;
+  try {
+    return sendCommand.apply(this, args);
+  } finally {
+    sendingUpkeep--;
+  }
 };
 
-/** `redisCommands`, `redisWrites`, `redisMaintenance` and one `redis:<command>` counter per command name. */
+/** `redisCommands`, `redisWrites`, `redisUpkeepCommands`, `redisUpkeepWrites` and one `redis:<command>` counter per command name. */
 function redisCounters(): Record<string, number> {
-  const counters: Record<string, number> = { redisCommands: commandsSent, redisWrites: socketWrites, redisMaintenance: maintenanceSent };
+  const counters: Record<string, number> = {
+    redisCommands: commandsSent,
+    redisWrites: socketWrites,
+    redisUpkeepCommands: upkeepCommands,
+    redisUpkeepWrites: upkeepWrites,
+  };
   for (const [name, count] of commandsByName) counters[`redis:${name}`] = count;
   return counters;
 }

@@ -22,6 +22,20 @@ function accepts(port: number): Promise<boolean> {
   });
 }
 
+/**
+ * Resolves true once nothing listens on any of `addresses` (`127.0.0.1:port`): a SIGKILLed
+ * process's sockets close when the kernel has torn it down, a moment after the signal.
+ */
+async function allClosed(addresses: readonly string[], timeoutMs = 5_000): Promise<boolean> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const open = await Promise.all(addresses.map((address) => accepts(Number(address.split(':')[1]))));
+    if (!open.some(Boolean)) return true;
+    if (Date.now() > deadline) return false;
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
+
 function benchEnv(): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = { ...process.env, NO_COLOR: '1' };
   delete env.NODE_OPTIONS;
@@ -75,7 +89,7 @@ describe('benchmark harness: the palisade-cluster stack', () => {
       // Stopped and removed when the run ends.
       const [, dir, nodes] = up;
       expect(existsSync(dir!)).toBe(false);
-      for (const address of nodes!.split(', ')) expect(await accepts(Number(address.split(':')[1]))).toBe(false);
+      expect(await allClosed(nodes!.split(', '))).toBe(true);
     } finally {
       await rm(out, { recursive: true, force: true });
     }
@@ -120,7 +134,7 @@ describe('benchmark harness: the palisade-cluster stack', () => {
       const [code] = await exited;
       expect(code).toBe(130);
       expect(existsSync(dir!)).toBe(false);
-      for (const address of nodes!.split(', ')) expect(await accepts(Number(address.split(':')[1]))).toBe(false);
+      expect(await allClosed(nodes!.split(', '))).toBe(true);
     } finally {
       if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
       await rm(out, { recursive: true, force: true });
