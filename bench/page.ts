@@ -256,7 +256,11 @@ export async function main(argv: readonly string[], root: string = process.cwd()
     report: JSON.parse(await readFile(file, 'utf8')) as BenchReport,
   });
   const runs = await Promise.all(chosen.map(read));
-  for (const run of runs) if (run.report.mode !== 'quick') throw new Error(`bench:page: ${run.file} is a ${run.report.mode} run; give quick runs.`);
+  for (const run of runs) {
+    if (run.report.mode !== 'quick') throw new Error(`bench:page: ${run.file} is a ${run.report.mode} run; give quick runs.`);
+    // Shown all the same (its command is on the page), but a partial run leaves targets unmeasured.
+    if (run.report.command !== 'npm run bench') process.stderr.write(`[bench:page] note: ${run.file} is not a default run (\`${run.report.command}\`)\n`);
+  }
   const newestSoak = (await datedRuns(resultsDir, 'soak')).at(-1);
   const page = renderBenchmarkPage({
     template: await readFile(templateFile, 'utf8'),
