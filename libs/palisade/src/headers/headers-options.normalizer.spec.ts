@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { CSP_NONCE } from './content-security-policy.js';
-import { normalizeHeadersOptions, type HeaderSet } from './headers-options.normalizer.js';
+import { compileOverrides, normalizeHeadersOptions, type HeaderSet } from './headers-options.normalizer.js';
 
 const CREDENTIALS = ['authorization', 'cookie', 'x-api-key'];
 const normalize = (options: unknown) => normalizeHeadersOptions(options, CREDENTIALS);
@@ -137,8 +137,8 @@ describe('normalizeHeadersOptions', () => {
   });
 
   it('compileOverrides: layers in order, configuring a header turns it back on, COEP can be removed', () => {
-    const { compileOverrides } = normalize({ dangerouslyDisable: ['X-Frame-Options'], crossOriginEmbedderPolicy: { policy: 'require-corp' } });
-    const set = compileOverrides([
+    const { scope } = normalize({ dangerouslyDisable: ['X-Frame-Options'], crossOriginEmbedderPolicy: { policy: 'require-corp' } });
+    const set = compileOverrides(scope, [
       [{ xFrameOptions: { action: 'sameorigin' }, crossOriginEmbedderPolicy: false }, 'controller'],
       [{ dangerouslyDisable: ['Cache-Control'] }, 'handler'],
     ]);
@@ -146,7 +146,7 @@ describe('normalizeHeadersOptions', () => {
     expect(fixedOf(set)['Cross-Origin-Embedder-Policy']).toBeUndefined();
     expect(set.absent).toEqual(expect.arrayContaining(['Cross-Origin-Embedder-Policy', 'Cache-Control']));
     expect(set.cacheControl).toBeUndefined();
-    expect(() => compileOverrides([[{ xFrameOptions: { action: 'NEVER' } }, '@SecurityHeaders() on C.m']])).toThrow(
+    expect(() => compileOverrides(scope, [[{ xFrameOptions: { action: 'NEVER' } }, '@SecurityHeaders() on C.m']])).toThrow(
       "PalisadeModule: @SecurityHeaders() on C.m.xFrameOptions.action is \"NEVER\"; expected one of 'deny', 'sameorigin'.",
     );
   });
