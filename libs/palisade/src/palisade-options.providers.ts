@@ -1,12 +1,12 @@
 import type { Provider } from '@nestjs/common';
 import { getOptionsToken, type ThrottlerModuleOptions } from '@nestjs/throttler';
-import { AUTH_OPTIONS, CREDENTIAL_HEADERS, credentialHeadersOf } from './auth/auth.constants.js';
+import { AUTH_OPTIONS, credentialHeadersOf } from './auth/auth.constants.js';
 import { normalizeAuthOptions, type NormalizedAuthOptions } from './auth/auth-options.normalizer.js';
 import { STABLE_REQUEST_SHAPES } from './common/request-shapes.js';
 import { normalizeTrustProxy, TRUST_PROXY_OPTIONS, TrustedProxy, trustedProxyOf, type NormalizedTrustProxy } from './common/trusted-proxy.js';
 import { EVENTS_OPTIONS, INSECURE_SETTINGS } from './events/events.constants.js';
 import { normalizeEventsOptions } from './events/events-options.normalizer.js';
-import { HEADERS_OPTIONS } from './headers/headers.constants.js';
+import { CREDENTIAL_HEADERS, HEADERS_OPTIONS } from './headers/headers.constants.js';
 import { normalizeHeadersOptions } from './headers/headers-options.normalizer.js';
 import { PALISADE_MODULE_OPTIONS } from './palisade.constants.js';
 import { MODULE_OPTIONS_TOKEN } from './palisade.module-definition.js';
@@ -38,7 +38,11 @@ function capability(token: symbol, normalize: (options: PalisadeModuleOptions) =
  * @internal
  */
 export const OPTIONS_PROVIDERS: Provider[] = [
-  { provide: PALISADE_MODULE_OPTIONS, inject: [MODULE_OPTIONS_TOKEN], useFactory: (options: PalisadeModuleOptions | undefined) => validateModuleOptions(options) },
+  {
+    provide: PALISADE_MODULE_OPTIONS,
+    inject: [MODULE_OPTIONS_TOKEN],
+    useFactory: (options: PalisadeModuleOptions | undefined) => validateModuleOptions(options),
+  },
   { provide: STABLE_REQUEST_SHAPES, inject: [PALISADE_MODULE_OPTIONS], useFactory: (options: PalisadeModuleOptions) => options.stableRequestShapes ?? false },
   capability(AUTH_OPTIONS, (options) => normalizeAuthOptions(options.auth)),
   capability(THROTTLE_OPTIONS, (options) => (options.throttle === undefined ? undefined : normalizeThrottleOptions(options.throttle))),
@@ -53,13 +57,10 @@ export const OPTIONS_PROVIDERS: Provider[] = [
   capability(ROLES_OPTIONS, (options) => normalizeRolesOptions(options.roles)),
   capability(TRUST_PROXY_OPTIONS, (options) => normalizeTrustProxy(options.trustProxy)),
   { provide: TrustedProxy, inject: [TRUST_PROXY_OPTIONS], useFactory: (options: NormalizedTrustProxy) => trustedProxyOf(options) },
-  { provide: CREDENTIAL_HEADERS, inject: [AUTH_OPTIONS], useFactory: (auth: NormalizedAuthOptions) => credentialHeadersOf(auth) },
-  {
-    provide: HEADERS_OPTIONS,
-    inject: [PALISADE_MODULE_OPTIONS, CREDENTIAL_HEADERS],
-    useFactory: (options: PalisadeModuleOptions, credentialHeaders: readonly string[]) => normalizeHeadersOptions(options.headers, credentialHeaders),
-  },
+  capability(HEADERS_OPTIONS, (options) => normalizeHeadersOptions(options.headers)),
   capability(HTTPS_OPTIONS, (options) => normalizeHttpsOptions(options.https)),
+  // What the security headers need of `auth`: the request headers that make a response authenticated.
+  { provide: CREDENTIAL_HEADERS, inject: [AUTH_OPTIONS], useFactory: (auth: NormalizedAuthOptions) => credentialHeadersOf(auth) },
   {
     // @nestjs/throttler's own options token, so its API sees Palisade's configuration.
     provide: getOptionsToken(),

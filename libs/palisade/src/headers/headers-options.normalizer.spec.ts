@@ -2,13 +2,12 @@ import { describe, expect, it } from 'vitest';
 import { CSP_NONCE } from './content-security-policy.js';
 import { compileOverrides, normalizeHeadersOptions, type HeaderSet } from './headers-options.normalizer.js';
 
-const CREDENTIALS = ['authorization', 'cookie', 'x-api-key'];
-const normalize = (options: unknown) => normalizeHeadersOptions(options, CREDENTIALS);
+const normalize = (options: unknown) => normalizeHeadersOptions(options);
 const fixedOf = (set: HeaderSet) => Object.fromEntries(set.fixed);
 
 describe('normalizeHeadersOptions', () => {
   it('precomputes the default set', () => {
-    const { base, paths, removeXPoweredBy, credentialHeaders } = normalize(undefined);
+    const { base, paths, removeXPoweredBy } = normalize(undefined);
     expect(fixedOf(base)).toEqual({
       'X-Content-Type-Options': 'nosniff',
       'X-Frame-Options': 'DENY',
@@ -29,7 +28,6 @@ describe('normalizeHeadersOptions', () => {
     expect(base.absent).toEqual(['Content-Security-Policy-Report-Only', 'Reporting-Endpoints', 'Cross-Origin-Embedder-Policy']);
     expect(paths).toEqual([]);
     expect(removeXPoweredBy).toBe(true);
-    expect(credentialHeaders).toEqual(CREDENTIALS);
   });
 
   it('keeps policies with a nonce out of the fixed headers', () => {

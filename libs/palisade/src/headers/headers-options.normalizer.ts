@@ -40,8 +40,6 @@ export interface NormalizedHeadersOptions {
   readonly paths: readonly PathHeaders[];
   /** Remove `X-Powered-By` (and turn Express's setting off). */
   readonly removeXPoweredBy: boolean;
-  /** Lower-cased request headers whose presence makes a response authenticated. */
-  readonly credentialHeaders: readonly string[];
   /**
    * The module's headers before serialization: what a route's `@SecurityHeaders()` layers apply
    * over (see {@link compileOverrides}).
@@ -527,10 +525,9 @@ function readPaths(value: unknown, scope: HeaderScope): PathHeaders[] {
 
 /**
  * Validates `headers` once at startup and precomputes every header value.
- * `credentialHeaders` are the request headers that carry credentials (lower-cased).
  * @internal
  */
-export function normalizeHeadersOptions(input: unknown, credentialHeaders: readonly string[]): NormalizedHeadersOptions {
+export function normalizeHeadersOptions(input: unknown): NormalizedHeadersOptions {
   const options = input ?? {};
   const scope = resolveScope(DEFAULT_SCOPE, options, 'headers', true);
   const { paths, dangerouslyKeepXPoweredBy, xPoweredBy } = options as Record<string, unknown>;
@@ -544,7 +541,6 @@ export function normalizeHeadersOptions(input: unknown, credentialHeaders: reado
     base: compileScope(scope),
     paths: Object.freeze(readPaths(paths, scope)),
     removeXPoweredBy: dangerouslyKeepXPoweredBy !== true,
-    credentialHeaders: Object.freeze([...new Set(credentialHeaders.map((h) => h.toLowerCase()))]),
     scope,
   });
 }

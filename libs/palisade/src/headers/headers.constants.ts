@@ -5,3 +5,11 @@
  * @internal
  */
 export const HEADERS_OPTIONS = Symbol('PALISADE_HEADERS_OPTIONS');
+
+/**
+ * Injection token of the lower-cased request headers that carry credentials: a response to a
+ * request with one of them is an authenticated response (`Cache-Control` of the headers). The
+ * library's root provides it from the `auth` options (`authorization`, `cookie`, the API key header).
+ * @internal
+ */
+export const CREDENTIAL_HEADERS = Symbol('PALISADE_CREDENTIAL_HEADERS');

@@ -5,7 +5,7 @@ import { HttpAdapterHost } from '@nestjs/core';
 import type { HeaderTarget, HttpRequestLike } from '../common/http-context.js';
 import { errorBody } from '../common/error-body.js';
 import { TrustedProxy } from '../common/trusted-proxy.js';
-import { HEADERS_OPTIONS } from './headers.constants.js';
+import { CREDENTIAL_HEADERS, HEADERS_OPTIONS } from './headers.constants.js';
 import type { HeaderSet, NormalizedHeadersOptions } from './headers-options.normalizer.js';
 import { requestIdOf } from '../common/request-id.js';
 import { prepareNodeRequest, stateOfNodeRequest, type RequestState } from '../common/request-state.js';
@@ -120,6 +120,7 @@ export class SecurityHeadersService implements OnModuleInit {
 
   constructor(
     @Inject(HEADERS_OPTIONS) private readonly headers: NormalizedHeadersOptions,
+    @Inject(CREDENTIAL_HEADERS) private readonly credentialHeaders: readonly string[],
     private readonly proxy: TrustedProxy,
     @Inject(STABLE_REQUEST_SHAPES) private readonly stableRequestShapes: boolean,
     @Optional() private readonly adapterHost?: HttpAdapterHost,
@@ -250,7 +251,7 @@ export class SecurityHeadersService implements OnModuleInit {
 
   /** True when the request carries credentials (`Authorization`, `Cookie`, the API-key header). */
   protected carriesCredentials(request: IncomingMessage): boolean {
-    for (const name of this.headers.credentialHeaders) if (request.headers[name] !== undefined) return true;
+    for (const name of this.credentialHeaders) if (request.headers[name] !== undefined) return true;
     return false;
   }
 
