@@ -350,6 +350,36 @@ describe.each(ADAPTERS)('option validation on %s', (adapter) => {
     });
   });
 
+  describe('several mistakes at once: the first in validation order is reported, whichever capability owns it', () => {
+    // Each capability validates its own options behind its own provider; the order stays the
+    // documented one: the root, then auth, throttle, tokens, events, roles, trustProxy, headers, https.
+    const mistakes: [key: string, value: unknown, message: RegExp][] = [
+      ['bogus', 1, /^PalisadeModule: unknown option bogus\./],
+      ['auth', { jwt: { secret: 'short' } }, /^PalisadeModule: auth\.jwt\.secret is 5 bytes/],
+      ['throttle', { throttlers: [] }, /^PalisadeModule: throttle\.throttlers is /],
+      ['tokens', 3, /^PalisadeModule: tokens is 3;/],
+      ['events', 5, /^PalisadeModule: events is 5;/],
+      ['roles', 4, /^PalisadeModule: roles is 4;/],
+      ['trustProxy', true, /^PalisadeModule: trustProxy is true;/],
+      ['headers', 3, /^PalisadeModule: headers /],
+      ['https', 5, /^PalisadeModule: https is 5;/],
+    ];
+    const cases = mistakes.map(([key, , message], i) => [key, Object.fromEntries(mistakes.slice(i).map(([k, v]) => [k, v])), message] as const);
+
+    it.each(cases)('reports %s first through forRoot()', async (_key, options, message) => {
+      const error = await startupError(adapter, { imports: [PalisadeModule.forRoot(options as PalisadeModuleOptions)], controllers: [MeController] });
+      expect(error.message).toMatch(message);
+    });
+
+    it.each(cases)('reports %s first through forRootAsync()', async (_key, options, message) => {
+      const error = await startupError(adapter, {
+        imports: [PalisadeModule.forRootAsync({ useFactory: async () => options as PalisadeModuleOptions })],
+        controllers: [MeController],
+      });
+      expect(error.message).toMatch(message);
+    });
+  });
+
   describe('forRootAsync({ useClass }) with a PalisadeOptionsFactory', () => {
     @Injectable()
     class SecurityConfig implements PalisadeOptionsFactory {

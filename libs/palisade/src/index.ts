@@ -4,8 +4,8 @@
  * @packageDocumentation
  */
 export { PalisadeModule } from './palisade.module.js';
-export type { PalisadeModuleExtras, PalisadeModuleOptions } from './common/palisade-options.interface.js';
-export type { PalisadeOptionsFactory } from './common/palisade.module-definition.js';
+export type { PalisadeModuleExtras, PalisadeModuleOptions } from './palisade-options.interface.js';
+export type { PalisadeOptionsFactory } from './palisade.module-definition.js';
 export type { Duration, DurationUnit } from './common/duration.js';
 export { parseDuration } from './common/duration.js';
 export { ExpressObjectShapes } from './common/request-shapes.js';

@@ -7,10 +7,8 @@ import { StrategyRegistry } from './auth/strategy.registry.js';
 import { JwksKeys } from './auth/jwks-keys.service.js';
 import { AuthorizationRequirementsResolver } from './roles/authorization-requirements.resolver.js';
 import { RolesGuard } from './roles/roles.guard.js';
-import { PALISADE_OPTIONS } from './common/palisade.constants.js';
-import { ConfigurableModuleClass, MODULE_OPTIONS_TOKEN, type ASYNC_OPTIONS_TYPE, type OPTIONS_TYPE } from './common/palisade.module-definition.js';
-import type { PalisadeModuleOptions } from './common/palisade-options.interface.js';
-import { normalizeOptions } from './common/palisade-options.normalizer.js';
+import { ConfigurableModuleClass, type ASYNC_OPTIONS_TYPE, type OPTIONS_TYPE } from './palisade.module-definition.js';
+import { OPTIONS_PROVIDERS } from './palisade-options.providers.js';
 import { TokenService } from './tokens/token.service.js';
 import { AUTH_ATTEMPT_GATE } from './auth/auth-attempt-gate.interface.js';
 import { TOKEN_REVOCATION_CHECK } from './auth/token-revocation.interface.js';
@@ -22,8 +20,10 @@ import { RedisConnections } from './common/redis-connections.js';
 import { SecurityEvents } from './events/security-events.service.js';
 import { StoreOutages } from './events/store-outages.service.js';
 import { ThrottlerGuard } from './throttle/throttler.guard.js';
-import { getOptionsToken, type ThrottlerModuleOptions } from '@nestjs/throttler';
-import type { NormalizedPalisadeOptions } from './common/palisade-options.normalizer.js';
+import { TOKENS_OPTIONS } from './tokens/tokens.constants.js';
+import type { NormalizedTokensOptions } from './tokens/tokens-options.normalizer.js';
+import { HTTPS_OPTIONS } from './transport/transport.constants.js';
+import type { NormalizedHttpsOptions } from './transport/https-options.normalizer.js';
 import { SecurityHeadersInterceptor } from './headers/security-headers.interceptor.js';
 import { SecurityHeadersMiddleware } from './headers/security-headers.middleware.js';
 import { SecurityHeadersResolver } from './headers/security-headers.resolver.js';
@@ -34,7 +34,7 @@ import { RequirementsAudit } from './requirements-audit.service.js';
 import { PasswordGrant } from './tokens/password-grant.service.js';
 
 const SHARED_PROVIDERS: Provider[] = [
-  { provide: PALISADE_OPTIONS, inject: [MODULE_OPTIONS_TOKEN], useFactory: (options: PalisadeModuleOptions) => normalizeOptions(options) },
+  ...OPTIONS_PROVIDERS,
   AuthRequirementsResolver,
   JwksKeys,
   StrategyRegistry,
@@ -48,19 +48,16 @@ const SHARED_PROVIDERS: Provider[] = [
   StoreOutages,
   ...TOKEN_STORE_PROVIDERS,
   ...THROTTLE_STORE_PROVIDERS,
-  {
-    // @nestjs/throttler's own options and storage tokens, so its API sees Palisade's configuration.
-    provide: getOptionsToken(),
-    inject: [PALISADE_OPTIONS],
-    useFactory: (options: NormalizedPalisadeOptions): ThrottlerModuleOptions => ({
-      throttlers: (options.throttle?.tiers ?? []).map((t) => ({ name: t.name, limit: t.limit, ttl: t.ttlMs, blockDuration: t.blockMs })),
-    }),
-  },
   ThrottlePlanResolver,
   ThrottlerGuard,
   AuthFailureLimiter,
   { provide: AUTH_ATTEMPT_GATE, useExisting: AuthFailureLimiter },
-  { provide: TOKEN_REVOCATION_CHECK, useExisting: TokenService },
+  {
+    // Access tokens are checked for revocation only when the token lifecycle is configured.
+    provide: TOKEN_REVOCATION_CHECK,
+    inject: [TOKENS_OPTIONS, TokenService],
+    useFactory: (tokens: NormalizedTokensOptions | undefined, service: TokenService) => (tokens === undefined ? null : service),
+  },
   SecurityHeadersService,
   SecurityHeadersResolver,
   SecurityHeadersInterceptor,
@@ -93,13 +90,13 @@ export class PalisadeModule extends ConfigurableModuleClass implements NestModul
     // Each middleware costs a hop per request (through middie on Fastify): the headers need none
     // where the adapter's own hook writes them.
     const headers = this.headers.install() ? [] : [SecurityHeadersMiddleware];
-    const https = this.options.https.enforce ? [HttpsEnforcementMiddleware] : [];
-    const middleware = [...headers, ...https];
+    const enforcement = this.https.enforce ? [HttpsEnforcementMiddleware] : [];
+    const middleware = [...headers, ...enforcement];
     if (middleware.length > 0) consumer.apply(...middleware).forRoutes('{*path}');
   }
 
   constructor(
-    @Inject(PALISADE_OPTIONS) private readonly options: NormalizedPalisadeOptions,
+    @Inject(HTTPS_OPTIONS) private readonly https: NormalizedHttpsOptions,
     private readonly headers: SecurityHeadersService,
   ) {
     super();

@@ -4,8 +4,8 @@ import { ApplicationConfig, DiscoveryService, MetadataScanner, ModuleRef, Reflec
 import { AuthMetadata } from './auth/auth.decorator.js';
 import { AuthGuard } from './auth/auth.guard.js';
 import { AuthRequirementsResolver } from './auth/auth-requirements.resolver.js';
-import { PALISADE_OPTIONS } from './common/palisade.constants.js';
-import type { NormalizedPalisadeOptions } from './common/palisade-options.normalizer.js';
+import { THROTTLE_OPTIONS } from './throttle/throttle.constants.js';
+import type { NormalizedThrottleOptions } from './throttle/throttle-options.normalizer.js';
 import { allHandlers, HANDLER_KIND_LABEL, routeName, type Handler, type HandlerEntry } from './common/routes.js';
 import { AuthorizationRequirementsResolver } from './roles/authorization-requirements.resolver.js';
 import { RolesGuard } from './roles/roles.guard.js';
@@ -70,7 +70,7 @@ export class RequirementsAudit implements OnApplicationBootstrap {
     private readonly moduleRef: ModuleRef,
     private readonly authentication: AuthRequirementsResolver,
     private readonly authorization: AuthorizationRequirementsResolver,
-    @Inject(PALISADE_OPTIONS) private readonly options: NormalizedPalisadeOptions,
+    @Inject(THROTTLE_OPTIONS) private readonly throttle: NormalizedThrottleOptions | undefined,
   ) {}
 
   async onApplicationBootstrap(): Promise<void> {
@@ -141,7 +141,7 @@ export class RequirementsAudit implements OnApplicationBootstrap {
     const missing =
       (explicitAuth && !authenticated ? guard(AUTH, 'AuthGuard', '@Auth()') : undefined) ??
       (authorization.empty ? undefined : guard(ROLES, 'RolesGuard', '@Roles(), @Scopes() or @Policy()')) ??
-      (throttled && !this.options.throttle
+      (throttled && !this.throttle
         ? 'declares @Throttle(), but throttling is not configured; add throttle to PalisadeModule.forRoot() or remove the decorator.'
         : throttled
           ? guard(THROTTLE, 'ThrottlerGuard', '@Throttle()')

@@ -1,7 +1,9 @@
-import { Injectable } from '@nestjs/common';
+import { Inject, Injectable } from '@nestjs/common';
+import { DiscoveryService, MetadataScanner, Reflector } from '@nestjs/core';
 import { RouteResolver } from '../common/route-resolver.js';
 import type { Handler } from '../common/routes.js';
-import { assertSchemeConfigured } from './auth-options.normalizer.js';
+import { AUTH_OPTIONS } from './auth.constants.js';
+import { assertSchemeConfigured, type NormalizedAuthOptions } from './auth-options.normalizer.js';
 import { AuthMetadata, PublicMetadata, RequiresPrincipalMetadata } from './auth.decorator.js';
 import type { AuthScheme } from './principal.interface.js';
 
@@ -22,8 +24,17 @@ export interface ResolvedAuthRequirement {
  */
 @Injectable()
 export class AuthRequirementsResolver extends RouteResolver<ResolvedAuthRequirement> {
+  constructor(
+    reflector: Reflector,
+    discovery: DiscoveryService,
+    scanner: MetadataScanner,
+    @Inject(AUTH_OPTIONS) private readonly auth: NormalizedAuthOptions,
+  ) {
+    super(reflector, discovery, scanner);
+  }
+
   protected compute(handler: Handler, controller: object, where: string): ResolvedAuthRequirement {
-    const { auth } = this.options;
+    const { auth } = this;
     const onHandler = this.reflector.get(AuthMetadata, handler);
     const onController = this.reflector.get(AuthMetadata, controller as Handler);
     const handlerPublic = this.reflector.get(PublicMetadata, handler) === true;

@@ -11,9 +11,8 @@ import { requestOf, responseOf } from '../transport/invocation.js';
 import { UnsupportedCallException } from './unsupported-call.exception.js';
 import { toRpcError } from '../transport/rpc.transport.js';
 import { authorizationCountOf, requestStateOf, type RequestState } from '../common/request-state.js';
-import { PALISADE_OPTIONS } from '../common/palisade.constants.js';
-import type { NormalizedPalisadeOptions } from '../common/palisade-options.normalizer.js';
-import type { SchemeChallenges } from './auth-options.normalizer.js';
+import { AUTH_OPTIONS } from './auth.constants.js';
+import type { NormalizedAuthOptions, SchemeChallenges } from './auth-options.normalizer.js';
 import { AuthRequirementsResolver, type ResolvedAuthRequirement } from './auth-requirements.resolver.js';
 import { AuthenticationFailedException } from './authentication.exception.js';
 import { CredentialRejectedError, type RejectionReason } from './credential-rejected.error.js';
@@ -67,18 +66,23 @@ export class Authenticator {
     private readonly requirements: AuthRequirementsResolver,
     private readonly strategies: StrategyRegistry,
     private readonly adapterHost: HttpAdapterHost,
-    @Inject(PALISADE_OPTIONS) private readonly options: NormalizedPalisadeOptions,
+    @Inject(AUTH_OPTIONS) auth: NormalizedAuthOptions,
     private readonly events: SecurityEvents,
     @Optional() @Inject(AUTH_ATTEMPT_GATE) private readonly gate?: AuthAttemptGate,
-    @Optional() @Inject(TOKEN_REVOCATION_CHECK) revocation?: TokenRevocationCheck,
+    // Null when the token lifecycle is not configured: nothing is revoked.
+    @Optional() @Inject(TOKEN_REVOCATION_CHECK) revocation?: TokenRevocationCheck | null,
     @Optional() jwksKeys?: JwksKeys,
   ) {
-    const jwt = options.auth.jwt;
+    this.options = { auth };
+    const jwt = auth.jwt;
     this.tokenCache = jwt?.cache ? new VerifiedTokenCache(jwt.cache.maxEntries, jwt.cache.maxAgeMs, jwt.clockToleranceSeconds * 1000) : undefined;
     // A JWKS key removed or revoked: tokens it verified must not outlive it in the cache.
     jwksKeys?.onKeysRemoved(() => this.tokenCache?.clear());
-    this.revocation = options.tokens ? revocation : undefined;
+    this.revocation = revocation ?? undefined;
   }
+
+  /** The capability options this service reads: `auth` alone. */
+  private readonly options: { readonly auth: NormalizedAuthOptions };
 
   private readonly tokenCache: VerifiedTokenCache | undefined;
   private readonly revocation: TokenRevocationCheck | undefined;

@@ -1,8 +1,7 @@
 import { Inject, Injectable, type OnModuleDestroy } from '@nestjs/common';
-import { PALISADE_OPTIONS } from '../common/palisade.constants.js';
-import type { NormalizedPalisadeOptions } from '../common/palisade-options.normalizer.js';
+import { AUTH_OPTIONS } from './auth.constants.js';
 import { SecurityEvents } from '../events/security-events.service.js';
-import type { NormalizedJwksIssuer } from './auth-options.normalizer.js';
+import type { NormalizedAuthOptions, NormalizedJwksIssuer } from './auth-options.normalizer.js';
 import { RemoteKeySet, type JwksFetchCause, type RemoteKeySetListener } from './remote-key-set.js';
 
 /** The outcome of a forced refresh of one JWK Set. */
@@ -40,7 +39,7 @@ export class JwksKeys implements OnModuleDestroy {
   private readonly removalListeners: (() => void)[] = [];
 
   constructor(
-    @Inject(PALISADE_OPTIONS) options: NormalizedPalisadeOptions,
+    @Inject(AUTH_OPTIONS) auth: NormalizedAuthOptions,
     private readonly events: SecurityEvents,
   ) {
     const listener: RemoteKeySetListener = {
@@ -62,7 +61,7 @@ export class JwksKeys implements OnModuleDestroy {
         for (const onRemoved of this.removalListeners) onRemoved();
       },
     };
-    for (const issuer of options.auth.jwt?.jwks ?? []) this.sets.set(issuer, new RemoteKeySet(issuer.keySet, this.revoked, listener));
+    for (const issuer of auth.jwt?.jwks ?? []) this.sets.set(issuer, new RemoteKeySet(issuer.keySet, this.revoked, listener));
   }
 
   /**

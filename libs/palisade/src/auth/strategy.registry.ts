@@ -1,7 +1,7 @@
 import { Inject, Injectable, Optional } from '@nestjs/common';
 import type { PassportStrategyLike as Strategy } from './strategy.runner.js';
-import { PALISADE_OPTIONS } from '../common/palisade.constants.js';
-import type { NormalizedPalisadeOptions } from '../common/palisade-options.normalizer.js';
+import { AUTH_OPTIONS } from './auth.constants.js';
+import type { NormalizedAuthOptions } from './auth-options.normalizer.js';
 import { ApiKeyStrategy } from './api-key.strategy.js';
 import { BasicStrategy } from './basic.strategy.js';
 import { JwksKeys } from './jwks-keys.service.js';
@@ -25,12 +25,13 @@ export class StrategyRegistry {
   private localAlgorithms: ReadonlySet<string> = new Set();
 
   constructor(
-    @Inject(PALISADE_OPTIONS) options: NormalizedPalisadeOptions,
+    @Inject(AUTH_OPTIONS) auth: NormalizedAuthOptions,
     jwksKeys: JwksKeys,
-    @Optional() @Inject(TOKEN_REVOCATION_CHECK) revocation?: TokenRevocationCheck,
+    // Null when the token lifecycle is not configured: nothing is revoked.
+    @Optional() @Inject(TOKEN_REVOCATION_CHECK) revocation?: TokenRevocationCheck | null,
   ) {
-    const { jwt, apiKey, basic } = options.auth;
-    const check = options.tokens ? revocation : undefined;
+    const { jwt, apiKey, basic } = auth;
+    const check = revocation ?? undefined;
     if (jwt?.verifyKey) {
       this.strategies.set('jwt', new JwtStrategy(jwt, check) as unknown as Strategy);
       this.localAlgorithms = new Set(jwt.algorithms);

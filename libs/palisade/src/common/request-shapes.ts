@@ -133,3 +133,10 @@ export class ExpressObjectShapes {
     }
   }
 }
+
+/**
+ * Injection token of the `stableRequestShapes` option, validated at startup: `true` when Express's
+ * per-request fields are declared before Express re-parents the objects (see {@link ExpressObjectShapes}).
+ * @internal
+ */
+export const STABLE_REQUEST_SHAPES = Symbol('PALISADE_STABLE_REQUEST_SHAPES');

@@ -1,14 +1,13 @@
-import { Inject, Injectable, type OnApplicationBootstrap } from '@nestjs/common';
+import { Injectable, type OnApplicationBootstrap } from '@nestjs/common';
 import { DiscoveryService, MetadataScanner, Reflector } from '@nestjs/core';
-import { PALISADE_OPTIONS } from './palisade.constants.js';
-import type { NormalizedPalisadeOptions } from './palisade-options.normalizer.js';
 import { allHandlers, routeName, type Handler } from './routes.js';
 
 /**
  * Reads a capability's route metadata once per handler and caches what it computes from it. Every
  * handler (HTTP route, GraphQL resolver, WebSocket message handler, microservice handler) is
  * resolved at application bootstrap, so a bad decorator value stops the app at
- * startup instead of failing the first request; requests only read the cache.
+ * startup instead of failing the first request; requests only read the cache. A subclass injects
+ * the options of its own capability.
  * @internal
  */
 @Injectable()
@@ -17,7 +16,6 @@ export abstract class RouteResolver<T extends object | null> implements OnApplic
 
   constructor(
     protected readonly reflector: Reflector,
-    @Inject(PALISADE_OPTIONS) protected readonly options: NormalizedPalisadeOptions,
     protected readonly discovery: DiscoveryService,
     protected readonly scanner: MetadataScanner,
   ) {}

@@ -118,3 +118,37 @@ export class TrustedProxy {
     return value === 'https' ? 'https' : 'http';
   }
 }
+
+/**
+ * The validated `trustProxy` setting, as plain data: `undefined` (no proxy is trusted), a hop
+ * count, or the list of addresses, CIDR ranges and names. {@link TrustedProxy} is built from it.
+ * @internal
+ */
+export interface NormalizedTrustProxy {
+  readonly setting: number | readonly string[] | undefined;
+}
+
+/**
+ * Validates `trustProxy` once at startup (the messages of {@link compileTrustProxy}) and returns
+ * it as data.
+ * @internal
+ */
+export function normalizeTrustProxy(setting: unknown, path = 'trustProxy'): NormalizedTrustProxy {
+  if (compileTrustProxy(setting, path) === undefined) return Object.freeze({ setting: undefined });
+  const value = setting as TrustProxySetting;
+  return Object.freeze({
+    setting: typeof value === 'number' ? value : Object.freeze(typeof value === 'string' ? value.split(',').map((s) => s.trim()) : [...value]),
+  });
+}
+
+/**
+ * Injection token of the normalised `trustProxy` setting ({@link NormalizedTrustProxy}). The proxy
+ * model itself is the {@link TrustedProxy} provider, built from it.
+ * @internal
+ */
+export const TRUST_PROXY_OPTIONS = Symbol('PALISADE_TRUST_PROXY_OPTIONS');
+
+/** Builds the proxy model from its normalised setting. @internal */
+export function trustedProxyOf(options: NormalizedTrustProxy): TrustedProxy {
+  return new TrustedProxy(compileTrustProxy(options.setting));
+}

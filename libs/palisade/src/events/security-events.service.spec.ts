@@ -2,8 +2,11 @@ import 'reflect-metadata';
 import { Injectable, Logger, type LoggerService } from '@nestjs/common';
 import { DiscoveryService, Reflector } from '@nestjs/core';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { PalisadeModuleOptions } from '../common/palisade-options.interface.js';
-import { normalizeOptions } from '../common/palisade-options.normalizer.js';
+import { normalizeAuthOptions } from '../auth/auth-options.normalizer.js';
+import { normalizeTrustProxy, trustedProxyOf } from '../common/trusted-proxy.js';
+import type { PalisadeModuleOptions } from '../palisade-options.interface.js';
+import { insecureSettings } from '../palisade-options.normalizer.js';
+import { normalizeEventsOptions } from './events-options.normalizer.js';
 import type { SecurityEvent, SecurityEventHandler } from './security-event.interface.js';
 import { SecurityEventSink } from './security-event-sink.decorator.js';
 import { SecurityEvents } from './security-events.service.js';
@@ -57,7 +60,9 @@ class Unmarked implements SecurityEventHandler {
 /** A `SecurityEvents` over `providers` (as DI would list them), bootstrapped. */
 function eventsWith(providers: object[], options: PalisadeModuleOptions = { events: { log: false, detection: false } }): SecurityEvents {
   const discovery = { getProviders: () => providers.map((instance) => ({ instance, metatype: instance.constructor })) } as unknown as DiscoveryService;
-  const events = new SecurityEvents(normalizeOptions(options), discovery, new Reflector());
+  const warnings = insecureSettings(normalizeAuthOptions(options.auth), undefined, undefined);
+  const proxy = trustedProxyOf(normalizeTrustProxy(options.trustProxy));
+  const events = new SecurityEvents(normalizeEventsOptions(options.events), warnings, proxy, discovery, new Reflector());
   events.onApplicationBootstrap();
   return events;
 }

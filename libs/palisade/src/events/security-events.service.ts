@@ -3,8 +3,9 @@ import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnModuleI
 import { DiscoveryService, Reflector } from '@nestjs/core';
 import type { Principal } from '../auth/principal.interface.js';
 import type { HttpRequestLike } from '../common/http-context.js';
-import { PALISADE_OPTIONS } from '../common/palisade.constants.js';
-import type { NormalizedPalisadeOptions } from '../common/palisade-options.normalizer.js';
+import { TrustedProxy } from '../common/trusted-proxy.js';
+import { EVENTS_OPTIONS, INSECURE_SETTINGS, type InsecureSetting } from './events.constants.js';
+import type { NormalizedEventsOptions } from './events-options.normalizer.js';
 import { requestIdOf } from '../common/request-id.js';
 import { AttackDetector } from './attack.detector.js';
 import { LogSink } from './log.sink.js';
@@ -59,11 +60,12 @@ export class SecurityEvents implements OnModuleInit, OnApplicationBootstrap {
   private readonly detector: AttackDetector | undefined;
 
   constructor(
-    @Inject(PALISADE_OPTIONS) private readonly options: NormalizedPalisadeOptions,
+    @Inject(EVENTS_OPTIONS) private readonly events: NormalizedEventsOptions,
+    @Inject(INSECURE_SETTINGS) private readonly warnings: readonly InsecureSetting[],
+    private readonly proxy: TrustedProxy,
     private readonly discovery: DiscoveryService,
     private readonly reflector: Reflector,
   ) {
-    const { events } = options;
     if (events.logPerSecond !== undefined) this.sinks.push(new LogSink(events.logPerSecond));
     this.detector = events.detection ? new AttackDetector(events.detection) : undefined;
   }
@@ -82,7 +84,7 @@ export class SecurityEvents implements OnModuleInit, OnApplicationBootstrap {
         this.sinks.push(instance as SecurityEventHandler);
       }
     }
-    for (const warning of this.options.warnings) this.emit({ type: 'configuration.insecure', option: warning.option, message: warning.message });
+    for (const warning of this.warnings) this.emit({ type: 'configuration.insecure', option: warning.option, message: warning.message });
   }
 
   /** Adds a handler; returns a function that removes it. */
@@ -97,20 +99,20 @@ export class SecurityEvents implements OnModuleInit, OnApplicationBootstrap {
 
   /** Keyed, short fingerprint of a credential or identifier: groups attempts, reveals nothing. */
   fingerprint(value: string): string {
-    return createHmac('sha256', this.options.events.fingerprintKey).update(value, 'utf8').digest('base64url').slice(0, 16);
+    return createHmac('sha256', this.events.fingerprintKey).update(value, 'utf8').digest('base64url').slice(0, 16);
   }
 
   /** The request id of `request` (from a trusted proxy's `X-Request-Id`, else generated). */
   requestId(request: HttpRequestLike): string {
-    return requestIdOf(request, this.options.proxy);
+    return requestIdOf(request, this.proxy);
   }
 
   /** Emits an event; `request` supplies the request fields. */
   emit(input: SecurityEventInput, request?: HttpRequestLike): void {
     const fields: Record<string, unknown> = { ...input, time: new Date().toISOString(), severity: input.severity ?? DEFAULT_SEVERITY[input.type] };
     if (request) {
-      fields.requestId = requestIdOf(request, this.options.proxy);
-      fields.clientIp = this.options.proxy.clientIp(request);
+      fields.requestId = requestIdOf(request, this.proxy);
+      fields.clientIp = this.proxy.clientIp(request);
       fields.route = routeOf(request);
       const user = request.user as Principal | undefined;
       if (fields.principalId === undefined && user && typeof user.id === 'string') fields.principalId = user.id;

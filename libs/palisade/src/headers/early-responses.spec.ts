@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { EarlyResponses, statusOfClientError } from './early-responses.js';
 import { normalizeHeadersOptions, type HeaderSet } from './headers-options.normalizer.js';
 
-const baseOf = (options: unknown): HeaderSet => normalizeHeadersOptions(options, ['authorization']).base;
+const baseOf = (options: unknown): HeaderSet => normalizeHeadersOptions(options).base;
 const noNonce = (): string => {
   throw new Error('no nonce expected');
 };

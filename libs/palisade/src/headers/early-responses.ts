@@ -4,9 +4,8 @@ import { Server as HttpsServer } from 'node:https';
 import type { Duplex } from 'node:stream';
 import type { INestApplication } from '@nestjs/common';
 import { errorBody } from '../common/error-body.js';
-import { PALISADE_OPTIONS } from '../common/palisade.constants.js';
-import type { NormalizedPalisadeOptions } from '../common/palisade-options.normalizer.js';
-import type { HeaderSet } from './headers-options.normalizer.js';
+import { HEADERS_OPTIONS } from './headers.constants.js';
+import type { HeaderSet, NormalizedHeadersOptions } from './headers-options.normalizer.js';
 import { SecurityHeadersService } from './security-headers.service.js';
 
 /**
@@ -133,7 +132,7 @@ const NONCE_BYTES = 16;
  * await app.listen(3000);
  */
 export function installEarlyResponses(app: INestApplication): void {
-  const options = app.get<NormalizedPalisadeOptions>(PALISADE_OPTIONS, { strict: false });
+  const options = app.get<NormalizedHeadersOptions>(HEADERS_OPTIONS, { strict: false });
   const headers = app.get(SecurityHeadersService, { strict: false });
   const server: unknown = app.getHttpServer();
   if (!(server instanceof HttpServer) && !(server instanceof HttpsServer)) {
@@ -141,7 +140,7 @@ export function installEarlyResponses(app: INestApplication): void {
       'installEarlyResponses: the application is not served by a Node.js HTTP/1 server (http or https); an HTTP/2 server answers parser errors on its own. Remove the call.',
     );
   }
-  new EarlyResponseListeners(new EarlyResponses(options.headers.base), headers).attach(server);
+  new EarlyResponseListeners(new EarlyResponses(options.base), headers).attach(server);
 }
 
 /** The server listeners of {@link installEarlyResponses}. @internal */

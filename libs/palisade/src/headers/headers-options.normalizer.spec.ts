@@ -1,14 +1,13 @@
 import { describe, expect, it } from 'vitest';
 import { CSP_NONCE } from './content-security-policy.js';
-import { normalizeHeadersOptions, type HeaderSet } from './headers-options.normalizer.js';
+import { compileOverrides, normalizeHeadersOptions, type HeaderSet } from './headers-options.normalizer.js';
 
-const CREDENTIALS = ['authorization', 'cookie', 'x-api-key'];
-const normalize = (options: unknown) => normalizeHeadersOptions(options, CREDENTIALS);
+const normalize = (options: unknown) => normalizeHeadersOptions(options);
 const fixedOf = (set: HeaderSet) => Object.fromEntries(set.fixed);
 
 describe('normalizeHeadersOptions', () => {
   it('precomputes the default set', () => {
-    const { base, paths, removeXPoweredBy, credentialHeaders } = normalize(undefined);
+    const { base, paths, removeXPoweredBy } = normalize(undefined);
     expect(fixedOf(base)).toEqual({
       'X-Content-Type-Options': 'nosniff',
       'X-Frame-Options': 'DENY',
@@ -29,7 +28,6 @@ describe('normalizeHeadersOptions', () => {
     expect(base.absent).toEqual(['Content-Security-Policy-Report-Only', 'Reporting-Endpoints', 'Cross-Origin-Embedder-Policy']);
     expect(paths).toEqual([]);
     expect(removeXPoweredBy).toBe(true);
-    expect(credentialHeaders).toEqual(CREDENTIALS);
   });
 
   it('keeps policies with a nonce out of the fixed headers', () => {
@@ -137,8 +135,8 @@ describe('normalizeHeadersOptions', () => {
   });
 
   it('compileOverrides: layers in order, configuring a header turns it back on, COEP can be removed', () => {
-    const { compileOverrides } = normalize({ dangerouslyDisable: ['X-Frame-Options'], crossOriginEmbedderPolicy: { policy: 'require-corp' } });
-    const set = compileOverrides([
+    const { scope } = normalize({ dangerouslyDisable: ['X-Frame-Options'], crossOriginEmbedderPolicy: { policy: 'require-corp' } });
+    const set = compileOverrides(scope, [
       [{ xFrameOptions: { action: 'sameorigin' }, crossOriginEmbedderPolicy: false }, 'controller'],
       [{ dangerouslyDisable: ['Cache-Control'] }, 'handler'],
     ]);
@@ -146,7 +144,7 @@ describe('normalizeHeadersOptions', () => {
     expect(fixedOf(set)['Cross-Origin-Embedder-Policy']).toBeUndefined();
     expect(set.absent).toEqual(expect.arrayContaining(['Cross-Origin-Embedder-Policy', 'Cache-Control']));
     expect(set.cacheControl).toBeUndefined();
-    expect(() => compileOverrides([[{ xFrameOptions: { action: 'NEVER' } }, '@SecurityHeaders() on C.m']])).toThrow(
+    expect(() => compileOverrides(scope, [[{ xFrameOptions: { action: 'NEVER' } }, '@SecurityHeaders() on C.m']])).toThrow(
       "PalisadeModule: @SecurityHeaders() on C.m.xFrameOptions.action is \"NEVER\"; expected one of 'deny', 'sameorigin'.",
     );
   });

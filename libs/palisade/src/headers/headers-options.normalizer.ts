@@ -40,13 +40,11 @@ export interface NormalizedHeadersOptions {
   readonly paths: readonly PathHeaders[];
   /** Remove `X-Powered-By` (and turn Express's setting off). */
   readonly removeXPoweredBy: boolean;
-  /** Lower-cased request headers whose presence makes a response authenticated. */
-  readonly credentialHeaders: readonly string[];
   /**
-   * Compiles a route's `@SecurityHeaders()` options, each layer over the previous one and the
-   * first over the module's (throws a precise error naming `where`).
+   * The module's headers before serialization: what a route's `@SecurityHeaders()` layers apply
+   * over (see {@link compileOverrides}).
    */
-  readonly compileOverrides: (layers: readonly (readonly [override: unknown, where: string])[]) => HeaderSet;
+  readonly scope: HeaderScope;
 }
 
 interface HstsSettings {
@@ -55,8 +53,8 @@ interface HstsSettings {
   readonly preload: boolean;
 }
 
-/** One scope after validation, before serialization. */
-interface HeaderScope {
+/** One scope after validation, before serialization. @internal */
+export interface HeaderScope {
   readonly csp: DirectiveMap;
   readonly cspReportOnly: DirectiveMap | undefined;
   readonly endpoints: ReadonlyMap<string, string>;
@@ -527,10 +525,9 @@ function readPaths(value: unknown, scope: HeaderScope): PathHeaders[] {
 
 /**
  * Validates `headers` once at startup and precomputes every header value.
- * `credentialHeaders` are the request headers that carry credentials (lower-cased).
  * @internal
  */
-export function normalizeHeadersOptions(input: unknown, credentialHeaders: readonly string[]): NormalizedHeadersOptions {
+export function normalizeHeadersOptions(input: unknown): NormalizedHeadersOptions {
   const options = input ?? {};
   const scope = resolveScope(DEFAULT_SCOPE, options, 'headers', true);
   const { paths, dangerouslyKeepXPoweredBy, xPoweredBy } = options as Record<string, unknown>;
@@ -544,8 +541,16 @@ export function normalizeHeadersOptions(input: unknown, credentialHeaders: reado
     base: compileScope(scope),
     paths: Object.freeze(readPaths(paths, scope)),
     removeXPoweredBy: dangerouslyKeepXPoweredBy !== true,
-    credentialHeaders: Object.freeze([...new Set(credentialHeaders.map((h) => h.toLowerCase()))]),
-    compileOverrides: (layers: readonly (readonly [unknown, string])[]): HeaderSet =>
-      compileScope(layers.reduce<HeaderScope>((parent, [override, where]) => resolveScope(parent, override, where, false), scope)),
+    scope,
   });
+}
+
+/**
+ * Compiles a route's `@SecurityHeaders()` options, each layer over the previous one and the first
+ * over `scope` (the module's, {@link NormalizedHeadersOptions.scope}); throws a precise error
+ * naming `where`.
+ * @internal
+ */
+export function compileOverrides(scope: HeaderScope, layers: readonly (readonly [override: unknown, where: string])[]): HeaderSet {
+  return compileScope(layers.reduce<HeaderScope>((parent, [override, where]) => resolveScope(parent, override, where, false), scope));
 }

@@ -1,8 +1,10 @@
-import { Injectable } from '@nestjs/common';
+import { Inject, Injectable } from '@nestjs/common';
+import { DiscoveryService, MetadataScanner, Reflector } from '@nestjs/core';
 import { RouteResolver } from '../common/route-resolver.js';
 import { forEachRoute, routeName, type Handler } from '../common/routes.js';
 import { UsesCspNonceMetadata } from './csp-nonce.decorator.js';
-import type { HeaderSet } from './headers-options.normalizer.js';
+import { HEADERS_OPTIONS } from './headers.constants.js';
+import { compileOverrides, type HeaderSet, type NormalizedHeadersOptions } from './headers-options.normalizer.js';
 import { SecurityHeadersMetadata } from './security-headers.metadata.js';
 
 /**
@@ -13,9 +15,18 @@ import { SecurityHeadersMetadata } from './security-headers.metadata.js';
  */
 @Injectable()
 export class SecurityHeadersResolver extends RouteResolver<HeaderSet | null> {
+  constructor(
+    reflector: Reflector,
+    discovery: DiscoveryService,
+    scanner: MetadataScanner,
+    @Inject(HEADERS_OPTIONS) private readonly headers: NormalizedHeadersOptions,
+  ) {
+    super(reflector, discovery, scanner);
+  }
+
   override onApplicationBootstrap(): void {
     forEachRoute(this.discovery, this.scanner, (handler, controller) => {
-      const set = this.resolve(handler, controller) ?? this.options.headers.base;
+      const set = this.resolve(handler, controller) ?? this.headers.base;
       if (this.reflector.get(UsesCspNonceMetadata, handler) === true && !set.usesNonce) {
         throw new Error(
           `PalisadeModule: ${routeName(handler, controller)} takes @CspNonce() but its Content-Security-Policy has no CSP_NONCE; add CSP_NONCE to script-src or style-src (or use the 'page' preset) in @SecurityHeaders() or headers.contentSecurityPolicy.`,
@@ -33,6 +44,6 @@ export class SecurityHeadersResolver extends RouteResolver<HeaderSet | null> {
       ...onController.map((options) => [options, `@SecurityHeaders() on ${(controller as { name?: string }).name ?? 'controller'}`] as const),
       ...onHandler.map((options) => [options, `@SecurityHeaders() on ${where}`] as const),
     ];
-    return this.options.headers.compileOverrides(layers);
+    return compileOverrides(this.headers.scope, layers);
   }
 }

@@ -4,12 +4,12 @@ import { Inject, Injectable, InternalServerErrorException, Optional, type OnModu
 import { HttpAdapterHost } from '@nestjs/core';
 import type { HeaderTarget, HttpRequestLike } from '../common/http-context.js';
 import { errorBody } from '../common/error-body.js';
-import { PALISADE_OPTIONS } from '../common/palisade.constants.js';
-import type { NormalizedPalisadeOptions } from '../common/palisade-options.normalizer.js';
-import type { HeaderSet } from './headers-options.normalizer.js';
+import { TrustedProxy } from '../common/trusted-proxy.js';
+import { CREDENTIAL_HEADERS, HEADERS_OPTIONS } from './headers.constants.js';
+import type { HeaderSet, NormalizedHeadersOptions } from './headers-options.normalizer.js';
 import { requestIdOf } from '../common/request-id.js';
 import { prepareNodeRequest, stateOfNodeRequest, type RequestState } from '../common/request-state.js';
-import { ExpressObjectShapes } from '../common/request-shapes.js';
+import { ExpressObjectShapes, STABLE_REQUEST_SHAPES } from '../common/request-shapes.js';
 import { SecurityEvents } from '../events/security-events.service.js';
 
 export type { HeaderTarget } from '../common/http-context.js';
@@ -119,7 +119,10 @@ export class SecurityHeadersService implements OnModuleInit {
   };
 
   constructor(
-    @Inject(PALISADE_OPTIONS) private readonly options: NormalizedPalisadeOptions,
+    @Inject(HEADERS_OPTIONS) private readonly headers: NormalizedHeadersOptions,
+    @Inject(CREDENTIAL_HEADERS) private readonly credentialHeaders: readonly string[],
+    private readonly proxy: TrustedProxy,
+    @Inject(STABLE_REQUEST_SHAPES) private readonly stableRequestShapes: boolean,
     @Optional() private readonly adapterHost?: HttpAdapterHost,
     @Optional() private readonly events?: SecurityEvents,
   ) {
@@ -135,7 +138,7 @@ export class SecurityHeadersService implements OnModuleInit {
    * one place that runs before Express. Off by default.
    */
   onModuleInit(): void {
-    if (!this.options.stableRequestShapes || this.adapter?.getType?.() !== 'express') return;
+    if (!this.stableRequestShapes || this.adapter?.getType?.() !== 'express') return;
     const server = this.adapter.getHttpServer?.() as Server | undefined;
     if (typeof server?.prependListener !== 'function') return;
     const shapes = new ExpressObjectShapes();
@@ -161,7 +164,7 @@ export class SecurityHeadersService implements OnModuleInit {
       | undefined;
     if (type === 'express' && typeof adapter.use === 'function') {
       // Express's documented setting; the header is never added, so nothing has to remove it.
-      if (this.options.headers.removeXPoweredBy && typeof instance?.disable === 'function') instance.disable('x-powered-by');
+      if (this.headers.removeXPoweredBy && typeof instance?.disable === 'function') instance.disable('x-powered-by');
       adapter.use(this.expressMiddleware);
       this.hooked = true;
     } else if (type === 'fastify' && typeof instance?.addHook === 'function') {
@@ -209,7 +212,7 @@ export class SecurityHeadersService implements OnModuleInit {
     const set = this.scopeOf(request);
     state.headerSet = set;
     // The request id rides along, so even responses the framework sends itself carry it.
-    setHeader(response, 'X-Request-Id', requestIdOf(request as unknown as HttpRequestLike, this.options.proxy, state));
+    setHeader(response, 'X-Request-Id', requestIdOf(request as unknown as HttpRequestLike, this.proxy, state));
     this.write(request, state, response, set, this.carriesCredentials(request));
   }
 
@@ -227,7 +230,7 @@ export class SecurityHeadersService implements OnModuleInit {
 
   /** Marks the response of an authenticated request as such (`Cache-Control`). */
   applyAuthenticated(request: IncomingMessage, response: HeaderTarget): void {
-    const set = appliedSet(stateOfNodeRequest(request)) ?? this.options.headers.base;
+    const set = appliedSet(stateOfNodeRequest(request)) ?? this.headers.base;
     if (set.cacheControl !== undefined && response.headersSent !== true) setHeader(response, 'Cache-Control', set.cacheControl);
   }
 
@@ -238,17 +241,17 @@ export class SecurityHeadersService implements OnModuleInit {
 
   /** Removes `X-Powered-By` where a framework set it (the middleware of adapters without a hook). */
   removePoweredBy(response: HeaderTarget): void {
-    if (this.options.headers.removeXPoweredBy) response.removeHeader('X-Powered-By');
+    if (this.headers.removeXPoweredBy) response.removeHeader('X-Powered-By');
   }
 
   /** True when the request came over HTTPS: TLS, or `X-Forwarded-Proto: https` from a trusted proxy. */
   protected isHttps(request: IncomingMessage): boolean {
-    return this.options.proxy.protocol(request as unknown as HttpRequestLike) === 'https';
+    return this.proxy.protocol(request as unknown as HttpRequestLike) === 'https';
   }
 
   /** True when the request carries credentials (`Authorization`, `Cookie`, the API-key header). */
   protected carriesCredentials(request: IncomingMessage): boolean {
-    for (const name of this.options.headers.credentialHeaders) if (request.headers[name] !== undefined) return true;
+    for (const name of this.credentialHeaders) if (request.headers[name] !== undefined) return true;
     return false;
   }
 
@@ -258,7 +261,7 @@ export class SecurityHeadersService implements OnModuleInit {
   }
 
   private scopeOf(request: IncomingMessage): HeaderSet {
-    const { paths, base } = this.options.headers;
+    const { paths, base } = this.headers;
     if (paths.length === 0) return base;
     const url = (request as { originalUrl?: string }).originalUrl ?? request.url ?? '/';
     const query = url.indexOf('?');

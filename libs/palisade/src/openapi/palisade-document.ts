@@ -2,14 +2,18 @@ import type { INestApplication } from '@nestjs/common';
 import { DiscoveryService, MetadataScanner } from '@nestjs/core';
 import { DECORATORS, SwaggerModule, type OpenAPIObject, type OperationObject, type ResponseObject } from '@nestjs/swagger';
 import { AuthRequirementsResolver } from '../auth/auth-requirements.resolver.js';
-import { PALISADE_OPTIONS } from '../common/palisade.constants.js';
-import type { NormalizedPalisadeOptions } from '../common/palisade-options.normalizer.js';
+import { AUTH_OPTIONS } from '../auth/auth.constants.js';
+import type { NormalizedAuthOptions } from '../auth/auth-options.normalizer.js';
 import { allHandlers, routeName, type Handler, type HandlerEntry } from '../common/routes.js';
 import { RequirementsAudit } from '../requirements-audit.service.js';
 import { AuthorizationRequirementsResolver } from '../roles/authorization-requirements.resolver.js';
 import { ThrottlePlanResolver } from '../throttle/throttle-plan.resolver.js';
+import { THROTTLE_OPTIONS } from '../throttle/throttle.constants.js';
+import type { NormalizedThrottleOptions } from '../throttle/throttle-options.normalizer.js';
+import { TOKENS_OPTIONS } from '../tokens/tokens.constants.js';
+import type { NormalizedTokensOptions } from '../tokens/tokens-options.normalizer.js';
 import type { PalisadeDocumentOptions } from './openapi-options.interface.js';
-import { documentRoute, type RouteDocumentation } from './route-documentation.js';
+import { documentRoute, type DocumentedOptions, type RouteDocumentation } from './route-documentation.js';
 import { documentSchemes, normalizeDocumentOptions, SCHEME_NAMES } from './security-schemes.js';
 
 const COMPONENT = 'createPalisadeDocument';
@@ -37,7 +41,8 @@ function defaultOperationId(controllerKey: string, methodKey: string, version?: 
 }
 
 interface PalisadeProviders {
-  readonly options: NormalizedPalisadeOptions;
+  readonly auth: NormalizedAuthOptions;
+  readonly options: DocumentedOptions;
   readonly authentication: AuthRequirementsResolver;
   readonly authorization: AuthorizationRequirementsResolver;
   readonly throttle: ThrottlePlanResolver;
@@ -49,7 +54,11 @@ function providersOf(app: INestApplication): PalisadeProviders {
   let providers: PalisadeProviders;
   try {
     providers = {
-      options: app.get<NormalizedPalisadeOptions>(PALISADE_OPTIONS, { strict: false }),
+      auth: app.get<NormalizedAuthOptions>(AUTH_OPTIONS, { strict: false }),
+      options: {
+        throttle: app.get<NormalizedThrottleOptions | undefined>(THROTTLE_OPTIONS, { strict: false }),
+        tokens: app.get<NormalizedTokensOptions | undefined>(TOKENS_OPTIONS, { strict: false }),
+      },
       authentication: app.get(AuthRequirementsResolver, { strict: false }),
       authorization: app.get(AuthorizationRequirementsResolver, { strict: false }),
       throttle: app.get(ThrottlePlanResolver, { strict: false }),
@@ -242,7 +251,7 @@ export function createPalisadeDocument(app: INestApplication, config: Omit<OpenA
     },
   });
   const oas31 = !/^[0-2]\.|^3\.0(\.|$)/.test(document.openapi);
-  const schemes = documentSchemes(palisade.options.auth, normalized);
+  const schemes = documentSchemes(palisade.auth, normalized);
 
   const routes = new Map<string, HandlerEntry[]>();
   for (const entry of allHandlers(palisade.discovery, new MetadataScanner())) {

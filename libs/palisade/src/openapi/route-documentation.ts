@@ -1,9 +1,16 @@
 import type { ResolvedAuthRequirement } from '../auth/auth-requirements.resolver.js';
-import type { NormalizedPalisadeOptions } from '../common/palisade-options.normalizer.js';
 import type { EnforcingGuards } from '../requirements-audit.service.js';
 import type { ResolvedAuthorization } from '../roles/authorization-requirements.resolver.js';
 import type { RoutePlan } from '../throttle/throttle-plan.resolver.js';
+import type { NormalizedThrottleOptions } from '../throttle/throttle-options.normalizer.js';
+import type { NormalizedTokensOptions } from '../tokens/tokens-options.normalizer.js';
 import type { DocumentSchemes } from './security-schemes.js';
+
+/** The capability options a route's documentation reads: whether stores can fail closed. @internal */
+export interface DocumentedOptions {
+  readonly throttle: NormalizedThrottleOptions | undefined;
+  readonly tokens: NormalizedTokensOptions | undefined;
+}
 
 /** What the document says about one route, from what Palisade enforces on it. @internal */
 export interface RouteDocumentation {
@@ -44,7 +51,7 @@ export interface RouteFacts {
 }
 
 /** Works out what to document for a route; pure, so it can be compared across same-named routes. @internal */
-export function documentRoute(facts: RouteFacts, options: NormalizedPalisadeOptions, schemes: DocumentSchemes, oas31: boolean): RouteDocumentation {
+export function documentRoute(facts: RouteFacts, options: DocumentedOptions, schemes: DocumentSchemes, oas31: boolean): RouteDocumentation {
   const { auth, authorization, plan, guards } = facts;
   // As the startup audit sees it: RolesGuard authenticates by itself when it has something to check.
   const authenticated = !auth.isPublic && (guards.auth || (!authorization.empty && guards.roles));

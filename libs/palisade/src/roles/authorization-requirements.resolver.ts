@@ -2,11 +2,10 @@ import { Inject, Injectable } from '@nestjs/common';
 import { DiscoveryService, MetadataScanner, ModuleRef, Reflector } from '@nestjs/core';
 import { RouteResolver } from '../common/route-resolver.js';
 import { allHandlers, type Handler } from '../common/routes.js';
-import { PALISADE_OPTIONS } from '../common/palisade.constants.js';
-import type { NormalizedPalisadeOptions } from '../common/palisade-options.normalizer.js';
+import { ROLES_OPTIONS } from './roles.constants.js';
 import type { PolicyFunction, PolicyHandler, Policy } from './policy.interface.js';
 import { PoliciesMetadata } from './policy.decorator.js';
-import { checkRoleNames, satisfyingRoles } from './role-hierarchy.js';
+import { checkRoleNames, satisfyingRoles, type NormalizedRolesOptions } from './role-hierarchy.js';
 import { RolesMetadata } from './roles.decorator.js';
 import { ScopesMetadata } from './scopes.decorator.js';
 
@@ -46,12 +45,12 @@ export class AuthorizationRequirementsResolver extends RouteResolver<ResolvedAut
 
   constructor(
     reflector: Reflector,
-    @Inject(PALISADE_OPTIONS) options: NormalizedPalisadeOptions,
+    @Inject(ROLES_OPTIONS) private readonly roles: NormalizedRolesOptions,
     discovery: DiscoveryService,
     scanner: MetadataScanner,
     private readonly moduleRef: ModuleRef,
   ) {
-    super(reflector, options, discovery, scanner);
+    super(reflector, discovery, scanner);
   }
 
   private prepared: Promise<void> | undefined;
@@ -108,7 +107,7 @@ export class AuthorizationRequirementsResolver extends RouteResolver<ResolvedAut
 
   protected compute(handler: Handler, controller: object, where: string): ResolvedAuthorization {
     const targets = [controller as Handler, handler];
-    const roles = this.options.roles;
+    const roles = this.roles;
     const roleGroups: ReadonlySet<string>[] = [];
     const scopes = new Set<string>();
     const policies: PolicyFunction[] = [];

@@ -4,8 +4,8 @@ import { Authenticator } from '../auth/authenticator.service.js';
 import type { Principal } from '../auth/principal.interface.js';
 import type { HttpRequestLike } from '../common/http-context.js';
 import { judgeCall, requestOf, responseOf, transportOf } from '../transport/invocation.js';
-import { PALISADE_OPTIONS } from '../common/palisade.constants.js';
-import type { NormalizedPalisadeOptions } from '../common/palisade-options.normalizer.js';
+import { AUTH_OPTIONS } from '../auth/auth.constants.js';
+import type { NormalizedAuthOptions } from '../auth/auth-options.normalizer.js';
 import { AccessDeniedException } from './access-denied.exception.js';
 import { SecurityEvents } from '../events/security-events.service.js';
 import { AuthorizationRequirementsResolver, type ResolvedAuthorization } from './authorization-requirements.resolver.js';
@@ -37,7 +37,8 @@ export class RolesGuard implements CanActivate {
     private readonly authenticator: Authenticator,
     private readonly requirements: AuthorizationRequirementsResolver,
     private readonly adapterHost: HttpAdapterHost,
-    @Inject(PALISADE_OPTIONS) private readonly options: NormalizedPalisadeOptions,
+    // The realm of the `WWW-Authenticate` challenge of a 403 (RFC 6750 §3.1).
+    @Inject(AUTH_OPTIONS) private readonly auth: NormalizedAuthOptions,
     private readonly events: SecurityEvents,
   ) {}
 
@@ -94,7 +95,7 @@ export class RolesGuard implements CanActivate {
     this.events.emit({ type: 'access.denied', reason }, requestOf(context));
     const response = responseOf(context);
     if (reason === 'scope' && principal.scheme === 'jwt' && response) {
-      const realm = this.options.auth.realm;
+      const realm = this.auth.realm;
       this.adapterHost.httpAdapter.setHeader(
         response,
         'WWW-Authenticate',

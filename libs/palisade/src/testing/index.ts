@@ -19,10 +19,10 @@ import { randomUUID } from 'node:crypto';
 import { Module, type DynamicModule } from '@nestjs/common';
 import jwt from 'jsonwebtoken';
 import { PalisadeModule } from '../palisade.module.js';
-import type { PalisadeModuleOptions } from '../common/palisade-options.interface.js';
-import { PALISADE_OPTIONS } from '../common/palisade.constants.js';
-import { MODULE_OPTIONS_TOKEN } from '../common/palisade.module-definition.js';
-import { normalizeOptions } from '../common/palisade-options.normalizer.js';
+import type { PalisadeModuleOptions } from '../palisade-options.interface.js';
+import { PALISADE_MODULE_OPTIONS } from '../palisade.constants.js';
+import { MODULE_OPTIONS_TOKEN } from '../palisade.module-definition.js';
+import { validateModuleOptions } from '../palisade-options.normalizer.js';
 import type { PrincipalInit } from '../auth/principal.interface.js';
 import { parseDuration, type Duration } from '../common/duration.js';
 
@@ -143,8 +143,9 @@ export interface ProviderOverridingBuilder<TBuilder> {
  * const token = mintTestToken({ id: 'alice', roles: ['admin'] }); // the app's hierarchy applies
  */
 export function overridePalisadeOptions<TBuilder>(builder: ProviderOverridingBuilder<TBuilder>, overrides: TestOptionsOverrides = {}): TBuilder {
-  return builder.overrideProvider(PALISADE_OPTIONS).useFactory({
-    factory: ((options: PalisadeModuleOptions) => normalizeOptions(testOptions(options ?? {}, overrides))) as (...args: never[]) => unknown,
+  // Every capability's options are derived from this token, so each one sees the test options.
+  return builder.overrideProvider(PALISADE_MODULE_OPTIONS).useFactory({
+    factory: ((options: PalisadeModuleOptions) => validateModuleOptions(testOptions(options ?? {}, overrides))) as (...args: never[]) => unknown,
     inject: [MODULE_OPTIONS_TOKEN],
   });
 }

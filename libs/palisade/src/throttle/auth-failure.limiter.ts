@@ -4,8 +4,9 @@ import { LRUCache } from 'lru-cache';
 import { HttpAdapterHost } from '@nestjs/core';
 import type { AuthAttempt, AuthAttemptGate } from '../auth/auth-attempt-gate.interface.js';
 import type { HttpRequestLike } from '../common/http-context.js';
-import { PALISADE_OPTIONS } from '../common/palisade.constants.js';
-import type { NormalizedPalisadeOptions } from '../common/palisade-options.normalizer.js';
+import { TrustedProxy } from '../common/trusted-proxy.js';
+import { THROTTLE_OPTIONS } from './throttle.constants.js';
+import type { NormalizedThrottleOptions } from './throttle-options.normalizer.js';
 import type { AttemptOutcome, AttemptPolicy, AttemptVerdict } from './auth-attempt-store.interface.js';
 import { ThrottleStoreHolder } from './throttle-store.provider.js';
 import { ipTracker } from './throttle-tracker.js';
@@ -63,13 +64,14 @@ export class AuthFailureLimiter implements AuthAttemptGate {
   constructor(
     private readonly holder: ThrottleStoreHolder,
     private readonly adapterHost: HttpAdapterHost,
-    @Inject(PALISADE_OPTIONS) private readonly options: NormalizedPalisadeOptions,
+    @Inject(THROTTLE_OPTIONS) private readonly throttle: NormalizedThrottleOptions | undefined,
+    private readonly proxy: TrustedProxy,
     private readonly events: SecurityEvents,
   ) {}
 
   /** True when brute-force protection is configured. */
   get enabled(): boolean {
-    return this.options.throttle?.authFailures !== undefined;
+    return this.throttle?.authFailures !== undefined;
   }
 
   /**
@@ -217,7 +219,7 @@ export class AuthFailureLimiter implements AuthAttemptGate {
   }
 
   private policyOf(request: HttpRequestLike): AttemptPolicy | undefined {
-    const tier = this.options.throttle?.authFailures;
+    const tier = this.throttle?.authFailures;
     if (!tier) return undefined;
     return { key: this.keyOf(request), limit: tier.limit, ttlMs: tier.ttlMs, blockMs: tier.blockMs, pendingMs: PENDING_MS };
   }
@@ -233,7 +235,7 @@ export class AuthFailureLimiter implements AuthAttemptGate {
   }
 
   private keyOf(request: HttpRequestLike): string {
-    return `${this.holder.prefix}{${ipTracker(request, this.options.proxy)}}:auth-failures`;
+    return `${this.holder.prefix}{${ipTracker(request, this.proxy)}}:auth-failures`;
   }
 
   private refuse(request: HttpRequestLike, response: object | undefined, verdict: AttemptVerdict): never {

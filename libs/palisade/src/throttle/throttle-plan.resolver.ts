@@ -1,10 +1,13 @@
-import { Injectable, type ExecutionContext } from '@nestjs/common';
+import { Inject, Injectable, type ExecutionContext } from '@nestjs/common';
+import { DiscoveryService, MetadataScanner, Reflector } from '@nestjs/core';
 import { parseCoarseDuration, parseDuration } from '../common/duration.js';
 import { RouteResolver } from '../common/route-resolver.js';
 import type { Handler } from '../common/routes.js';
 import { ThrottleByMetadata, type ThrottleDiscriminator } from './throttle-by.decorator.js';
 import { SkipAllThrottlersMetadata } from './throttle.decorator.js';
 import { safeKeyPart } from './throttle-tracker.js';
+import { THROTTLE_OPTIONS } from './throttle.constants.js';
+import type { NormalizedThrottleOptions } from './throttle-options.normalizer.js';
 
 // Metadata keys written by @nestjs/throttler's @Throttle / @SkipThrottle (suffixed by tier name).
 const THROTTLER_LIMIT = 'THROTTLER:LIMIT';
@@ -66,8 +69,17 @@ export function policyItem(name: string, limit: number, ttlMs: number): string {
  */
 @Injectable()
 export class ThrottlePlanResolver extends RouteResolver<RoutePlan> {
+  constructor(
+    reflector: Reflector,
+    discovery: DiscoveryService,
+    scanner: MetadataScanner,
+    @Inject(THROTTLE_OPTIONS) private readonly throttle: NormalizedThrottleOptions | undefined,
+  ) {
+    super(reflector, discovery, scanner);
+  }
+
   override onApplicationBootstrap(): void {
-    if (this.options.throttle) super.onApplicationBootstrap();
+    if (this.throttle) super.onApplicationBootstrap();
   }
 
   /** The handler's own decision first (a named skip, then a bare `@SkipThrottle()`), then the controller's. */
@@ -82,7 +94,7 @@ export class ThrottlePlanResolver extends RouteResolver<RoutePlan> {
 
   /** `@Throttle({ name: … })` naming a tier that is not configured would silently do nothing: refuse it. */
   private checkTierNames(handler: Handler, controller: Handler, where: string): void {
-    const known = new Set((this.options.throttle?.tiers ?? []).map((t) => t.name));
+    const known = new Set((this.throttle?.tiers ?? []).map((t) => t.name));
     for (const target of [handler, controller]) {
       for (const key of Reflect.getMetadataKeys(target) as unknown[]) {
         if (typeof key !== 'string' || !key.startsWith(THROTTLER_LIMIT)) continue;
@@ -105,7 +117,7 @@ export class ThrottlePlanResolver extends RouteResolver<RoutePlan> {
     const route = safeKeyPart(where);
     const tiers: RouteTier[] = [];
     this.checkTierNames(handler, controller, where);
-    for (const tier of this.options.throttle?.tiers ?? []) {
+    for (const tier of this.throttle?.tiers ?? []) {
       if (this.skipped(tier.name, handler, controller)) continue;
       const limit = this.read<Resolvable>(THROTTLER_LIMIT + tier.name, handler, controller);
       const ttl = this.read<Resolvable>(THROTTLER_TTL + tier.name, handler, controller);

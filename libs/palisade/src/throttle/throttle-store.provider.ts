@@ -2,8 +2,7 @@ import type { Provider } from '@nestjs/common';
 import { ModuleRef } from '@nestjs/core';
 import { getStorageToken } from '@nestjs/throttler';
 import { resolveCustomStore } from '../common/custom-store.js';
-import { PALISADE_OPTIONS } from '../common/palisade.constants.js';
-import type { NormalizedPalisadeOptions } from '../common/palisade-options.normalizer.js';
+import { THROTTLE_OPTIONS } from './throttle.constants.js';
 import { RedisConnections } from '../common/redis-connections.js';
 import { StoreOutages } from '../events/store-outages.service.js';
 import type { AuthAttemptStore } from './auth-attempt-store.interface.js';
@@ -69,9 +68,9 @@ export class ThrottleStoreHolder {
 export const THROTTLE_STORE_PROVIDERS: Provider[] = [
   {
     provide: ThrottleStoreHolder,
-    inject: [PALISADE_OPTIONS, RedisConnections, StoreOutages, ModuleRef],
-    useFactory: (options: NormalizedPalisadeOptions, connections: RedisConnections, outages: StoreOutages, moduleRef: ModuleRef) =>
-      ThrottleStoreHolder.create(options.throttle, connections, outages, moduleRef),
+    inject: [THROTTLE_OPTIONS, RedisConnections, StoreOutages, ModuleRef],
+    useFactory: (throttle: NormalizedThrottleOptions | undefined, connections: RedisConnections, outages: StoreOutages, moduleRef: ModuleRef) =>
+      ThrottleStoreHolder.create(throttle, connections, outages, moduleRef),
   },
   { provide: THROTTLE_STORE, inject: [ThrottleStoreHolder], useFactory: (holder: ThrottleStoreHolder) => holder.store },
   { provide: getStorageToken(), useExisting: THROTTLE_STORE },

@@ -5,8 +5,9 @@ import { InjectThrottlerOptions, InjectThrottlerStorage, ThrottlerGuard as BaseT
 import { headerTargetOf, type HttpRequestLike } from '../common/http-context.js';
 import { judgeCall, requestOf, responseOf, transportOf } from '../transport/invocation.js';
 import { Authenticator } from '../auth/authenticator.service.js';
-import { PALISADE_OPTIONS } from '../common/palisade.constants.js';
-import type { NormalizedPalisadeOptions } from '../common/palisade-options.normalizer.js';
+import { TrustedProxy } from '../common/trusted-proxy.js';
+import { THROTTLE_OPTIONS } from './throttle.constants.js';
+import type { NormalizedThrottleOptions } from './throttle-options.normalizer.js';
 import { ThrottlePlanResolver, resolveValue, type RoutePlan } from './throttle-plan.resolver.js';
 import type { ThrottleHit, ThrottleStore, ThrottlerStorageRecord } from './throttle-store.interface.js';
 import { ThrottleStoreHolder } from './throttle-store.provider.js';
@@ -44,7 +45,8 @@ export class ThrottlerGuard extends BaseThrottlerGuard {
     private readonly plans: ThrottlePlanResolver,
     private readonly holder: ThrottleStoreHolder,
     private readonly adapterHost: HttpAdapterHost,
-    @Inject(PALISADE_OPTIONS) private readonly palisade: NormalizedPalisadeOptions,
+    @Inject(THROTTLE_OPTIONS) private readonly throttleOptions: NormalizedThrottleOptions | undefined,
+    private readonly proxy: TrustedProxy,
     private readonly events: SecurityEvents,
     private readonly authenticator: Authenticator,
   ) {
@@ -55,7 +57,7 @@ export class ThrottlerGuard extends BaseThrottlerGuard {
   }
 
   override async onModuleInit(): Promise<void> {
-    if (this.palisade.throttle) await super.onModuleInit();
+    if (this.throttleOptions) await super.onModuleInit();
   }
 
   /**
@@ -69,7 +71,7 @@ export class ThrottlerGuard extends BaseThrottlerGuard {
     if (transport === undefined) {
       // A call Palisade cannot judge: public handlers that declare no limit of their own pass (the
       // configured default tiers cannot be applied without a request), the rest are refused.
-      if (this.palisade.throttle && this.plans.resolve(context.getHandler() as never, context.getClass()).declared) {
+      if (this.throttleOptions && this.plans.resolve(context.getHandler() as never, context.getClass()).declared) {
         return Promise.reject(this.authenticator.unsupportedCall(context));
       }
       return this.authenticator.refuseUnsupported(context) as unknown as Promise<boolean>;
@@ -78,7 +80,7 @@ export class ThrottlerGuard extends BaseThrottlerGuard {
   }
 
   private limit(context: ExecutionContext): Promise<boolean> {
-    if (!this.palisade.throttle) return ALLOW;
+    if (!this.throttleOptions) return ALLOW;
     if (this.shouldSkip !== ThrottlerGuard.prototype.shouldSkip) return this.activateAsync(context, true);
     const plan = this.plans.resolve(context.getHandler() as never, context.getClass());
     if (plan.tiers.length === 0) return ALLOW;
@@ -134,7 +136,7 @@ export class ThrottlerGuard extends BaseThrottlerGuard {
 
   /** Who the request counts against. Override to key differently (e.g. by tenant). */
   protected trackerOf(request: HttpRequestLike): string {
-    return requestTracker(request, this.palisade.proxy);
+    return requestTracker(request, this.proxy);
   }
 
   private discriminate(plan: RoutePlan, request: HttpRequestLike): string {
@@ -155,7 +157,7 @@ export class ThrottlerGuard extends BaseThrottlerGuard {
         hits.push({ key: head + tier.suffix, limit: tier.limit as number, ttlMs: tier.ttlMs as number, blockMs: tier.blockMs as number });
         continue;
       }
-      const own = this.palisade.throttle?.tiers.find((t) => t.name === tier.name);
+      const own = this.throttleOptions?.tiers.find((t) => t.name === tier.name);
       /* oxlint-disable no-await-in-loop -- dynamic values are rare; order is kept */
       const limit = tier.limit ?? (await resolveValue(tier.dynamic.limit, own?.limit ?? 1, context, false));
       const ttlMs = tier.ttlMs ?? (await resolveValue(tier.dynamic.ttl, own?.ttlMs ?? 1000, context, true));
@@ -168,7 +170,7 @@ export class ThrottlerGuard extends BaseThrottlerGuard {
 
   /** Sets the rate-limit headers and throws the 429 when a tier is exceeded. */
   protected afterCount(context: ExecutionContext, plan: RoutePlan, hits: readonly ThrottleHit[], records: readonly ThrottlerStorageRecord[]): void {
-    const throttle = this.palisade.throttle;
+    const throttle = this.throttleOptions;
     // Headers only where there is an HTTP response of the call's own (not under GraphQL or WebSockets).
     const raw = responseOf(context);
     const response = raw ? headerTargetOf(raw) : undefined;

@@ -1,7 +1,7 @@
 import { ForbiddenException, Inject, Injectable } from '@nestjs/common';
 import type { HttpRequestLike } from '../common/http-context.js';
-import { PALISADE_OPTIONS } from '../common/palisade.constants.js';
-import type { NormalizedPalisadeOptions } from '../common/palisade-options.normalizer.js';
+import { TOKENS_OPTIONS } from './tokens.constants.js';
+import type { NormalizedTokensOptions } from './tokens-options.normalizer.js';
 import type { PrincipalInit } from '../auth/principal.interface.js';
 import { AuthFailureLimiter } from '../throttle/auth-failure.limiter.js';
 import { isCrossOriginRequest } from '../transport/cross-origin.js';
@@ -116,7 +116,7 @@ export class PasswordGrant {
   constructor(
     private readonly tokens: TokenService,
     private readonly limiter: AuthFailureLimiter,
-    @Inject(PALISADE_OPTIONS) private readonly options: NormalizedPalisadeOptions,
+    @Inject(TOKENS_OPTIONS) private readonly lifecycle: NormalizedTokensOptions | undefined,
   ) {}
 
   /** Serves one token request; resolves with the token response or throws the error response. */
@@ -162,7 +162,7 @@ export class PasswordGrant {
     const scopes = requested && requested.length > 0 ? [...new Set(requested)] : [...held];
     const granted: PrincipalInit = { ...principal, scopes };
     const scope = scopes.length > 0 ? { scope: scopes.join(' ') } : {};
-    if (this.options.tokens) {
+    if (this.lifecycle) {
       const pair = await this.tokens.issueTokens(granted, { request, response });
       return { access_token: pair.accessToken, token_type: pair.tokenType, expires_in: pair.expiresIn, refresh_token: pair.refreshToken, ...scope };
     }

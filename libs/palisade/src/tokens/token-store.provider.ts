@@ -1,8 +1,7 @@
 import { Logger, type OnApplicationBootstrap, type OnApplicationShutdown, type Provider } from '@nestjs/common';
 import { ModuleRef } from '@nestjs/core';
 import { resolveCustomStore } from '../common/custom-store.js';
-import { PALISADE_OPTIONS } from '../common/palisade.constants.js';
-import type { NormalizedPalisadeOptions } from '../common/palisade-options.normalizer.js';
+import { TOKENS_OPTIONS } from './tokens.constants.js';
 import { RedisConnections } from '../common/redis-connections.js';
 import { MemoryTokenStore } from './memory-token.store.js';
 import { RedisTokenStore } from './redis-token.store.js';
@@ -73,9 +72,9 @@ export class TokenStoreHolder implements OnApplicationBootstrap, OnApplicationSh
 export const TOKEN_STORE_PROVIDERS: Provider[] = [
   {
     provide: TokenStoreHolder,
-    inject: [PALISADE_OPTIONS, RedisConnections, ModuleRef],
-    useFactory: (options: NormalizedPalisadeOptions, connections: RedisConnections, moduleRef: ModuleRef) =>
-      TokenStoreHolder.create(options.tokens, connections, moduleRef),
+    inject: [TOKENS_OPTIONS, RedisConnections, ModuleRef],
+    useFactory: (tokens: NormalizedTokensOptions | undefined, connections: RedisConnections, moduleRef: ModuleRef) =>
+      TokenStoreHolder.create(tokens, connections, moduleRef),
   },
   { provide: TOKEN_STORE, inject: [TokenStoreHolder], useFactory: (holder: TokenStoreHolder) => holder.store ?? null },
 ];

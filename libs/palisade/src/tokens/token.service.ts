@@ -2,12 +2,12 @@ import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import { BadRequestException, Inject, Injectable } from '@nestjs/common';
 import jwt from 'jsonwebtoken';
 import { AuthenticationFailedException } from '../auth/authentication.exception.js';
-import type { NormalizedJwtOptions } from '../auth/auth-options.normalizer.js';
+import type { NormalizedAuthOptions, NormalizedJwtOptions } from '../auth/auth-options.normalizer.js';
 import type { PrincipalInit } from '../auth/principal.interface.js';
 import type { TokenRevocationCheck } from '../auth/token-revocation.interface.js';
 import { parseDuration, type Duration } from '../common/duration.js';
-import { PALISADE_OPTIONS } from '../common/palisade.constants.js';
-import type { NormalizedPalisadeOptions } from '../common/palisade-options.normalizer.js';
+import { AUTH_OPTIONS } from '../auth/auth.constants.js';
+import { TOKENS_OPTIONS } from './tokens.constants.js';
 import { StoreUnavailableException } from '../common/store-unavailable.exception.js';
 import { SecurityEvents } from '../events/security-events.service.js';
 import { StoreOutages, type StoreOutageMonitor } from '../events/store-outages.service.js';
@@ -112,15 +112,17 @@ export class TokenService implements TokenRevocationCheck {
   private readonly outage: StoreOutageMonitor;
 
   constructor(
-    @Inject(PALISADE_OPTIONS) options: NormalizedPalisadeOptions,
+    // Tokens are signed and verified with the JWT scheme's keys.
+    @Inject(AUTH_OPTIONS) auth: NormalizedAuthOptions,
+    @Inject(TOKENS_OPTIONS) tokens: NormalizedTokensOptions | undefined,
     private readonly holder: TokenStoreHolder,
     private readonly events: SecurityEvents,
     private readonly outages: StoreOutages,
   ) {
-    this.jwt = options.auth.jwt;
-    this.lifecycle = options.tokens;
+    this.jwt = auth.jwt;
+    this.lifecycle = tokens;
     this.store = holder.store;
-    this.outage = outages.monitor('tokens', options.tokens?.failOpen ?? false, {
+    this.outage = outages.monitor('tokens', tokens?.failOpen ?? false, {
       context: 'PalisadeTokens',
       down: (reason) => `Token store unavailable (${reason}).`,
       up: 'Token store is back.',

@@ -1,8 +1,9 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { Inject, Injectable, type NestMiddleware } from '@nestjs/common';
 import { nodeRequestOf, nodeResponseOf, type HttpRequestLike } from '../common/http-context.js';
-import { PALISADE_OPTIONS } from '../common/palisade.constants.js';
-import type { NormalizedPalisadeOptions } from '../common/palisade-options.normalizer.js';
+import { TrustedProxy } from '../common/trusted-proxy.js';
+import { HTTPS_OPTIONS } from './transport.constants.js';
+import type { NormalizedHttpsOptions } from './https-options.normalizer.js';
 import { HttpsRequiredException } from './https-required.exception.js';
 import { redirectLocation } from './redirect-location.js';
 
@@ -20,20 +21,23 @@ type RawRequest = IncomingMessage & { originalUrl?: string };
  */
 @Injectable()
 export class HttpsEnforcementMiddleware implements NestMiddleware {
-  constructor(@Inject(PALISADE_OPTIONS) private readonly options: NormalizedPalisadeOptions) {}
+  constructor(
+    @Inject(HTTPS_OPTIONS) private readonly https: NormalizedHttpsOptions,
+    private readonly proxy: TrustedProxy,
+  ) {}
 
   /** Passes, redirects or refuses the request (see the class). */
   use(request: IncomingMessage, response: object, next: (error?: unknown) => void): void {
     const raw = nodeRequestOf(request) as RawRequest;
-    if (!this.options.https.enforce || this.isHttps(raw) || this.isExcluded(raw)) return next();
-    const location = this.options.https.redirect && SAFE_METHODS.has(raw.method ?? '') ? redirectLocation(raw, this.options.https) : undefined;
+    if (!this.https.enforce || this.isHttps(raw) || this.isExcluded(raw)) return next();
+    const location = this.https.redirect && SAFE_METHODS.has(raw.method ?? '') ? redirectLocation(raw, this.https) : undefined;
     if (location === undefined) return this.onRefused(raw);
     this.redirect(nodeResponseOf(response), location);
   }
 
   /** True when the request came over HTTPS. */
   protected isHttps(request: RawRequest): boolean {
-    return this.options.proxy.protocol(request as unknown as HttpRequestLike) === 'https';
+    return this.proxy.protocol(request as unknown as HttpRequestLike) === 'https';
   }
 
   /** Sends the 308 to `location`. */
@@ -50,7 +54,7 @@ export class HttpsEnforcementMiddleware implements NestMiddleware {
   }
 
   private isExcluded(request: RawRequest): boolean {
-    const { exclude } = this.options.https;
+    const { exclude } = this.https;
     if (exclude.length === 0) return false;
     const url = request.originalUrl ?? request.url ?? '/';
     const query = url.indexOf('?');

@@ -1,11 +1,11 @@
-import type { AuthOptions } from '../auth/auth-options.interface.js';
-import type { RolesOptions } from '../roles/roles-options.interface.js';
-import type { TrustProxySetting } from './trusted-proxy.js';
-import type { ThrottleOptions } from '../throttle/throttle-options.interface.js';
-import type { TokensOptions } from '../tokens/tokens-options.interface.js';
-import type { EventsOptions } from '../events/events-options.interface.js';
-import type { HeadersOptions } from '../headers/headers-options.interface.js';
-import type { HttpsOptions } from '../transport/https-options.interface.js';
+import type { AuthOptions } from './auth/auth-options.interface.js';
+import type { RolesOptions } from './roles/roles-options.interface.js';
+import type { TrustProxySetting } from './common/trusted-proxy.js';
+import type { ThrottleOptions } from './throttle/throttle-options.interface.js';
+import type { TokensOptions } from './tokens/tokens-options.interface.js';
+import type { EventsOptions } from './events/events-options.interface.js';
+import type { HeadersOptions } from './headers/headers-options.interface.js';
+import type { HttpsOptions } from './transport/https-options.interface.js';
 
 /**
  * Options of `PalisadeModule.forRoot()` / the factory of `forRootAsync()`. Validated once at
