@@ -141,6 +141,18 @@ class OtherProblemController {
   }
 }
 
+@Controller('guarded')
+@UseGuards(AuthGuard)
+class GuardedWithoutSchemeController {
+  @Get() guarded() {
+    return { guarded: true };
+  }
+
+  @Get('open') @Public() open() {
+    return { open: true };
+  }
+}
+
 describe.each(ADAPTERS)('Startup audit of HTTP routes: no declared requirement goes unenforced (%s)', (adapter: AdapterName) => {
   /** Boots, checks the user/admin answers of GET /reports/admin, closes. */
   async function expectEnforced(metadata: ModuleMetadata, prepare?: (app: INestApplication) => void): Promise<void> {
@@ -224,6 +236,34 @@ describe.each(ADAPTERS)('Startup audit of HTTP routes: no declared requirement g
     it('PalisadeModule.forRoot({ global: true }) for a controller with no @UseGuards', async () => {
       await expectEnforced({ imports: [palisade({ global: true })], controllers: [BareRolesController] });
     });
+  });
+
+  it('headers only (no auth scheme configured): a route no guard reaches starts and answers, with the headers', async () => {
+    const { app, http } = await bootApp(adapter, { imports: [PalisadeModule.forRoot({})], controllers: [UndecoratedController] });
+    try {
+      const plain = await http.get('/open/plain');
+      expect({ status: plain.status, body: plain.body as unknown, nosniff: plain.headers['x-content-type-options'] }).toEqual({
+        status: 200,
+        body: { plain: true },
+        nosniff: 'nosniff',
+      });
+    } finally {
+      await app.close();
+    }
+  });
+
+  it('no auth scheme configured: a route AuthGuard runs on stops the app, naming it and the fix; its @Public() neighbour does not', async () => {
+    const error = await startupError(adapter, { imports: [PalisadeModule.forRoot({})], controllers: [GuardedWithoutSchemeController] });
+    expect(error.message).toBe(
+      'PalisadeModule: GuardedWithoutSchemeController.guarded (HTTP route) requires authentication but no scheme is configured; set auth.jwt, auth.apiKey or auth.basic, or mark it @Public().',
+    );
+  });
+
+  it('no auth scheme configured under global guards: every route that is not @Public() stops the app', async () => {
+    const error = await startupError(adapter, { imports: [PalisadeModule.forRoot({ global: true })], controllers: [UndecoratedController] });
+    expect(error.message).toBe(
+      'PalisadeModule: UndecoratedController.plain (HTTP route) requires authentication but no scheme is configured; set auth.jwt, auth.apiKey or auth.basic, or mark it @Public().',
+    );
   });
 
   it('@Public() routes and routes with no Palisade decorator start without any guard', async () => {

@@ -147,6 +147,9 @@ export class RequirementsAudit implements OnApplicationBootstrap {
           ? guard(THROTTLE, 'ThrottlerGuard', '@Throttle()')
           : undefined);
     if (missing) return missing;
+    if (authenticated && !auth.isPublic && auth.schemes.length === 0) {
+      return 'requires authentication but no scheme is configured; set auth.jwt, auth.apiKey or auth.basic, or mark it @Public().';
+    }
     const needsCaller = declared || (!auth.isPublic && flags !== 0);
     if (!needsCaller) return undefined;
     if (kind === 'graphql-subscription') {

@@ -49,11 +49,8 @@ export class AuthRequirementsResolver extends RouteResolver<ResolvedAuthRequirem
     const isPublic = handlerPublic || (controllerPublic && !handlerRequiresPrincipal);
     const schemes = [...new Set(onHandler?.schemes ?? onController?.schemes ?? auth.defaultSchemes)];
     for (const scheme of schemes) assertSchemeConfigured(scheme, auth.configured, `@Auth() on ${where}`);
-    if (!isPublic && schemes.length === 0) {
-      throw new Error(
-        `PalisadeModule: ${where} requires authentication but no scheme is configured; set auth.jwt, auth.apiKey or auth.basic, or mark the route @Public().`,
-      );
-    }
+    // A route without a scheme can only refuse its callers: the startup audit stops the app when a
+    // guard of Palisade runs on one (a route no guard reaches needs none).
     const optional = onHandler?.optional ?? onController?.optional ?? false;
     const missingChallenge = schemes.map((scheme) => auth.challenges.get(scheme)?.missing ?? '').join(', ');
     return Object.freeze({ isPublic, schemes: Object.freeze(schemes), optional, missingChallenge });
