@@ -27,9 +27,18 @@ class Routes {
 type Route = 'jwt' | 'both' | 'keyFirst' | 'optional';
 
 /** A request as Node hands it over: parsed headers, raw headers and the peer address. */
-function request(headers: Record<string, string>, address = '203.0.113.7'): { headers: Record<string, string>; rawHeaders: string[]; socket: object; user?: unknown } {
+function request(
+  headers: Record<string, string>,
+  address = '203.0.113.7',
+): { headers: Record<string, string>; rawHeaders: string[]; socket: object; user?: unknown } {
   return { headers, rawHeaders: Object.entries(headers).flat(), socket: { remoteAddress: address } };
 }
+
+/** The execution context of a call to a route of {@link Routes}. */
+const contextOf = (route: Route, req: object) => new ExecutionContextHost([req, undefined], Routes, Routes.prototype[route]);
+
+/** A request with a valid bearer token of `sub`, signed now. */
+const bearerOf = (sub: string) => request({ authorization: `Bearer ${signToken({ sub })}` });
 
 /**
  * The Authenticator of a real Nest app (its real strategies, token cache and brute-force limiter
@@ -55,8 +64,8 @@ describe('Authenticator', () => {
     authenticator = app.get(Authenticator);
   }
 
-  const contextOf = (route: Route, req: object) => new ExecutionContextHost([req, undefined], Routes, Routes.prototype[route]);
   const authenticate = (route: Route, req: object) => authenticator.authenticateContext(contextOf(route, req));
+  const guess = () => authenticate('jwt', request({ authorization: 'Bearer not.a.token' }));
 
   afterEach(async () => {
     vi.useRealTimers();
@@ -128,15 +137,12 @@ describe('Authenticator', () => {
       await boot({ throttle: { throttlers: [{ name: 'default', limit: 1_000, ttl: '1m' }], authFailures: { limit: 2, ttl: '1m', blockDuration: '5m' } } });
     });
 
-    const guess = () => authenticate('jwt', request({ authorization: 'Bearer not.a.token' }));
-
     it('blocks the address after the limit of wrong guesses, a fresh valid token included, until the block ends', async () => {
       await expect(guess()).rejects.toThrow(AuthenticationFailedException);
       await expect(guess()).rejects.toThrow(AuthenticationFailedException);
-      const fresh = () => request({ authorization: `Bearer ${signToken({ sub: 'frank' })}` });
-      await expect(authenticate('jwt', fresh())).rejects.toThrow(ThrottledException);
+      await expect(authenticate('jwt', bearerOf('frank'))).rejects.toThrow(ThrottledException);
       vi.advanceTimersByTime(5 * 60_000 + 1_000);
-      await expect(authenticate('jwt', fresh())).resolves.toMatchObject({ id: 'frank' });
+      await expect(authenticate('jwt', bearerOf('frank'))).resolves.toMatchObject({ id: 'frank' });
     });
 
     it('lets a token it verified before through a blocked address: it is no guess', async () => {

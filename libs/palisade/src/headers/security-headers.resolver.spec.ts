@@ -7,11 +7,14 @@ import { Public } from '../auth/auth.decorator.js';
 import { PalisadeModule } from '../palisade.module.js';
 import { CSP_NONCE } from './content-security-policy.js';
 import { CspNonce } from './csp-nonce.decorator.js';
+import type { Handler } from '../common/routes.js';
 import type { HeaderSet } from './headers-options.normalizer.js';
 import { SecurityHeaders } from './security-headers.decorator.js';
 import { SecurityHeadersResolver } from './security-headers.resolver.js';
 
 const fixedOf = (set: HeaderSet | null) => Object.fromEntries(set?.fixed ?? []);
+/** A controller method as the resolver keys it. */
+const handler = (method: unknown) => method as Handler;
 
 @SecurityHeaders({ xFrameOptions: { action: 'sameorigin' }, referrerPolicy: { policy: 'same-origin' } })
 @Public()
@@ -52,18 +55,20 @@ describe('SecurityHeadersResolver', () => {
 
   it('layers the handler over the controller over the module, and returns null for a route without @SecurityHeaders()', async () => {
     const resolver = await boot([DocsController, ApiController], { xContentTypeOptions: true, crossOriginResourcePolicy: { policy: 'same-site' } });
-    const page = resolver.resolve(DocsController.prototype.page, DocsController);
+    const page = resolver.resolve(handler(DocsController.prototype.page), DocsController);
     expect(fixedOf(page)).toMatchObject({ 'Referrer-Policy': 'same-origin', 'Cross-Origin-Resource-Policy': 'same-site' });
     expect(fixedOf(page)['X-Frame-Options']).toBeUndefined();
     expect(page?.absent).toContain('X-Frame-Options');
     expect(page?.usesNonce).toBe(true);
-    expect(fixedOf(resolver.resolve(DocsController.prototype.plain, DocsController))).toMatchObject({ 'X-Frame-Options': 'SAMEORIGIN' });
-    expect(resolver.resolve(ApiController.prototype.list, ApiController)).toBeNull();
+    expect(fixedOf(resolver.resolve(handler(DocsController.prototype.plain), DocsController))).toMatchObject({ 'X-Frame-Options': 'SAMEORIGIN' });
+    expect(resolver.resolve(handler(ApiController.prototype.list), ApiController)).toBeNull();
   });
 
   it('compiles each route once: the same set on every call', async () => {
     const resolver = await boot([DocsController]);
-    expect(resolver.resolve(DocsController.prototype.page, DocsController)).toBe(resolver.resolve(DocsController.prototype.page, DocsController));
+    expect(resolver.resolve(handler(DocsController.prototype.page), DocsController)).toBe(
+      resolver.resolve(handler(DocsController.prototype.page), DocsController),
+    );
   });
 
   it('stops the app at bootstrap when a route takes @CspNonce() but its policy has no nonce', async () => {
@@ -86,7 +91,7 @@ describe('SecurityHeadersResolver', () => {
       }
     }
     const resolver = await boot([ModuleNonce], { contentSecurityPolicy: { directives: { 'script-src': [CSP_NONCE] } } });
-    expect(resolver.resolve(ModuleNonce.prototype.page, ModuleNonce)).toBeNull();
+    expect(resolver.resolve(handler(ModuleNonce.prototype.page), ModuleNonce)).toBeNull();
   });
 
   it('stops the app at bootstrap on a bad @SecurityHeaders() option, naming the route', async () => {
