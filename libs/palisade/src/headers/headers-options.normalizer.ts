@@ -86,15 +86,19 @@ type ScopeDraft = { -readonly [K in keyof HeaderScope]: HeaderScope[K] } & { val
 
 /**
  * Everything Palisade knows of one header, in one place: adding a header is adding an entry.
- * The order of the table is the order of `PROTECTIVE_HEADERS` and of the option checks.
+ * The table is in the order of the options (that of helmet's and Nest's `SecurityHeadersOptions`),
+ * which is the order options are read and listed in messages.
  */
 interface HeaderDescriptor {
   /** The header's name, as sent and as `dangerouslyDisable` names it. */
   readonly header: string;
   /** The option that configures it (`xFrameOptions`). */
   readonly option: string;
-  /** `dangerouslyDisable` may turn it off (and configuring it in a narrower scope turns it back on). */
-  readonly protective?: true;
+  /**
+   * Set when `dangerouslyDisable` may turn the header off (and configuring it in a narrower scope
+   * turns it back on): its place in `PROTECTIVE_HEADERS`, the order Palisade writes them.
+   */
+  readonly rank?: number;
   /** Only the module's `headers` options take it (not `paths` nor `@SecurityHeaders()`), and the module reads it. */
   readonly moduleOnly?: true;
   /** helmet's legacy name for the option, refused with the name to write instead. */
@@ -106,11 +110,11 @@ interface HeaderDescriptor {
 }
 
 /** The descriptor of a fixed-value header (see {@link SimpleHeader}). */
-function simpleHeader(spec: SimpleHeader & { readonly helmetAlias?: string }): HeaderDescriptor {
+function simpleHeader(spec: SimpleHeader & { readonly rank: number; readonly helmetAlias?: string }): HeaderDescriptor {
   return {
     header: spec.header,
     option: spec.option,
-    protective: true,
+    rank: spec.rank,
     fallback: spec.fallback,
     ...(spec.helmetAlias === undefined ? {} : { helmetAlias: spec.helmetAlias }),
     apply: (given, draft, path) => setValue(draft, spec.header, readSimple(given, spec, path)),
@@ -125,70 +129,8 @@ const HEADER_DESCRIPTORS: readonly HeaderDescriptor[] = [
   {
     header: 'Content-Security-Policy',
     option: 'contentSecurityPolicy',
-    protective: true,
+    rank: 1,
     apply: (given, draft, path) => (draft.csp = readPolicy(given, draft.csp, path)),
-  },
-  {
-    header: 'Strict-Transport-Security',
-    option: 'strictTransportSecurity',
-    protective: true,
-    helmetAlias: 'hsts',
-    apply: (given, draft, path) => (draft.hsts = readHsts(given, draft.hsts, path)),
-  },
-  simpleHeader({ header: 'X-Content-Type-Options', option: 'xContentTypeOptions', fallback: 'nosniff', helmetAlias: 'noSniff' }),
-  simpleHeader({
-    header: 'X-Frame-Options',
-    option: 'xFrameOptions',
-    field: 'action',
-    values: ['DENY', 'SAMEORIGIN'],
-    upperCase: true,
-    fallback: 'DENY',
-    helmetAlias: 'frameguard',
-  }),
-  {
-    header: 'Referrer-Policy',
-    option: 'referrerPolicy',
-    protective: true,
-    fallback: 'no-referrer',
-    apply: (given, draft, path) => setValue(draft, 'Referrer-Policy', readReferrerPolicy(given, path)),
-  },
-  simpleHeader({
-    header: 'Cross-Origin-Opener-Policy',
-    option: 'crossOriginOpenerPolicy',
-    field: 'policy',
-    values: ['same-origin', 'same-origin-allow-popups', 'noopener-allow-popups'],
-    fallback: 'same-origin',
-  }),
-  simpleHeader({
-    header: 'Cross-Origin-Resource-Policy',
-    option: 'crossOriginResourcePolicy',
-    field: 'policy',
-    values: ['same-origin', 'same-site', 'cross-origin'],
-    fallback: 'same-origin',
-  }),
-  simpleHeader({ header: 'Origin-Agent-Cluster', option: 'originAgentCluster', fallback: '?1' }),
-  {
-    header: 'Permissions-Policy',
-    option: 'permissionsPolicy',
-    protective: true,
-    apply: (given, draft, path) => (draft.permissions = readPermissionsPolicy(given, draft.permissions, path)),
-  },
-  simpleHeader({ header: 'X-XSS-Protection', option: 'xXssProtection', fallback: '0', helmetAlias: 'xssFilter' }),
-  simpleHeader({ header: 'X-DNS-Prefetch-Control', option: 'xDnsPrefetchControl', field: 'allow', fallback: 'off', helmetAlias: 'dnsPrefetchControl' }),
-  simpleHeader({ header: 'X-Download-Options', option: 'xDownloadOptions', fallback: 'noopen', helmetAlias: 'ieNoOpen' }),
-  simpleHeader({
-    header: 'X-Permitted-Cross-Domain-Policies',
-    option: 'xPermittedCrossDomainPolicies',
-    field: 'permittedPolicies',
-    values: ['none', 'master-only', 'by-content-type', 'all'],
-    fallback: 'none',
-    helmetAlias: 'permittedCrossDomainPolicies',
-  }),
-  {
-    header: 'Cache-Control',
-    option: 'cacheControl',
-    protective: true,
-    apply: (given, draft, path) => (draft.cacheControl = readCacheControl(given, path)),
   },
   // After Content-Security-Policy: the report-only policy starts from the enforced one.
   {
@@ -202,21 +144,97 @@ const HEADER_DESCRIPTORS: readonly HeaderDescriptor[] = [
     apply: (given, draft, path) => (draft.endpoints = readEndpoints(given, draft.endpoints, path)),
   },
   {
+    header: 'Strict-Transport-Security',
+    option: 'strictTransportSecurity',
+    rank: 2,
+    helmetAlias: 'hsts',
+    apply: (given, draft, path) => (draft.hsts = readHsts(given, draft.hsts, path)),
+  },
+  simpleHeader({
+    header: 'X-Frame-Options',
+    option: 'xFrameOptions',
+    rank: 4,
+    field: 'action',
+    values: ['DENY', 'SAMEORIGIN'],
+    upperCase: true,
+    fallback: 'DENY',
+    helmetAlias: 'frameguard',
+  }),
+  {
+    header: 'Referrer-Policy',
+    option: 'referrerPolicy',
+    rank: 5,
+    fallback: 'no-referrer',
+    apply: (given, draft, path) => setValue(draft, 'Referrer-Policy', readReferrerPolicy(given, path)),
+  },
+  simpleHeader({
+    header: 'Cross-Origin-Opener-Policy',
+    option: 'crossOriginOpenerPolicy',
+    rank: 6,
+    field: 'policy',
+    values: ['same-origin', 'same-origin-allow-popups', 'noopener-allow-popups'],
+    fallback: 'same-origin',
+  }),
+  simpleHeader({
+    header: 'Cross-Origin-Resource-Policy',
+    option: 'crossOriginResourcePolicy',
+    rank: 7,
+    field: 'policy',
+    values: ['same-origin', 'same-site', 'cross-origin'],
+    fallback: 'same-origin',
+  }),
+  {
     header: 'Cross-Origin-Embedder-Policy',
     option: 'crossOriginEmbedderPolicy',
     apply: (given, draft, path) => (draft.crossOriginEmbedderPolicy = readEmbedderPolicy(given, draft.crossOriginEmbedderPolicy, path)),
   },
+  {
+    header: 'Permissions-Policy',
+    option: 'permissionsPolicy',
+    rank: 9,
+    apply: (given, draft, path) => (draft.permissions = readPermissionsPolicy(given, draft.permissions, path)),
+  },
+  simpleHeader({
+    header: 'X-DNS-Prefetch-Control',
+    option: 'xDnsPrefetchControl',
+    rank: 11,
+    field: 'allow',
+    fallback: 'off',
+    helmetAlias: 'dnsPrefetchControl',
+  }),
+  simpleHeader({
+    header: 'X-Permitted-Cross-Domain-Policies',
+    option: 'xPermittedCrossDomainPolicies',
+    rank: 13,
+    field: 'permittedPolicies',
+    values: ['none', 'master-only', 'by-content-type', 'all'],
+    fallback: 'none',
+    helmetAlias: 'permittedCrossDomainPolicies',
+  }),
+  simpleHeader({ header: 'X-Content-Type-Options', option: 'xContentTypeOptions', rank: 3, fallback: 'nosniff', helmetAlias: 'noSniff' }),
+  simpleHeader({ header: 'Origin-Agent-Cluster', option: 'originAgentCluster', rank: 8, fallback: '?1' }),
+  simpleHeader({ header: 'X-Download-Options', option: 'xDownloadOptions', rank: 12, fallback: 'noopen', helmetAlias: 'ieNoOpen' }),
+  simpleHeader({ header: 'X-XSS-Protection', option: 'xXssProtection', rank: 10, fallback: '0', helmetAlias: 'xssFilter' }),
+  {
+    header: 'Cache-Control',
+    option: 'cacheControl',
+    rank: 14,
+    apply: (given, draft, path) => (draft.cacheControl = readCacheControl(given, path)),
+  },
   { header: 'X-Powered-By', option: 'xPoweredBy', moduleOnly: true, helmetAlias: 'hidePoweredBy' },
 ];
 
+/** The descriptors of the headers `dangerouslyDisable` accepts, by rank. */
+const PROTECTIVE: readonly HeaderDescriptor[] = HEADER_DESCRIPTORS.filter((d) => d.rank !== undefined).sort((a, b) => (a.rank ?? 0) - (b.rank ?? 0));
+
 /** Every header `dangerouslyDisable` accepts, in the order Palisade writes them. */
-export const PROTECTIVE_HEADERS: readonly ProtectiveHeader[] = HEADER_DESCRIPTORS.filter((d) => d.protective).map((d) => d.header as ProtectiveHeader);
+export const PROTECTIVE_HEADERS: readonly ProtectiveHeader[] = PROTECTIVE.map((d) => d.header as ProtectiveHeader);
 
 /** The headers a scope's options set (`paths` and `@SecurityHeaders()` included). */
 const SCOPE_HEADERS: readonly HeaderDescriptor[] = HEADER_DESCRIPTORS.filter((d) => !d.moduleOnly);
 
 /** Every header Palisade may set, so that a narrower scope can remove what it does not send. */
-const MANAGED_HEADERS: readonly string[] = SCOPE_HEADERS.map((d) => d.header);
+const MANAGED_HEADERS: readonly string[] = [...PROTECTIVE_HEADERS, ...SCOPE_HEADERS.filter((d) => d.rank === undefined).map((d) => d.header)];
 
 /** helmet's legacy option names, refused with the name to write instead. */
 const HELMET_ALIASES: ReadonlyMap<string, string> = new Map(
@@ -261,7 +279,7 @@ const DEFAULT_SCOPE: HeaderScope = {
   cspReportOnly: undefined,
   endpoints: new Map(),
   hsts: { maxAgeSeconds: ONE_YEAR_SECONDS, includeSubDomains: true, preload: false },
-  values: new Map(HEADER_DESCRIPTORS.flatMap((d): [string, string][] => (d.fallback === undefined ? [] : [[d.header, d.fallback]]))),
+  values: new Map(PROTECTIVE.flatMap((d): [string, string][] => (d.fallback === undefined ? [] : [[d.header, d.fallback]]))),
   permissions: defaultFeatures(),
   crossOriginEmbedderPolicy: undefined,
   cacheControl: 'no-store',
@@ -469,8 +487,8 @@ function checkScopeKeys(input: unknown, path: string, moduleLevel: boolean): Rec
 function resolveDisabled(parent: ReadonlySet<ProtectiveHeader>, options: Record<string, unknown>, path: string): Set<ProtectiveHeader> {
   const disabledHere = readDisabled(options.dangerouslyDisable, path);
   const disabled = new Set(parent);
-  for (const { header, option, protective } of SCOPE_HEADERS) {
-    if (!protective || options[option] === undefined) continue;
+  for (const { header, option, rank } of SCOPE_HEADERS) {
+    if (rank === undefined || options[option] === undefined) continue;
     if (disabledHere.has(header as ProtectiveHeader)) fail(`${path} sets ${option} and also lists '${header}' in dangerouslyDisable; keep one of them.`);
     disabled.delete(header as ProtectiveHeader); // configuring a header in a narrower scope turns it back on
   }
