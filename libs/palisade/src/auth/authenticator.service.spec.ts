@@ -5,7 +5,7 @@ import { ExecutionContextHost } from '@nestjs/core/helpers/execution-context-hos
 import { Test } from '@nestjs/testing';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { signToken, TEST_SECRET } from '../../../../test/support/tokens.js';
-import type { PalisadeModuleOptions } from '../common/palisade-options.interface.js';
+import type { PalisadeModuleOptions } from '../palisade-options.interface.js';
 import { PalisadeModule } from '../palisade.module.js';
 import { ThrottledException } from '../throttle/throttled.exception.js';
 import { Auth } from './auth.decorator.js';
