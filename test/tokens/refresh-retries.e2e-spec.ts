@@ -5,7 +5,7 @@
  * a second use is reuse (401, family revoked) — on both adapters, with both stores.
  */
 import type { INestApplication } from '@nestjs/common';
-import { afterAll, beforeAll, describe, expect, it, type TestContext } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi, type TestContext } from 'vitest';
 import type { TokensOptions } from '@palisade/nest';
 import { ADAPTERS, bootApp, type AdapterName } from '../support/app.js';
 import { deleteKeysUnder, redisClient, redisPrefix, redisProblem, REDIS_URL, skipOrFail } from '../support/redis.js';
@@ -31,17 +31,24 @@ interface Booted {
   ready(ctx: TestContext): Promise<INestApplication>;
 }
 
-function useApp(adapter: AdapterName, storage: Storage, tokens: TokensOptions): Booted {
+/**
+ * Boots the app of one block. With `fakeClock`, the memory storage's app runs on a faked `Date`
+ * (installed before boot: the store keeps the `Date.now` it was built with), so a test moves past
+ * a grace period instead of waiting; Redis keeps real time (its TTLs run on the server).
+ */
+function useApp(adapter: AdapterName, storage: Storage, tokens: TokensOptions, fakeClock = false): Booted {
   const prefix = redisPrefix();
   const options: TokensOptions = storage === 'memory' ? tokens : { ...tokens, storage: { redis: REDIS_URL, prefix } };
   let app: INestApplication | undefined;
   beforeAll(async () => {
     if (storage === 'redis' && (await redisProblem()) !== undefined) return;
+    if (fakeClock && storage === 'memory') vi.useFakeTimers({ toFake: ['Date'] });
     app = (await bootApp(adapter, tokenAppModule(options))).app;
     if (storage === 'redis') await untilTokenStoreAnswers(app);
   });
   afterAll(async () => {
     await app?.close();
+    vi.useRealTimers();
     if (storage === 'redis' && (await redisProblem()) === undefined) {
       const client = redisClient();
       await client.connect();
@@ -110,13 +117,15 @@ describe.each(ADAPTERS)('refresh retries on %s', (adapter) => {
     });
 
     describe(`short grace period (${SHORT_GRACE_MS} ms)`, () => {
-      const booted = useApp(adapter, storage, { refreshGracePeriod: `${SHORT_GRACE_MS}ms` });
+      const booted = useApp(adapter, storage, { refreshGracePeriod: `${SHORT_GRACE_MS}ms` }, true);
 
       it('after the period a retry is reuse: 401, and the pair the first use got is revoked', async (ctx) => {
         const app = await booted.ready(ctx);
         const p0 = await login(app, { id: 'slow-retrier' });
         const p1 = await rotate(app, p0.refresh_token);
-        await new Promise((resolve) => setTimeout(resolve, SHORT_GRACE_MS + 100));
+        // Memory: the faked clock moves past the period. Redis: real time, the grace key's TTL runs on the server.
+        if (storage === 'memory') vi.setSystemTime(Date.now() + SHORT_GRACE_MS + 100);
+        else await new Promise((resolve) => setTimeout(resolve, SHORT_GRACE_MS + 100));
         expectRefreshRefused(await refresh(app, p0.refresh_token));
         expectRefreshRefused(await refresh(app, p1.refresh_token));
         expectInvalidToken(await getWith(app, p1.access_token));

@@ -188,104 +188,127 @@ function claimPaths(value: ClaimPath | undefined, fallback: readonly CompiledCla
   });
 }
 
-function importVerifyKey(options: JwtAuthOptions): { key: KeyObject; algorithms: JwtAlgorithm[] } {
-  const { secret, publicKey } = options;
+/** Exactly one of `secret` and `publicKey`. */
+function checkKeyChoice({ secret, publicKey }: JwtAuthOptions): void {
   if (secret !== undefined && publicKey !== undefined) {
     fail('auth.jwt has both secret and publicKey; give exactly one (secret for HS*, publicKey for RS*, PS*, ES*).');
   }
   if (secret === undefined && publicKey === undefined) {
     fail('auth.jwt has no key; set auth.jwt.secret (HS256, at least 32 bytes) or auth.jwt.publicKey (RS*, PS*, ES*).');
   }
-  const requested = options.algorithms;
-  if (requested !== undefined) {
-    if (!Array.isArray(requested) || requested.length === 0) {
-      fail(`auth.jwt.algorithms is ${describe(requested)}; expected a non-empty array such as ['HS256'].`);
+}
+
+/** `auth.jwt.algorithms`, when given: a non-empty list of known algorithms, never `none`. */
+function checkRequestedAlgorithms(requested: JwtAuthOptions['algorithms']): void {
+  if (requested === undefined) return;
+  if (!Array.isArray(requested) || requested.length === 0) {
+    fail(`auth.jwt.algorithms is ${describe(requested)}; expected a non-empty array such as ['HS256'].`);
+  }
+  for (const alg of requested as readonly string[]) {
+    if (typeof alg === 'string' && alg.toLowerCase() === 'none') {
+      fail("auth.jwt.algorithms contains 'none'; unsigned tokens are never accepted. Remove it.");
     }
-    for (const alg of requested as readonly string[]) {
-      if (typeof alg === 'string' && alg.toLowerCase() === 'none') {
-        fail("auth.jwt.algorithms contains 'none'; unsigned tokens are never accepted. Remove it.");
-      }
-      if (!KNOWN_ALGORITHMS.has(alg)) {
-        fail(`auth.jwt.algorithms contains ${describe(alg)}; supported: ${[...KNOWN_ALGORITHMS].join(', ')}.`);
-      }
+    if (!KNOWN_ALGORITHMS.has(alg)) fail(`auth.jwt.algorithms contains ${describe(alg)}; supported: ${[...KNOWN_ALGORITHMS].join(', ')}.`);
+  }
+}
+
+/** The HMAC secret as a secret `KeyObject` (never a PEM or an asymmetric key). */
+function importSecret(secret: NonNullable<JwtAuthOptions['secret']>): KeyObject {
+  if (secret instanceof KeyObject) {
+    if (secret.type !== 'secret') fail('auth.jwt.secret is an asymmetric key; pass it as auth.jwt.publicKey instead.');
+    return secret;
+  }
+  if (typeof secret !== 'string' && !Buffer.isBuffer(secret)) {
+    fail(`auth.jwt.secret is ${describe(secret)}; expected a string, a Buffer or a secret KeyObject.`);
+  }
+  if (typeof secret === 'string' && secret.includes('-----BEGIN')) {
+    fail('auth.jwt.secret looks like a PEM key; pass public keys as auth.jwt.publicKey (an HMAC secret must not be a public key).');
+  }
+  return createSecretKey(typeof secret === 'string' ? Buffer.from(secret, 'utf8') : secret);
+}
+
+/** The algorithms a secret verifies: HMAC only, each with a secret long enough for it. */
+function secretAlgorithms(key: KeyObject, requested: JwtAuthOptions['algorithms']): JwtAlgorithm[] {
+  const algorithms = [...(requested ?? ['HS256'])] as JwtAlgorithm[];
+  for (const alg of algorithms) {
+    const min = HMAC_MIN_BYTES[alg];
+    if (min === undefined) {
+      fail(`auth.jwt.algorithms contains ${alg}, which needs a public key, but auth.jwt.secret is set; use HS256/HS384/HS512 with a secret.`);
+    }
+    const size = key.symmetricKeySize ?? 0;
+    if (size < min) {
+      fail(`auth.jwt.secret is ${size} bytes; ${alg} needs at least ${min}. Set a longer secret (e.g. 32 random bytes, base64) or use publicKey.`);
     }
   }
+  return algorithms;
+}
 
-  if (secret !== undefined) {
-    let key: KeyObject;
-    if (secret instanceof KeyObject) {
-      if (secret.type !== 'secret') fail('auth.jwt.secret is an asymmetric key; pass it as auth.jwt.publicKey instead.');
-      key = secret;
-    } else if (typeof secret === 'string' || Buffer.isBuffer(secret)) {
-      if (typeof secret === 'string' && secret.includes('-----BEGIN')) {
-        fail('auth.jwt.secret looks like a PEM key; pass public keys as auth.jwt.publicKey (an HMAC secret must not be a public key).');
-      }
-      key = createSecretKey(typeof secret === 'string' ? Buffer.from(secret, 'utf8') : secret);
-    } else {
-      fail(`auth.jwt.secret is ${describe(secret)}; expected a string, a Buffer or a secret KeyObject.`);
-    }
-    const algorithms = [...(requested ?? ['HS256'])] as JwtAlgorithm[];
-    for (const alg of algorithms) {
-      const min = HMAC_MIN_BYTES[alg];
-      if (min === undefined) {
-        fail(`auth.jwt.algorithms contains ${alg}, which needs a public key, but auth.jwt.secret is set; use HS256/HS384/HS512 with a secret.`);
-      }
-      const size = key.symmetricKeySize ?? 0;
-      if (size < min) {
-        fail(`auth.jwt.secret is ${size} bytes; ${alg} needs at least ${min}. Set a longer secret (e.g. 32 random bytes, base64) or use publicKey.`);
-      }
-    }
-    return { key, algorithms };
+/** The public key of a PEM, a JWK or a `KeyObject` (a private key gives its public half). */
+function readPublicKey(publicKey: JwtAuthOptions['publicKey']): KeyObject {
+  if (publicKey instanceof KeyObject) {
+    if (publicKey.type === 'secret') fail('auth.jwt.publicKey is a secret key; pass HMAC secrets as auth.jwt.secret.');
+    return publicKey.type === 'private' ? createPublicKey(publicKey) : publicKey;
   }
+  if (typeof publicKey === 'string' || Buffer.isBuffer(publicKey)) return createPublicKey(publicKey);
+  if (isPlainObject(publicKey)) return createPublicKey({ key: publicKey as JsonWebKey, format: 'jwk' });
+  fail(`auth.jwt.publicKey is ${describe(publicKey)}; expected a PEM string, a JWK or a KeyObject.`);
+}
 
-  let key: KeyObject;
+/** {@link readPublicKey}, with Node's parse errors turned into one readable message. */
+function importPublicKey(publicKey: JwtAuthOptions['publicKey']): KeyObject {
   try {
-    if (publicKey instanceof KeyObject) {
-      if (publicKey.type === 'secret') fail('auth.jwt.publicKey is a secret key; pass HMAC secrets as auth.jwt.secret.');
-      key = publicKey.type === 'private' ? createPublicKey(publicKey) : publicKey;
-    } else if (typeof publicKey === 'string' || Buffer.isBuffer(publicKey)) {
-      key = createPublicKey(publicKey);
-    } else if (isPlainObject(publicKey)) {
-      key = createPublicKey({ key: publicKey as JsonWebKey, format: 'jwk' });
-    } else {
-      fail(`auth.jwt.publicKey is ${describe(publicKey)}; expected a PEM string, a JWK or a KeyObject.`);
-    }
+    return readPublicKey(publicKey);
   } catch (error) {
     if (error instanceof Error && error.message.startsWith('PalisadeModule:')) throw error;
     fail('auth.jwt.publicKey could not be read as a PEM, JWK or KeyObject public key; check its format.');
   }
+}
+
+/** The algorithms a public key can verify, and the one used when `algorithms` is not given. */
+function publicKeyAlgorithms(key: KeyObject): { allowed: JwtAlgorithm[]; natural: JwtAlgorithm } {
   const type = key.asymmetricKeyType;
-  let allowed: JwtAlgorithm[];
-  let natural: JwtAlgorithm;
   if (type === 'rsa') {
     const bits = key.asymmetricKeyDetails?.modulusLength ?? 0;
     if (bits < 2048) fail(`auth.jwt.publicKey is a ${bits}-bit RSA key; RS*/PS* need at least 2048 bits.`);
-    allowed = ['RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512'];
-    natural = 'RS256';
-  } else if (type === 'rsa-pss') {
-    allowed = ['PS256', 'PS384', 'PS512'];
-    natural = 'PS256';
-  } else if (type === 'ec') {
+    return { allowed: ['RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512'], natural: 'RS256' };
+  }
+  if (type === 'rsa-pss') return { allowed: ['PS256', 'PS384', 'PS512'], natural: 'PS256' };
+  if (type === 'ec') {
     const curve = key.asymmetricKeyDetails?.namedCurve ?? '';
     const alg = EC_CURVE_ALGORITHM[curve];
     if (alg === undefined) fail(`auth.jwt.publicKey is an EC key on curve ${curve}; use P-256, P-384 or P-521.`);
-    allowed = [alg];
-    natural = alg;
-  } else {
-    fail(
-      `auth.jwt.publicKey is an ${String(type)} key; passport-jwt's verifier supports RSA, RSA-PSS and EC (P-256/384/521) keys. EdDSA keys are not supported yet.`,
-    );
+    return { allowed: [alg], natural: alg };
   }
+  fail(
+    `auth.jwt.publicKey is an ${String(type)} key; passport-jwt's verifier supports RSA, RSA-PSS and EC (P-256/384/521) keys. EdDSA keys are not supported yet.`,
+  );
+}
+
+/** The algorithms a public key verifies: those its type allows, never an HMAC one. */
+function publicAlgorithms(key: KeyObject, requested: JwtAuthOptions['algorithms']): JwtAlgorithm[] {
+  const { allowed, natural } = publicKeyAlgorithms(key);
   const algorithms = [...(requested ?? [natural])] as JwtAlgorithm[];
   for (const alg of algorithms) {
     if (alg.startsWith('HS')) {
       fail(`auth.jwt.algorithms contains ${alg} with a public key; an HMAC algorithm with a public key lets anyone forge tokens. Use ${natural}.`);
     }
     if (!allowed.includes(alg)) {
-      fail(`auth.jwt.algorithms contains ${alg}, which does not match the ${type} key; use ${allowed.join(' or ')}.`);
+      fail(`auth.jwt.algorithms contains ${alg}, which does not match the ${key.asymmetricKeyType} key; use ${allowed.join(' or ')}.`);
     }
   }
-  return { key, algorithms };
+  return algorithms;
+}
+
+/** The key that verifies tokens (`secret` or `publicKey`) and the algorithms it accepts. */
+function importVerifyKey(options: JwtAuthOptions): { key: KeyObject; algorithms: JwtAlgorithm[] } {
+  checkKeyChoice(options);
+  checkRequestedAlgorithms(options.algorithms);
+  if (options.secret !== undefined) {
+    const key = importSecret(options.secret);
+    return { key, algorithms: secretAlgorithms(key, options.algorithms) };
+  }
+  const key = importPublicKey(options.publicKey);
+  return { key, algorithms: publicAlgorithms(key, options.algorithms) };
 }
 
 function importSignKey(options: JwtAuthOptions, verifyKey: KeyObject): KeyObject | undefined {

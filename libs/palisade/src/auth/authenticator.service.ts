@@ -46,6 +46,31 @@ function isGuess(reason: RejectionReason, info: unknown): boolean {
   return !(info instanceof CredentialRejectedError && !info.guess);
 }
 
+/** A principal found in the verified-token cache, with the `Authorization` value that keys it. */
+interface VerifiedToken {
+  readonly header: string;
+  readonly principal: Principal;
+}
+
+/** A brute-force slot held by one attempt. */
+type AuthAttempt = Awaited<ReturnType<AuthAttemptGate['reserve']>>;
+
+/** What one scheme's credential gave. */
+type SchemeResult = { readonly principal: Principal } | { readonly failure: SchemeFailure } | { readonly error: unknown };
+
+/** What the schemes of one request gave: the first principal, every rejection, the first unexpected error. */
+interface Verdict {
+  principal?: Principal;
+  failures?: SchemeFailure[];
+  unexpected?: unknown;
+}
+
+function record(verdict: Verdict, result: SchemeResult): void {
+  if ('principal' in result) verdict.principal ??= result.principal;
+  else if ('failure' in result) (verdict.failures ??= []).push(result.failure);
+  else verdict.unexpected ??= result.error;
+}
+
 /**
  * Does the authentication work for `AuthGuard` and for any guard that needs the caller
  * (`RolesGuard`): tries the schemes the route accepts (`@Auth(...)`, else `auth.defaultSchemes`),
@@ -148,18 +173,13 @@ export class Authenticator {
    * not verified before still meets the gate.
    */
   private fromCacheSync(request: HttpRequestLike, state: RequestState, requirement: ResolvedAuthRequirement): Principal | undefined {
-    const cache = this.tokenCache;
-    const header = request.headers.authorization;
-    if (!cache || requirement.schemes[0] !== 'jwt' || typeof header !== 'string') return undefined;
-    // An API key beside the token must be verified too (a wrong one fails the request): full path.
-    const keyHeader = this.options.auth.apiKey?.header;
-    if (keyHeader !== undefined && request.headers[keyHeader] !== undefined && requirement.schemes.includes('api-key')) return undefined;
-    const principal = cache.get(header);
-    if (!principal || authorizationCountOf(request, state) !== 1) return undefined;
-    const jti = principal.claims.jti;
+    const token = this.cacheAnswersAlone(request, requirement) ? this.verifiedToken(request, state) : undefined;
+    if (!token) return undefined;
+    const jti = token.principal.claims.jti;
     if (this.revocation && typeof jti === 'string' && this.revocation.isRevokedSync?.(jti) !== false) return undefined;
-    return principal;
+    return token.principal;
   }
+
   /** Throws the 401 for a route that needs a caller when none authenticated (an optional route). */
   rejectAnonymous(context: ExecutionContext): never {
     this.onDenied(context, this.requirementOf(context), []);
@@ -192,72 +212,99 @@ export class Authenticator {
    * even when another scheme's credential is right, so a guess cannot ride along unseen.
    */
   protected async authenticate(request: HttpRequestLike, requirement: ResolvedAuthRequirement, context: ExecutionContext): Promise<Principal | undefined> {
-    const { apiKey } = this.options.auth;
     const state = requestStateOf(request);
-    const credentials = presentedCredentials(request, apiKey?.header, apiKey?.maxKeyLength ?? 0, state);
-    const header = request.headers.authorization;
-    const onlyAuthorization = (credentials.apiKey === undefined && !credentials.apiKeyMalformed) || !requirement.schemes.includes('api-key');
-    if (this.tokenCache && onlyAuthorization && requirement.schemes[0] === 'jwt' && typeof header === 'string' && authorizationCountOf(request, state) === 1) {
+    const credentials = this.credentialsOf(request, state);
+    const token = this.verifiedToken(request, state);
+    const alone = token !== undefined && this.cacheAnswersAlone(request, requirement);
+    if (alone) {
       // A token verified before (not a guess: see fromCacheSync) skips the gate and the verification.
-      const cached = await this.fromCache(header);
+      const cached = await this.unrevoked(token);
       if (cached) return cached;
     }
-    const presented = credentials.authScheme !== undefined || credentials.authMalformed || credentials.apiKey !== undefined || credentials.apiKeyMalformed;
     // Reserved before any credential is checked: a blocked client gets 429, valid credentials included.
-    const attempt = presented && this.gate ? await this.gate.reserve(request, responseOf(context), this.credentialId(request)) : undefined;
-    let principal: Principal | undefined;
-    let failures: SchemeFailure[] | undefined;
-    let unexpected: unknown;
+    const attempt = this.presentsAny(credentials) && this.gate ? await this.gate.reserve(request, responseOf(context), this.credentialId(request)) : undefined;
+    // A token that could answer alone was revoked (and dropped from the cache): the strategy verifies it again.
+    const verdict = await this.verifySchemes(request, requirement, credentials, alone ? undefined : token);
+    return this.settle(verdict, attempt, requirement, context);
+  }
+
+  private credentialsOf(request: HttpRequestLike, state: RequestState): PresentedCredentials {
+    const { apiKey } = this.options.auth;
+    return presentedCredentials(request, apiKey?.header, apiKey?.maxKeyLength ?? 0, state);
+  }
+
+  private presentsAny(credentials: PresentedCredentials): boolean {
+    return credentials.authScheme !== undefined || credentials.authMalformed || credentials.apiKey !== undefined || credentials.apiKeyMalformed;
+  }
+
+  /**
+   * Tries each scheme of the route whose credential is present, in the route's order (the first
+   * success is the principal), and collects the rejections. `cached` answers for the JWT scheme.
+   */
+  private async verifySchemes(
+    request: HttpRequestLike,
+    requirement: ResolvedAuthRequirement,
+    credentials: PresentedCredentials,
+    cached: VerifiedToken | undefined,
+  ): Promise<Verdict> {
+    const verdict: Verdict = {};
     for (const scheme of requirement.schemes) {
       const presence = this.presence(scheme, credentials);
       if (presence === Presence.Absent) continue;
-      if (presence === Presence.Malformed) {
-        (failures ??= []).push({ scheme, reason: 'malformed', guess: true });
-        continue;
-      }
-      if (scheme === 'jwt' && this.tokenCache) {
-        // oxlint-disable-next-line no-await-in-loop
-        const cached = await this.fromCache(request.headers.authorization as string);
-        if (cached) {
-          principal ??= cached;
-          continue;
-        }
-      }
-      const strategy = this.strategies.get(scheme, request);
-      if (!strategy) continue;
       // Sequential on purpose: schemes are tried in the route's order and the first success wins.
-      // oxlint-disable-next-line no-await-in-loop
-      const outcome = await runStrategy(strategy, request);
-      if (outcome.kind === 'success') {
-        const verified = this.resolvePrincipal(outcome.principal, scheme);
-        // Keyed by the whole header value: a later identical header is known to parse strictly.
-        if (scheme === 'jwt') this.tokenCache?.set(request.headers.authorization as string, verified);
-        principal ??= verified;
-      } else if (outcome.kind === 'rejected') {
-        const reason = scheme === 'jwt' && outcome.reason === 'invalid' ? jwtFailureReason(outcome.info) : outcome.reason;
-        (failures ??= []).push({ scheme, reason, guess: isGuess(reason, outcome.info) });
-      } else {
-        unexpected ??= outcome.error;
-      }
+      const result: SchemeResult | undefined =
+        // oxlint-disable-next-line no-await-in-loop
+        presence === Presence.Malformed ? { failure: { scheme, reason: 'malformed', guess: true } } : await this.verifyScheme(scheme, request, cached);
+      if (result) record(verdict, result);
     }
+    return verdict;
+  }
+
+  /** One scheme's present credential: a principal, a rejection, an unexpected error, or nothing (no strategy). */
+  private async verifyScheme(scheme: AuthScheme, request: HttpRequestLike, cached: VerifiedToken | undefined): Promise<SchemeResult | undefined> {
+    if (scheme === 'jwt' && cached) {
+      const principal = await this.unrevoked(cached);
+      if (principal) return { principal };
+    }
+    const strategy = this.strategies.get(scheme, request);
+    if (!strategy) return undefined;
+    const outcome = await runStrategy(strategy, request);
+    if (outcome.kind === 'success') {
+      const verified = this.resolvePrincipal(outcome.principal, scheme);
+      // Keyed by the whole header value: a later identical header is known to parse strictly.
+      if (scheme === 'jwt') this.tokenCache?.set(request.headers.authorization as string, verified);
+      return { principal: verified };
+    }
+    if (outcome.kind === 'error') return { error: outcome.error };
+    const reason = scheme === 'jwt' && outcome.reason === 'invalid' ? jwtFailureReason(outcome.info) : outcome.reason;
+    return { failure: { scheme, reason, guess: isGuess(reason, outcome.info) } };
+  }
+
+  /**
+   * Settles the brute-force slot and answers: an unexpected error is rethrown (slot given back), a
+   * principal with no rejection succeeds, an anonymous caller passes an optional route, anything
+   * else is the 401 (the slot kept when a rejection was a guess).
+   */
+  private async settle(
+    verdict: Verdict,
+    attempt: AuthAttempt | undefined,
+    requirement: ResolvedAuthRequirement,
+    context: ExecutionContext,
+  ): Promise<Principal | undefined> {
+    const { principal, failures, unexpected } = verdict;
     if (unexpected !== undefined) {
       // An error from an application callback (a database down, say) is not the caller's fault:
       // let the exception layer answer it (an HttpException keeps its status).
       await attempt?.release();
       throw unexpected;
     }
-    if (failures === undefined) {
-      if (principal !== undefined) {
-        attempt?.succeeded();
-        return principal;
-      }
-      await attempt?.release();
-      if (requirement.optional) return undefined;
-    } else if (failures.some((failure) => failure.guess)) {
-      await attempt?.failed();
-    } else {
-      await attempt?.release();
+    if (failures === undefined && principal !== undefined) {
+      attempt?.succeeded();
+      return principal;
     }
+    if (failures?.some((failure) => failure.guess)) await attempt?.failed();
+    else await attempt?.release();
+    if (failures === undefined && requirement.optional) return undefined;
     this.onDenied(context, requirement, failures ?? []);
   }
 
@@ -268,17 +315,36 @@ export class Authenticator {
     return `${String(request.headers.authorization ?? '')}\n${String(key ?? '')}`;
   }
 
-  /** A cached verification of the `Authorization` value, unless it expired or was revoked since. */
-  private async fromCache(header: string): Promise<Principal | undefined> {
-    const cache = this.tokenCache as VerifiedTokenCache;
-    const principal = cache.get(header);
-    if (!principal) return undefined;
-    const jti = principal.claims.jti;
+  /**
+   * The one place the verified-token cache is read: the principal this instance verified for the
+   * request's exact `Authorization` value (its only `Authorization` header), unless it expired.
+   */
+  private verifiedToken(request: HttpRequestLike, state: RequestState): VerifiedToken | undefined {
+    const header = request.headers.authorization;
+    if (!this.tokenCache || typeof header !== 'string') return undefined;
+    const principal = this.tokenCache.get(header);
+    if (!principal || authorizationCountOf(request, state) !== 1) return undefined;
+    return { header, principal };
+  }
+
+  /**
+   * Whether a cached token may answer for the whole request: JWT is the route's first scheme and no
+   * API key is presented beside it (a wrong one must fail the request, so it must be verified).
+   */
+  private cacheAnswersAlone(request: HttpRequestLike, requirement: ResolvedAuthRequirement): boolean {
+    if (requirement.schemes[0] !== 'jwt') return false;
+    const keyHeader = this.options.auth.apiKey?.header;
+    return keyHeader === undefined || request.headers[keyHeader] === undefined || !requirement.schemes.includes('api-key');
+  }
+
+  /** The cached principal, unless its token was revoked since (then it leaves the cache). */
+  private async unrevoked(token: VerifiedToken): Promise<Principal | undefined> {
+    const jti = token.principal.claims.jti;
     if (this.revocation && typeof jti === 'string' && (await this.revocation.isRevoked(jti))) {
-      cache.delete(header);
+      this.tokenCache?.delete(token.header);
       return undefined; // the strategy verifies again and rejects it as revoked
     }
-    return principal;
+    return token.principal;
   }
 
   /** Builds the principal attached to the request. Override to enrich it. */

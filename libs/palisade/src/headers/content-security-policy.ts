@@ -389,53 +389,72 @@ function checkReportUrl(value: unknown, where: string): string {
   fail(`${where} is ${describe(value)}; expected an absolute https: URL or an absolute path such as '/csp-reports'.`);
 }
 
+function checkSandbox(value: unknown, where: string): CompiledDirective {
+  if (!Array.isArray(value)) fail(`${where} is ${describe(value)}; expected an array of sandbox flags ([] for the strictest sandbox).`);
+  for (const token of value as unknown[]) {
+    if (typeof token !== 'string' || !SANDBOX_TOKENS.has(token)) fail(`${where} contains ${describe(token)}; known flags: ${[...SANDBOX_TOKENS].join(', ')}.`);
+  }
+  return Object.freeze([...new Set(value as string[])]);
+}
+
+function checkFlag(value: unknown, where: string): CompiledDirective | null {
+  if (value === false) return null;
+  if (value !== true) fail(`${where} is ${describe(value)}; expected true (send it) or false/null (remove it).`);
+  return Object.freeze([]);
+}
+
+function checkReportUris(value: unknown, where: string): CompiledDirective {
+  if (!Array.isArray(value) || value.length === 0) fail(`${where} is ${describe(value)}; expected a non-empty array of URLs.`);
+  return Object.freeze((value as unknown[]).map((url, i) => checkReportUrl(url, `${where}[${i}]`)));
+}
+
+function checkReportTo(value: unknown, where: string): CompiledDirective {
+  if (typeof value !== 'string' || !ENDPOINT_NAME.test(value)) {
+    fail(`${where} is ${describe(value)}; expected the name of an endpoint declared in reportingEndpoints (lower-case letters, digits, '_', '-', '.').`);
+  }
+  return Object.freeze([value]);
+}
+
+function checkTrustedTypesFor(value: unknown, where: string): CompiledDirective {
+  if (!Array.isArray(value) || value.length !== 1 || value[0] !== "'script'") fail(`${where} is ${describe(value)}; the only value is ["'script'"].`);
+  return Object.freeze(["'script'"]);
+}
+
+function isTrustedTypesToken(token: unknown): boolean {
+  return token === "'none'" || token === "'allow-duplicates'" || token === '*' || (typeof token === 'string' && TRUSTED_TYPES_NAME.test(token));
+}
+
+function checkTrustedTypes(value: unknown, where: string): CompiledDirective {
+  if (!Array.isArray(value)) fail(`${where} is ${describe(value)}; expected an array of policy names.`);
+  for (const token of value as unknown[]) {
+    if (!isTrustedTypesToken(token)) fail(`${where} contains ${describe(token)}; expected policy names, "'none'", "'allow-duplicates'" or '*'.`);
+  }
+  return Object.freeze([...new Set(value as string[])]);
+}
+
+/** How each kind of directive checks its value (`where` names it in errors); `null` removes it. */
+const DIRECTIVE_CHECKS: Readonly<Record<DirectiveKind, (value: unknown, name: string, where: string) => CompiledDirective | null>> = {
+  script: (value, name, where) => checkSourceList(value, name, 'script', where),
+  style: (value, name, where) => checkSourceList(value, name, 'style', where),
+  default: (value, name, where) => checkSourceList(value, name, 'default', where),
+  fetch: (value, name, where) => checkSourceList(value, name, 'fetch', where),
+  navigation: (value, name, where) => checkSourceList(value, name, 'navigation', where),
+  sandbox: (value, _name, where) => checkSandbox(value, where),
+  flag: (value, _name, where) => checkFlag(value, where),
+  'report-uri': (value, _name, where) => checkReportUris(value, where),
+  'report-to': (value, _name, where) => checkReportTo(value, where),
+  'tt-for': (value, _name, where) => checkTrustedTypesFor(value, where),
+  'trusted-types': (value, _name, where) => checkTrustedTypes(value, where),
+};
+
 /**
  * Validates a directive's value and returns its tokens, or `null` when the directive is removed.
  * @internal
  */
 export function compileDirective(name: string, value: unknown, path: string): CompiledDirective | null {
   const kind = checkDirectiveName(name, path);
-  const where = `${path}['${name}']`;
   if (value === null || value === undefined) return null;
-  switch (kind) {
-    case 'script':
-    case 'style':
-    case 'default':
-    case 'fetch':
-    case 'navigation':
-      return checkSourceList(value, name, kind, where);
-    case 'sandbox': {
-      if (!Array.isArray(value)) fail(`${where} is ${describe(value)}; expected an array of sandbox flags ([] for the strictest sandbox).`);
-      for (const token of value as unknown[]) {
-        if (typeof token !== 'string' || !SANDBOX_TOKENS.has(token))
-          fail(`${where} contains ${describe(token)}; known flags: ${[...SANDBOX_TOKENS].join(', ')}.`);
-      }
-      return Object.freeze([...new Set(value as string[])]);
-    }
-    case 'flag':
-      if (value === false) return null;
-      if (value !== true) fail(`${where} is ${describe(value)}; expected true (send it) or false/null (remove it).`);
-      return Object.freeze([]);
-    case 'report-uri':
-      if (!Array.isArray(value) || value.length === 0) fail(`${where} is ${describe(value)}; expected a non-empty array of URLs.`);
-      return Object.freeze((value as unknown[]).map((url, i) => checkReportUrl(url, `${where}[${i}]`)));
-    case 'report-to':
-      if (typeof value !== 'string' || !ENDPOINT_NAME.test(value)) {
-        fail(`${where} is ${describe(value)}; expected the name of an endpoint declared in reportingEndpoints (lower-case letters, digits, '_', '-', '.').`);
-      }
-      return Object.freeze([value]);
-    case 'tt-for':
-      if (!Array.isArray(value) || value.length !== 1 || value[0] !== "'script'") fail(`${where} is ${describe(value)}; the only value is ["'script'"].`);
-      return Object.freeze(["'script'"]);
-    case 'trusted-types': {
-      if (!Array.isArray(value)) fail(`${where} is ${describe(value)}; expected an array of policy names.`);
-      for (const token of value as unknown[]) {
-        const ok = token === "'none'" || token === "'allow-duplicates'" || token === '*' || (typeof token === 'string' && TRUSTED_TYPES_NAME.test(token));
-        if (!ok) fail(`${where} contains ${describe(token)}; expected policy names, "'none'", "'allow-duplicates'" or '*'.`);
-      }
-      return Object.freeze([...new Set(value as string[])]);
-    }
-  }
+  return DIRECTIVE_CHECKS[kind](value, name, `${path}['${name}']`);
 }
 
 /**

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { CSP_NONCE } from './content-security-policy.js';
-import { compileOverrides, normalizeHeadersOptions, type HeaderSet } from './headers-options.normalizer.js';
+import { compileOverrides, normalizeHeadersOptions, PROTECTIVE_HEADERS, type HeaderSet } from './headers-options.normalizer.js';
 
 const normalize = (options: unknown) => normalizeHeadersOptions(options);
 const fixedOf = (set: HeaderSet) => Object.fromEntries(set.fixed);
@@ -182,5 +182,68 @@ describe('normalizeHeadersOptions', () => {
       'X-Download-Options': 'noopen',
       'X-XSS-Protection': '0',
     });
+  });
+});
+
+/** A valid setting of each protective header's option (the header descriptors' table, seen from outside). */
+const OPTION_OF_HEADER: Record<(typeof PROTECTIVE_HEADERS)[number], [option: string, value: unknown]> = {
+  'Content-Security-Policy': ['contentSecurityPolicy', true],
+  'Strict-Transport-Security': ['strictTransportSecurity', true],
+  'X-Content-Type-Options': ['xContentTypeOptions', true],
+  'X-Frame-Options': ['xFrameOptions', { action: 'sameorigin' }],
+  'Referrer-Policy': ['referrerPolicy', { policy: 'same-origin' }],
+  'Cross-Origin-Opener-Policy': ['crossOriginOpenerPolicy', { policy: 'same-origin' }],
+  'Cross-Origin-Resource-Policy': ['crossOriginResourcePolicy', { policy: 'same-site' }],
+  'Origin-Agent-Cluster': ['originAgentCluster', true],
+  'Permissions-Policy': ['permissionsPolicy', { features: { camera: ['self'] } }],
+  'X-XSS-Protection': ['xXssProtection', true],
+  'X-DNS-Prefetch-Control': ['xDnsPrefetchControl', { allow: false }],
+  'X-Download-Options': ['xDownloadOptions', true],
+  'X-Permitted-Cross-Domain-Policies': ['xPermittedCrossDomainPolicies', { permittedPolicies: 'none' }],
+  'Cache-Control': ['cacheControl', 'private, max-age=60'],
+};
+
+describe('header descriptors', () => {
+  it('PROTECTIVE_HEADERS lists every header dangerouslyDisable accepts, in the order Palisade writes them', () => {
+    expect(PROTECTIVE_HEADERS).toEqual(Object.keys(OPTION_OF_HEADER));
+  });
+
+  it.each(PROTECTIVE_HEADERS)('%s: its option conflicts with disabling it, and configuring it in a narrower scope turns it back on', (header) => {
+    const [option, value] = OPTION_OF_HEADER[header];
+    expect(() => normalize({ [option]: value, dangerouslyDisable: [header] })).toThrow(
+      `PalisadeModule: headers sets ${option} and also lists '${header}' in dangerouslyDisable; keep one of them.`,
+    );
+    const { base, scope } = normalize({ dangerouslyDisable: [header] });
+    const sent = (set: HeaderSet) =>
+      set.fixed.some(([name]) => name === header) ||
+      set.policies.some((policy) => policy.header === header) ||
+      (header === 'Strict-Transport-Security' && set.hsts !== undefined) ||
+      (header === 'Cache-Control' && set.cacheControl !== undefined);
+    expect(sent(base)).toBe(false);
+    expect(base.absent).toContain(header);
+    expect(sent(compileOverrides(scope, [[{ [option]: value }, 'route']]))).toBe(true);
+  });
+
+  it.each([
+    ['hsts', 'strictTransportSecurity'],
+    ['frameguard', 'xFrameOptions'],
+    ['noSniff', 'xContentTypeOptions'],
+    ['dnsPrefetchControl', 'xDnsPrefetchControl'],
+    ['ieNoOpen', 'xDownloadOptions'],
+    ['hidePoweredBy', 'xPoweredBy'],
+    ['permittedCrossDomainPolicies', 'xPermittedCrossDomainPolicies'],
+    ['xssFilter', 'xXssProtection'],
+  ])("refuses helmet's legacy name %s and names %s instead", (alias, name) => {
+    expect(() => normalize({ [alias]: true })).toThrow(`PalisadeModule: headers.${alias} is helmet's legacy name; write headers.${name}`);
+  });
+
+  it.each(['paths', 'dangerouslyKeepXPoweredBy', 'xPoweredBy'])('accepts %s in the module options only', (key) => {
+    expect(() => normalize({ paths: { '/docs': { [key]: true } } })).toThrow(
+      `PalisadeModule: headers.paths['/docs'] has option '${key}', which is only accepted in the module's headers options.`,
+    );
+  });
+
+  it('suggests the option meant by a misspelled key', () => {
+    expect(() => normalize({ xFrameOption: true })).toThrow(/xFrameOptions/);
   });
 });

@@ -66,32 +66,6 @@ export interface HeaderScope {
   readonly disabled: ReadonlySet<ProtectiveHeader>;
 }
 
-/** Every header `dangerouslyDisable` accepts, in the order Palisade writes them. */
-export const PROTECTIVE_HEADERS: readonly ProtectiveHeader[] = [
-  'Content-Security-Policy',
-  'Strict-Transport-Security',
-  'X-Content-Type-Options',
-  'X-Frame-Options',
-  'Referrer-Policy',
-  'Cross-Origin-Opener-Policy',
-  'Cross-Origin-Resource-Policy',
-  'Origin-Agent-Cluster',
-  'Permissions-Policy',
-  'X-XSS-Protection',
-  'X-DNS-Prefetch-Control',
-  'X-Download-Options',
-  'X-Permitted-Cross-Domain-Policies',
-  'Cache-Control',
-];
-
-/** Every header Palisade may set, so that a narrower scope can remove what it does not send. */
-const MANAGED_HEADERS: readonly string[] = [
-  ...PROTECTIVE_HEADERS,
-  'Content-Security-Policy-Report-Only',
-  'Reporting-Endpoints',
-  'Cross-Origin-Embedder-Policy',
-];
-
 /**
  * A fixed-value header and its option, named and shaped as in helmet and Nest's
  * `SecurityHeadersOptions`: `true` keeps the default, `{ [field]: value }` changes it (no `field`:
@@ -107,47 +81,165 @@ interface SimpleHeader {
   readonly fallback: string;
 }
 
-const SIMPLE_HEADERS: readonly SimpleHeader[] = [
-  { header: 'X-Content-Type-Options', option: 'xContentTypeOptions', fallback: 'nosniff' },
-  { header: 'X-Frame-Options', option: 'xFrameOptions', field: 'action', values: ['DENY', 'SAMEORIGIN'], upperCase: true, fallback: 'DENY' },
+/** A scope while its options are read: a copy of the enclosing scope that each option changes. */
+type ScopeDraft = { -readonly [K in keyof HeaderScope]: HeaderScope[K] } & { values: Map<string, string> };
+
+/**
+ * Everything Palisade knows of one header, in one place: adding a header is adding an entry.
+ * The table is in the order of the options (that of helmet's and Nest's `SecurityHeadersOptions`),
+ * which is the order options are read and listed in messages.
+ */
+interface HeaderDescriptor {
+  /** The header's name, as sent and as `dangerouslyDisable` names it. */
+  readonly header: string;
+  /** The option that configures it (`xFrameOptions`). */
+  readonly option: string;
+  /**
+   * Set when `dangerouslyDisable` may turn the header off (and configuring it in a narrower scope
+   * turns it back on): its place in `PROTECTIVE_HEADERS`, the order Palisade writes them.
+   */
+  readonly rank?: number;
+  /** Only the module's `headers` options take it (not `paths` nor `@SecurityHeaders()`), and the module reads it. */
+  readonly moduleOnly?: true;
+  /** helmet's legacy name for the option, refused with the name to write instead. */
+  readonly helmetAlias?: string;
+  /** A fixed-value header's value when no option sets it. */
+  readonly fallback?: string;
+  /** Reads the option (given, at `path`) into the scope being built. */
+  readonly apply?: (given: unknown, draft: ScopeDraft, path: string) => void;
+}
+
+/** The descriptor of a fixed-value header (see {@link SimpleHeader}). */
+function simpleHeader(spec: SimpleHeader & { readonly rank: number; readonly helmetAlias?: string }): HeaderDescriptor {
+  return {
+    header: spec.header,
+    option: spec.option,
+    rank: spec.rank,
+    fallback: spec.fallback,
+    ...(spec.helmetAlias === undefined ? {} : { helmetAlias: spec.helmetAlias }),
+    apply: (given, draft, path) => setValue(draft, spec.header, readSimple(given, spec, path)),
+  };
+}
+
+function setValue(draft: ScopeDraft, header: string, value: string | undefined): void {
+  if (value !== undefined) draft.values.set(header, value);
+}
+
+const HEADER_DESCRIPTORS: readonly HeaderDescriptor[] = [
   {
+    header: 'Content-Security-Policy',
+    option: 'contentSecurityPolicy',
+    rank: 1,
+    apply: (given, draft, path) => (draft.csp = readPolicy(given, draft.csp, path)),
+  },
+  // After Content-Security-Policy: the report-only policy starts from the enforced one.
+  {
+    header: 'Content-Security-Policy-Report-Only',
+    option: 'contentSecurityPolicyReportOnly',
+    apply: (given, draft, path) => (draft.cspReportOnly = readPolicy(given, draft.csp, path)),
+  },
+  {
+    header: 'Reporting-Endpoints',
+    option: 'reportingEndpoints',
+    apply: (given, draft, path) => (draft.endpoints = readEndpoints(given, draft.endpoints, path)),
+  },
+  {
+    header: 'Strict-Transport-Security',
+    option: 'strictTransportSecurity',
+    rank: 2,
+    helmetAlias: 'hsts',
+    apply: (given, draft, path) => (draft.hsts = readHsts(given, draft.hsts, path)),
+  },
+  simpleHeader({
+    header: 'X-Frame-Options',
+    option: 'xFrameOptions',
+    rank: 4,
+    field: 'action',
+    values: ['DENY', 'SAMEORIGIN'],
+    upperCase: true,
+    fallback: 'DENY',
+    helmetAlias: 'frameguard',
+  }),
+  {
+    header: 'Referrer-Policy',
+    option: 'referrerPolicy',
+    rank: 5,
+    fallback: 'no-referrer',
+    apply: (given, draft, path) => setValue(draft, 'Referrer-Policy', readReferrerPolicy(given, path)),
+  },
+  simpleHeader({
     header: 'Cross-Origin-Opener-Policy',
     option: 'crossOriginOpenerPolicy',
+    rank: 6,
     field: 'policy',
     values: ['same-origin', 'same-origin-allow-popups', 'noopener-allow-popups'],
     fallback: 'same-origin',
-  },
-  {
+  }),
+  simpleHeader({
     header: 'Cross-Origin-Resource-Policy',
     option: 'crossOriginResourcePolicy',
+    rank: 7,
     field: 'policy',
     values: ['same-origin', 'same-site', 'cross-origin'],
     fallback: 'same-origin',
-  },
-  { header: 'Origin-Agent-Cluster', option: 'originAgentCluster', fallback: '?1' },
-  { header: 'X-XSS-Protection', option: 'xXssProtection', fallback: '0' },
-  { header: 'X-DNS-Prefetch-Control', option: 'xDnsPrefetchControl', field: 'allow', fallback: 'off' },
-  { header: 'X-Download-Options', option: 'xDownloadOptions', fallback: 'noopen' },
+  }),
   {
+    header: 'Cross-Origin-Embedder-Policy',
+    option: 'crossOriginEmbedderPolicy',
+    apply: (given, draft, path) => (draft.crossOriginEmbedderPolicy = readEmbedderPolicy(given, draft.crossOriginEmbedderPolicy, path)),
+  },
+  {
+    header: 'Permissions-Policy',
+    option: 'permissionsPolicy',
+    rank: 9,
+    apply: (given, draft, path) => (draft.permissions = readPermissionsPolicy(given, draft.permissions, path)),
+  },
+  simpleHeader({
+    header: 'X-DNS-Prefetch-Control',
+    option: 'xDnsPrefetchControl',
+    rank: 11,
+    field: 'allow',
+    fallback: 'off',
+    helmetAlias: 'dnsPrefetchControl',
+  }),
+  simpleHeader({
     header: 'X-Permitted-Cross-Domain-Policies',
     option: 'xPermittedCrossDomainPolicies',
+    rank: 13,
     field: 'permittedPolicies',
     values: ['none', 'master-only', 'by-content-type', 'all'],
     fallback: 'none',
+    helmetAlias: 'permittedCrossDomainPolicies',
+  }),
+  simpleHeader({ header: 'X-Content-Type-Options', option: 'xContentTypeOptions', rank: 3, fallback: 'nosniff', helmetAlias: 'noSniff' }),
+  simpleHeader({ header: 'Origin-Agent-Cluster', option: 'originAgentCluster', rank: 8, fallback: '?1' }),
+  simpleHeader({ header: 'X-Download-Options', option: 'xDownloadOptions', rank: 12, fallback: 'noopen', helmetAlias: 'ieNoOpen' }),
+  simpleHeader({ header: 'X-XSS-Protection', option: 'xXssProtection', rank: 10, fallback: '0', helmetAlias: 'xssFilter' }),
+  {
+    header: 'Cache-Control',
+    option: 'cacheControl',
+    rank: 14,
+    apply: (given, draft, path) => (draft.cacheControl = readCacheControl(given, path)),
   },
+  { header: 'X-Powered-By', option: 'xPoweredBy', moduleOnly: true, helmetAlias: 'hidePoweredBy' },
 ];
 
+/** The descriptors of the headers `dangerouslyDisable` accepts, by rank. */
+const PROTECTIVE: readonly HeaderDescriptor[] = HEADER_DESCRIPTORS.filter((d) => d.rank !== undefined).sort((a, b) => (a.rank ?? 0) - (b.rank ?? 0));
+
+/** Every header `dangerouslyDisable` accepts, in the order Palisade writes them. */
+export const PROTECTIVE_HEADERS: readonly ProtectiveHeader[] = PROTECTIVE.map((d) => d.header as ProtectiveHeader);
+
+/** The headers a scope's options set (`paths` and `@SecurityHeaders()` included). */
+const SCOPE_HEADERS: readonly HeaderDescriptor[] = HEADER_DESCRIPTORS.filter((d) => !d.moduleOnly);
+
+/** Every header Palisade may set, so that a narrower scope can remove what it does not send. */
+const MANAGED_HEADERS: readonly string[] = [...PROTECTIVE_HEADERS, ...SCOPE_HEADERS.filter((d) => d.rank === undefined).map((d) => d.header)];
+
 /** helmet's legacy option names, refused with the name to write instead. */
-const HELMET_ALIASES: ReadonlyMap<string, string> = new Map([
-  ['hsts', 'strictTransportSecurity'],
-  ['frameguard', 'xFrameOptions'],
-  ['noSniff', 'xContentTypeOptions'],
-  ['dnsPrefetchControl', 'xDnsPrefetchControl'],
-  ['ieNoOpen', 'xDownloadOptions'],
-  ['hidePoweredBy', 'xPoweredBy'],
-  ['permittedCrossDomainPolicies', 'xPermittedCrossDomainPolicies'],
-  ['xssFilter', 'xXssProtection'],
-]);
+const HELMET_ALIASES: ReadonlyMap<string, string> = new Map(
+  HEADER_DESCRIPTORS.flatMap((d): [string, string][] => (d.helmetAlias === undefined ? [] : [[d.helmetAlias, d.option]])),
+);
 
 /**
  * The longest HSTS `maxAge` accepted, in seconds: two years, what the preload list asks for.
@@ -166,37 +258,8 @@ const REFERRER_POLICIES: ReadonlySet<string> = new Set<ReferrerPolicyToken>([
   'unsafe-url',
 ]);
 
-/** Option keys that set a protective header, by header (for the `false` and conflict checks). */
-const OPTION_OF: ReadonlyMap<ProtectiveHeader, string> = new Map<ProtectiveHeader, string>([
-  ['Content-Security-Policy', 'contentSecurityPolicy'],
-  ['Strict-Transport-Security', 'strictTransportSecurity'],
-  ['Referrer-Policy', 'referrerPolicy'],
-  ['Permissions-Policy', 'permissionsPolicy'],
-  ['Cache-Control', 'cacheControl'],
-  ...SIMPLE_HEADERS.map((h) => [h.header, h.option] as [ProtectiveHeader, string]),
-]);
-
-const SCOPE_KEYS = [
-  'contentSecurityPolicy',
-  'contentSecurityPolicyReportOnly',
-  'reportingEndpoints',
-  'strictTransportSecurity',
-  'xFrameOptions',
-  'referrerPolicy',
-  'crossOriginOpenerPolicy',
-  'crossOriginResourcePolicy',
-  'crossOriginEmbedderPolicy',
-  'permissionsPolicy',
-  'xDnsPrefetchControl',
-  'xPermittedCrossDomainPolicies',
-  'xContentTypeOptions',
-  'originAgentCluster',
-  'xDownloadOptions',
-  'xXssProtection',
-  'cacheControl',
-  'dangerouslyDisable',
-] as const;
-const MODULE_ONLY_KEYS = ['paths', 'dangerouslyKeepXPoweredBy', 'xPoweredBy'] as const;
+const SCOPE_KEYS: readonly string[] = [...SCOPE_HEADERS.map((d) => d.option), 'dangerouslyDisable'];
+const MODULE_ONLY_KEYS: readonly string[] = ['paths', 'dangerouslyKeepXPoweredBy', ...HEADER_DESCRIPTORS.filter((d) => d.moduleOnly).map((d) => d.option)];
 const MODULE_KEYS: readonly string[] = [...SCOPE_KEYS, ...MODULE_ONLY_KEYS];
 
 const ONE_YEAR_SECONDS = 31_536_000;
@@ -216,7 +279,7 @@ const DEFAULT_SCOPE: HeaderScope = {
   cspReportOnly: undefined,
   endpoints: new Map(),
   hsts: { maxAgeSeconds: ONE_YEAR_SECONDS, includeSubDomains: true, preload: false },
-  values: new Map([...SIMPLE_HEADERS.map((h): [string, string] => [h.header, h.fallback]), ['Referrer-Policy', 'no-referrer']]),
+  values: new Map(PROTECTIVE.flatMap((d): [string, string][] => (d.fallback === undefined ? [] : [[d.header, d.fallback]]))),
   permissions: defaultFeatures(),
   crossOriginEmbedderPolicy: undefined,
   cacheControl: 'no-store',
@@ -399,8 +462,15 @@ function readPolicy(value: unknown, base: DirectiveMap, path: string): Directive
   return mergeDirectives(start, value.directives, `${path}.directives`);
 }
 
-/** Validates one scope's options over its parent scope. */
-function resolveScope(parent: HeaderScope, input: unknown, path: string, moduleLevel: boolean): HeaderScope {
+function readPermissionsPolicy(given: unknown, parent: FeatureMap, path: string): FeatureMap {
+  if (given === false) fail(`${path} is false; turning off Permissions-Policy is spelled dangerouslyDisable: ['Permissions-Policy'].`);
+  if (!isPlainObject(given)) fail(`${path} is ${describe(given)}; expected { features: { camera: [], fullscreen: ['self'] } }.`);
+  assertKnownKeys(given, ['features'], path);
+  return mergeFeatures(parent, given.features, `${path}.features`);
+}
+
+/** The scope's options as an object of known keys: no helmet legacy name, no module-only key in a narrower scope. */
+function checkScopeKeys(input: unknown, path: string, moduleLevel: boolean): Record<string, unknown> {
   if (!isPlainObject(input)) fail(`${path} is ${describe(input)}; expected an object of header options.`);
   for (const [alias, name] of HELMET_ALIASES) {
     if (Object.hasOwn(input, alias)) fail(`${path}.${alias} is helmet's legacy name; write ${path}.${name} (the name helmet and Nest use today).`);
@@ -410,66 +480,39 @@ function resolveScope(parent: HeaderScope, input: unknown, path: string, moduleL
     if (moduleOnly !== undefined) fail(`${path} has option '${moduleOnly}', which is only accepted in the module's headers options.`);
   }
   assertKnownKeys(input, moduleLevel ? MODULE_KEYS : SCOPE_KEYS, path);
-  const options = input as Record<(typeof SCOPE_KEYS)[number], unknown>;
+  return input;
+}
+
+/** The parent's disabled headers, minus those this scope configures, plus its `dangerouslyDisable`. */
+function resolveDisabled(parent: ReadonlySet<ProtectiveHeader>, options: Record<string, unknown>, path: string): Set<ProtectiveHeader> {
   const disabledHere = readDisabled(options.dangerouslyDisable, path);
-  const disabled = new Set(parent.disabled);
-  for (const [header, option] of OPTION_OF) {
-    if (options[option as (typeof SCOPE_KEYS)[number]] === undefined) continue;
-    if (disabledHere.has(header)) fail(`${path} sets ${option} and also lists '${header}' in dangerouslyDisable; keep one of them.`);
-    disabled.delete(header); // configuring a header in a narrower scope turns it back on
+  const disabled = new Set(parent);
+  for (const { header, option, rank } of SCOPE_HEADERS) {
+    if (rank === undefined || options[option] === undefined) continue;
+    if (disabledHere.has(header as ProtectiveHeader)) fail(`${path} sets ${option} and also lists '${header}' in dangerouslyDisable; keep one of them.`);
+    disabled.delete(header as ProtectiveHeader); // configuring a header in a narrower scope turns it back on
   }
   for (const header of disabledHere) disabled.add(header);
+  return disabled;
+}
 
-  const values = new Map(parent.values);
-  for (const spec of SIMPLE_HEADERS) {
-    const given = options[spec.option as (typeof SCOPE_KEYS)[number]];
-    if (given === undefined) continue;
-    const value = readSimple(given, spec, `${path}.${spec.option}`);
-    if (value !== undefined) values.set(spec.header, value);
+/** Each policy sent must name only declared reporting endpoints. */
+function checkPolicies(scope: HeaderScope, path: string): void {
+  if (!scope.disabled.has('Content-Security-Policy')) checkPolicy(scope.csp, scope.endpoints, `${path}.contentSecurityPolicy.directives`);
+  if (scope.cspReportOnly !== undefined) checkPolicy(scope.cspReportOnly, scope.endpoints, `${path}.contentSecurityPolicyReportOnly.directives`);
+}
+
+/** Validates one scope's options over its parent scope. */
+function resolveScope(parent: HeaderScope, input: unknown, path: string, moduleLevel: boolean): HeaderScope {
+  const options = checkScopeKeys(input, path, moduleLevel);
+  const disabled = resolveDisabled(parent.disabled, options, path);
+  const draft: ScopeDraft = { ...parent, values: new Map(parent.values), disabled };
+  for (const { option, apply } of SCOPE_HEADERS) {
+    const given = options[option];
+    if (given !== undefined) apply?.(given, draft, `${path}.${option}`);
   }
-  if (options.referrerPolicy !== undefined) {
-    const value = readReferrerPolicy(options.referrerPolicy, `${path}.referrerPolicy`);
-    if (value !== undefined) values.set('Referrer-Policy', value);
-  }
-
-  const crossOriginEmbedderPolicy = readEmbedderPolicy(
-    options.crossOriginEmbedderPolicy,
-    parent.crossOriginEmbedderPolicy,
-    `${path}.crossOriginEmbedderPolicy`,
-  );
-
-  let permissions = parent.permissions;
-  if (options.permissionsPolicy !== undefined) {
-    const given = options.permissionsPolicy;
-    if (given === false) fail(`${path}.permissionsPolicy is false; turning off Permissions-Policy is spelled dangerouslyDisable: ['Permissions-Policy'].`);
-    if (!isPlainObject(given)) {
-      fail(`${path}.permissionsPolicy is ${describe(given)}; expected { features: { camera: [], fullscreen: ['self'] } }.`);
-    }
-    assertKnownKeys(given, ['features'], `${path}.permissionsPolicy`);
-    permissions = mergeFeatures(parent.permissions, given.features, `${path}.permissionsPolicy.features`);
-  }
-
-  const csp = options.contentSecurityPolicy === undefined ? parent.csp : readPolicy(options.contentSecurityPolicy, parent.csp, `${path}.contentSecurityPolicy`);
-  const cspReportOnly =
-    options.contentSecurityPolicyReportOnly === undefined
-      ? parent.cspReportOnly
-      : readPolicy(options.contentSecurityPolicyReportOnly, csp, `${path}.contentSecurityPolicyReportOnly`);
-  const endpoints = readEndpoints(options.reportingEndpoints, parent.endpoints, `${path}.reportingEndpoints`);
-  if (!disabled.has('Content-Security-Policy')) checkPolicy(csp, endpoints, `${path}.contentSecurityPolicy.directives`);
-  if (cspReportOnly !== undefined) checkPolicy(cspReportOnly, endpoints, `${path}.contentSecurityPolicyReportOnly.directives`);
-
-  return {
-    csp,
-    cspReportOnly,
-    endpoints,
-    hsts:
-      options.strictTransportSecurity === undefined ? parent.hsts : readHsts(options.strictTransportSecurity, parent.hsts, `${path}.strictTransportSecurity`),
-    values,
-    permissions,
-    crossOriginEmbedderPolicy,
-    cacheControl: options.cacheControl === undefined ? parent.cacheControl : readCacheControl(options.cacheControl, `${path}.cacheControl`),
-    disabled,
-  };
+  checkPolicies(draft, path);
+  return draft;
 }
 
 /** Serializes a scope into the header set the request path writes. */
