@@ -91,23 +91,19 @@ export class Authenticator {
     private readonly requirements: AuthRequirementsResolver,
     private readonly strategies: StrategyRegistry,
     private readonly adapterHost: HttpAdapterHost,
-    @Inject(AUTH_OPTIONS) auth: NormalizedAuthOptions,
+    @Inject(AUTH_OPTIONS) private readonly auth: NormalizedAuthOptions,
     private readonly events: SecurityEvents,
     @Optional() @Inject(AUTH_ATTEMPT_GATE) private readonly gate?: AuthAttemptGate,
     // Null when the token lifecycle is not configured: nothing is revoked.
     @Optional() @Inject(TOKEN_REVOCATION_CHECK) revocation?: TokenRevocationCheck | null,
     @Optional() jwksKeys?: JwksKeys,
   ) {
-    this.options = { auth };
     const jwt = auth.jwt;
     this.tokenCache = jwt?.cache ? new VerifiedTokenCache(jwt.cache.maxEntries, jwt.cache.maxAgeMs, jwt.clockToleranceSeconds * 1000) : undefined;
     // A JWKS key removed or revoked: tokens it verified must not outlive it in the cache.
     jwksKeys?.onKeysRemoved(() => this.tokenCache?.clear());
     this.revocation = revocation ?? undefined;
   }
-
-  /** The capability options this service reads: `auth` alone. */
-  private readonly options: { readonly auth: NormalizedAuthOptions };
 
   private readonly tokenCache: VerifiedTokenCache | undefined;
   private readonly revocation: TokenRevocationCheck | undefined;
@@ -229,7 +225,7 @@ export class Authenticator {
   }
 
   private credentialsOf(request: HttpRequestLike, state: RequestState): PresentedCredentials {
-    const { apiKey } = this.options.auth;
+    const { apiKey } = this.auth;
     return presentedCredentials(request, apiKey?.header, apiKey?.maxKeyLength ?? 0, state);
   }
 
@@ -310,7 +306,7 @@ export class Authenticator {
 
   /** The raw credential headers of a request, to tell identical attempts apart (never logged or stored). */
   private credentialId(request: HttpRequestLike): string {
-    const keyHeader = this.options.auth.apiKey?.header;
+    const keyHeader = this.auth.apiKey?.header;
     const key = keyHeader === undefined ? undefined : request.headers[keyHeader];
     return `${String(request.headers.authorization ?? '')}\n${String(key ?? '')}`;
   }
@@ -333,7 +329,7 @@ export class Authenticator {
    */
   private cacheAnswersAlone(request: HttpRequestLike, requirement: ResolvedAuthRequirement): boolean {
     if (requirement.schemes[0] !== 'jwt') return false;
-    const keyHeader = this.options.auth.apiKey?.header;
+    const keyHeader = this.auth.apiKey?.header;
     return keyHeader === undefined || request.headers[keyHeader] === undefined || !requirement.schemes.includes('api-key');
   }
 
@@ -388,7 +384,7 @@ export class Authenticator {
   private challengeFor(requirement: ResolvedAuthRequirement, failures: readonly SchemeFailure[]): string {
     const parts: string[] = [];
     for (const scheme of requirement.schemes) {
-      const challenges = this.options.auth.challenges.get(scheme) as SchemeChallenges;
+      const challenges = this.auth.challenges.get(scheme) as SchemeChallenges;
       const failure = failures.find((f) => f.scheme === scheme);
       parts.push(failure === undefined ? challenges.missing : challenges[failure.reason]);
     }
