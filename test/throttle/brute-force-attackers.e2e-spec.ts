@@ -12,6 +12,7 @@ import {
   type JwtAuthOptions,
   type Principal,
   type PrincipalInit,
+  type ThrottleOptions,
 } from '@palisade/nest';
 import { AppModule } from '../../apps/demo/src/app.module.js';
 import { loadConfig } from '../../apps/demo/src/config.js';
@@ -97,12 +98,15 @@ async function boot(
   store: StoreName,
   jwt: Partial<JwtAuthOptions> = {},
 ): Promise<{ http: Agent; sink: CollectingSink }> {
-  let storage: 'memory' | { redis: string; prefix: string } = 'memory';
+  let storage: ThrottleOptions['storage'] = 'memory';
   if (store === 'redis') {
     const redis = await requireRedis(ctx);
     const prefix = redisPrefix();
     ctx.onTestFinished(() => deleteKeysUnder(redis, prefix));
-    storage = { redis: REDIS_URL, prefix };
+    // These races are about the shared store's atomicity, not its outages: a generous command
+    // timeout keeps a loaded machine from sending requests to the fail-open fallback (which
+    // counts per instance, from zero) and blurring the exact count.
+    storage = { redis: REDIS_URL, prefix, commandTimeout: '10s' };
   }
   Object.assign(verified, { basic: 0, apiKey: 0, login: 0, delayMs: 0 });
   const { app, http } = await bootApp(adapter, {

@@ -38,18 +38,26 @@ describe.each(ADAPTERS)('a blocked address flooding the demo login with fresh us
 
       const { port } = (ctx.app.getHttpServer() as { address(): AddressInfo }).address();
       const count = FLOOD;
-      const statuses = await flood(port, count, (i) => rawJsonPost(port, '/auth/login', { username: `flood-${i}`, password: 'x' }, { 'X-Forwarded-For': ip }));
+      // The store's fullest moment, sampled during the flood: on a slow machine the flood outlasts
+      // the login tier's minute, and the first counters have expired (and gone) before it ends.
+      const counters = ctx.app.get<MemoryThrottleStore>(getStorageToken());
+      let fullest = 0;
+      const sampler = setInterval(() => (fullest = Math.max(fullest, counters.size)), 25);
+      const statuses = await flood(port, count, (i) =>
+        rawJsonPost(port, '/auth/login', { username: `flood-${i}`, password: 'x' }, { 'X-Forwarded-For': ip }),
+      ).finally(() => clearInterval(sampler));
+      fullest = Math.max(fullest, counters.size);
       expect(Object.fromEntries(statuses)).toEqual({ 429: count });
 
-      // The flood filled the rate-limit counters (on Fastify: to the brim, so their LRU evicted)...
-      const counters = ctx.app.get<MemoryThrottleStore>(getStorageToken());
+      // The flood filled the rate-limit counters to the brim (so their LRU evicted)...
       expect(counters.size).toBeLessThanOrEqual(100_000);
-      expect(counters.size).toBeGreaterThanOrEqual(Math.min(100_000, count));
+      expect(fullest).toBe(100_000);
       // ...and the block is still there: the right password is refused, on login and on any scheme.
       const right = await ctx.http.get('/me').set('X-Forwarded-For', ip).set('Authorization', basic('alice', 'alice-password'));
       expect(right.status).toBe(429);
       expect(right.body).toEqual(TOO_MANY_FAILURES);
-      expect(expectRetryAfter(right.headers['retry-after'], 300)).toBeGreaterThan(60);
+      // The original five-minute block (how much of it is left depends on how long the flood took).
+      expectRetryAfter(right.headers['retry-after'], 300);
       // Another address still signs in.
       const elsewhere = await ctx.http.post('/auth/login').set('X-Forwarded-For', uniqueIp()).send({ username: 'alice', password: 'alice-password' });
       expect(elsewhere.status).toBe(200);
