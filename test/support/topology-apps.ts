@@ -51,20 +51,18 @@ export interface TopologyInstance {
 
 /**
  * Boots one instance on `adapter` whose stores use `client` (a Cluster or a Sentinel-backed
- * client). The option is typed `Redis`: a Cluster is passed with a cast until the storage options
- * accept one.
+ * client, passed as it is: `storage.redis` takes either).
  */
 export async function bootInstance(adapter: AdapterName, client: Redis | Cluster, prefix: string): Promise<TopologyInstance> {
-  const redis = client as Redis;
   const { app } = await bootApp(adapter, {
     imports: [
       PalisadeModule.forRoot({
         auth: { jwt: { secret: TEST_SECRET, issuer: TOKEN_ISSUER, audience: TOKEN_AUDIENCE } },
         trustProxy: 'loopback',
-        tokens: { storage: { redis, prefix, commandTimeout: COMMAND_TIMEOUT_MS } },
+        tokens: { storage: { redis: client, prefix, commandTimeout: COMMAND_TIMEOUT_MS } },
         throttle: {
           throttlers: [{ name: 'default', limit: PING_LIMIT, ttl: '1m' }],
-          storage: { redis, prefix, commandTimeout: COMMAND_TIMEOUT_MS },
+          storage: { redis: client, prefix, commandTimeout: COMMAND_TIMEOUT_MS },
           failOpen: false,
           authFailures: { limit: FAILURES_LIMIT, ttl: '1m', blockDuration: '1m' },
         },
