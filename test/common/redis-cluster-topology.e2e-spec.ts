@@ -11,7 +11,7 @@ import { RedisTokenStore } from '../../libs/palisade/src/tokens/redis-token.stor
 import { RevocationMirror } from '../../libs/palisade/src/tokens/revocation-mirror.js';
 import { ADAPTERS, type AdapterName } from '../support/app.js';
 import { redisPrefix } from '../support/redis.js';
-import { RedisClusterTopology, requireTopology, until } from '../support/redis-topologies.js';
+import { RedisClusterTopology, requireTopology, until, whenReady } from '../support/redis-topologies.js';
 import { TOO_MANY_FAILURES, TOO_MANY_REQUESTS, uniqueIp } from '../support/throttle.js';
 import {
   bootInstance,
@@ -52,18 +52,6 @@ async function adminClient(topology: RedisClusterTopology): Promise<Cluster> {
   admins.push(client);
   await whenReady(client);
   return client;
-}
-
-/** Resolves once `client` is ready (rejects after 10 s). */
-async function whenReady(client: Cluster): Promise<void> {
-  if (client.status === 'ready') return;
-  await new Promise<void>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`the Cluster client is still ${client.status} after 10 s`)), 10_000);
-    client.once('ready', () => {
-      clearTimeout(timer);
-      resolve();
-    });
-  });
 }
 
 /** The slot of a key, as the cluster computes it. */

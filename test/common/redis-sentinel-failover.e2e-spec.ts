@@ -6,12 +6,11 @@
  * promoted and every instance recovers without a restart, the acknowledged logout included; a
  * failover loses at most the counts its replica had not received.
  */
-import type { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it, type TestContext } from 'vitest';
 import { TokenService } from '@palisade/nest';
 import { ADAPTERS, type AdapterName } from '../support/app.js';
 import { redisPrefix } from '../support/redis.js';
-import { RedisSentinelTopology, requireTopology, until } from '../support/redis-topologies.js';
+import { RedisSentinelTopology, requireTopology, until, whenReady } from '../support/redis-topologies.js';
 import { TOO_MANY_REQUESTS, uniqueIp } from '../support/throttle.js';
 import {
   bootInstance,
@@ -35,18 +34,6 @@ import {
 
 /** Hits of a client replicated before the primary is killed in the failover-bound test. */
 const REPLICATED = 4;
-
-/** Resolves once `client` is ready (rejects after 10 s). */
-async function whenReady(client: Redis): Promise<void> {
-  if (client.status === 'ready') return;
-  await new Promise<void>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`the Sentinel-backed client is still ${client.status} after 10 s`)), 10_000);
-    client.once('ready', () => {
-      clearTimeout(timer);
-      resolve();
-    });
-  });
-}
 
 const mirrored = (instance: TopologyInstance): boolean => instance.app.get(TokenService).revocationsMirrored;
 

@@ -40,6 +40,18 @@ export async function until(probe: () => Promise<boolean>, timeoutMs: number, de
   }
 }
 
+/** Resolves once `client` (a Cluster or a Sentinel-backed client) is ready; rejects after 10 s. */
+export async function whenReady(client: Redis | Cluster): Promise<void> {
+  if (client.status === 'ready') return;
+  await new Promise<void>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`the client is still ${client.status} after 10 s`)), 10_000);
+    client.once('ready', () => {
+      clearTimeout(timer);
+      resolve();
+    });
+  });
+}
+
 /** A short-lived admin connection to one node (no retries), closed after `use`. */
 async function withNode<T>(port: number, use: (client: Redis) => Promise<T>): Promise<T> {
   const client = new Redis({
@@ -152,7 +164,7 @@ function parseClusterNodes(text: string): ClusterNodeInfo[] {
   return text
     .trim()
     .split('\n')
-    .map((line) => {
+    .map((line): ClusterNodeInfo => {
       const [id = '', address = '', flags = '', masterId = '-', , , , , ...slotSpecs] = line.split(' ');
       const port = Number(address.split('@')[0]?.split(':')[1]);
       const slots = slotSpecs
@@ -161,7 +173,7 @@ function parseClusterNodes(text: string): ClusterNodeInfo[] {
           const [from, to] = spec.split('-').map(Number);
           return [from as number, (to ?? from) as number];
         });
-      return { id, port, role: flags.includes('master') ? 'master' : 'slave', masterId, failed: /fail|noaddr/.test(flags), slots } as ClusterNodeInfo;
+      return { id, port, role: flags.includes('master') ? 'master' : 'slave', masterId, failed: /fail|noaddr/.test(flags), slots };
     });
 }
 
