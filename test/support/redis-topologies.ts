@@ -6,7 +6,7 @@ import { Cluster, Redis, type ClusterOptions, type RedisOptions } from 'ioredis'
 import type { TestContext } from 'vitest';
 import { RedisThrottleStore, RedisTokenStore } from '@palisade/nest';
 import { mustRun } from './command.js';
-import { freePort, RedisServer, skipOrFail } from './redis.js';
+import { freePorts, RedisServer, retryOnPortClash, skipOrFail } from './redis.js';
 
 /**
  * Real multi-server Redis topologies for the Cluster and Sentinel suites: a 3-primary/3-replica
@@ -194,15 +194,19 @@ export class RedisClusterTopology {
    * Starts six nodes, creates the cluster, waits for `cluster_state:ok` on every node and a synced
    * replica behind every primary, and caches Palisade's scripts on the primaries.
    */
-  static async launch(): Promise<RedisClusterTopology> {
+  static launch(): Promise<RedisClusterTopology> {
+    return retryOnPortClash(() => RedisClusterTopology.launchOnce());
+  }
+
+  private static async launchOnce(): Promise<RedisClusterTopology> {
     const dir = await mkdtemp(join(tmpdir(), 'palisade-cluster-'));
     const nodes: RedisServer[] = [];
     const topology = new RedisClusterTopology(dir, nodes);
     try {
+      // Each node's bus port is drawn too: the default (port + 10000) is out of range above 55535.
+      const ports = await freePorts(12);
       for (let i = 0; i < 6; i++) {
-        // The bus port is drawn too: the default (port + 10000) is out of range above 55535.
-        // oxlint-disable-next-line no-await-in-loop -- distinct free ports, one at a time
-        const [port, busPort] = [await freePort(), await freePort()];
+        const [port, busPort] = [ports[i] as number, ports[i + 6] as number];
         nodes.push(
           RedisServer.define(port, [
             '--cluster-enabled',
@@ -450,9 +454,13 @@ export class RedisSentinelTopology {
    * Starts the primary, its replica (synced) and three sentinels that know both and each other,
    * and caches Palisade's scripts on the primary.
    */
-  static async launch(): Promise<RedisSentinelTopology> {
+  static launch(): Promise<RedisSentinelTopology> {
+    return retryOnPortClash(() => RedisSentinelTopology.launchOnce());
+  }
+
+  private static async launchOnce(): Promise<RedisSentinelTopology> {
     const dir = await mkdtemp(join(tmpdir(), 'palisade-sentinel-'));
-    const [primaryPort, replicaPort, ...sentinelPorts] = await Promise.all([freePort(), freePort(), freePort(), freePort(), freePort()]);
+    const [primaryPort, replicaPort, ...sentinelPorts] = await freePorts(5);
     const data = (port: number): RedisServer => RedisServer.define(port, ['--dir', dir, '--repl-diskless-sync-delay', '0']);
     const primary = data(primaryPort as number);
     const replica = data(replicaPort as number);

@@ -93,14 +93,49 @@ export async function deleteKeysUnder(client: Redis, prefix: string): Promise<vo
 
 /** A TCP port free on 127.0.0.1 at the time of the call. */
 export async function freePort(): Promise<number> {
-  const server = createServer();
-  server.listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  const address = server.address();
-  const port = typeof address === 'object' && address !== null ? address.port : 0;
-  server.close();
-  await once(server, 'close');
-  return port;
+  const [port] = await freePorts(1);
+  return port as number;
+}
+
+/**
+ * `count` distinct TCP ports free on 127.0.0.1 at the time of the call (all held open until every
+ * one is drawn, so none is handed out twice).
+ */
+export async function freePorts(count: number): Promise<number[]> {
+  const servers = Array.from({ length: count }, () => createServer());
+  try {
+    return await Promise.all(
+      servers.map(async (server) => {
+        server.listen(0, '127.0.0.1');
+        await once(server, 'listening');
+        const address = server.address();
+        return typeof address === 'object' && address !== null ? address.port : 0;
+      }),
+    );
+  } finally {
+    await Promise.all(
+      servers.map(async (server) => {
+        if (!server.listening) return;
+        server.close();
+        await once(server, 'close');
+      }),
+    );
+  }
+}
+
+/**
+ * Runs `launch` (which draws its own free ports) again, up to `attempts` times in all, when it
+ * fails because another process took one of its ports between the draw and the bind.
+ */
+export async function retryOnPortClash<T>(launch: () => Promise<T>, attempts = 3): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      // oxlint-disable-next-line no-await-in-loop -- a retry only after the previous attempt failed
+      return await launch();
+    } catch (error) {
+      if (attempt >= attempts || !(error instanceof Error) || !error.message.includes('Address already in use')) throw error;
+    }
+  }
 }
 
 /**
@@ -139,13 +174,16 @@ export class RedisServer {
   }
 
   /**
-   * Starts a data server on a free port (with `extraArgs` after the defaults, see {@link define});
-   * rejects when `redis-server` is missing or does not start.
+   * Starts a data server on a free port (with `extraArgs` after the defaults, see {@link define};
+   * another port when the drawn one is taken meanwhile); rejects when `redis-server` is missing or
+   * does not start.
    */
-  static async launch(extraArgs: readonly string[] = []): Promise<RedisServer> {
-    const server = RedisServer.define(await freePort(), extraArgs);
-    await server.start();
-    return server;
+  static launch(extraArgs: readonly string[] = []): Promise<RedisServer> {
+    return retryOnPortClash(async () => {
+      const server = RedisServer.define(await freePort(), extraArgs);
+      await server.start();
+      return server;
+    });
   }
 
   /** `redis://127.0.0.1:<port>`. */
