@@ -306,33 +306,47 @@ export class RedisClusterTopology {
     return (await this.clusterNodes()).filter((node) => node.role === 'slave' && !node.failed && node.masterId === id).length;
   }
 
-  /** Waits until every running node reports `cluster_state:ok` and agrees on 3 live primaries. */
+  /**
+   * Waits until every running node reports `cluster_state:ok` and every node's own view names the
+   * same three live primaries (a node just started again may still hold its old view).
+   */
   async waitUntilOk(timeoutMs: number): Promise<void> {
     await until(
       async () => {
-        const states = await Promise.all(
-          this.nodes.filter((node) => node.running).map((node) => withNode(node.port, (c) => c.call('CLUSTER', 'INFO')) as Promise<string>),
-        );
+        const running = this.nodes.filter((node) => node.running);
+        const states = await Promise.all(running.map((node) => withNode(node.port, (c) => c.call('CLUSTER', 'INFO')) as Promise<string>));
         if (!states.every((info) => info.includes('cluster_state:ok'))) return false;
-        const primaries = (await this.clusterNodes()).filter((node) => node.role === 'master' && !node.failed && node.slots.length > 0);
-        return primaries.length === 3;
+        const views = await Promise.all(running.map((node) => withNode(node.port, (c) => c.call('CLUSTER', 'NODES')) as Promise<string>));
+        const primaries = views.map((view) =>
+          parseClusterNodes(view)
+            .filter((node) => node.role === 'master' && !node.failed && node.slots.length > 0)
+            .map((node) => node.port)
+            .sort((a, b) => a - b)
+            .join(','),
+        );
+        return primaries.every((ports) => ports === primaries[0]) && primaries[0]?.split(',').length === 3;
       },
       timeoutMs,
-      () => 'the cluster did not reach cluster_state:ok with three primaries',
+      () => 'the cluster did not reach cluster_state:ok with three primaries every node agrees on',
       100,
     );
   }
 
-  /** Waits until every primary serving slots has exactly one live replica whose link is up. */
+  /**
+   * Waits until, by every running node's own INFO replication, there are three primaries, each
+   * with one online replica, and every replica's link is up.
+   */
   private async waitUntilReplicated(timeoutMs: number): Promise<void> {
     await until(
       async () => {
-        const nodes = await this.clusterNodes();
-        const primaries = nodes.filter((node) => node.role === 'master' && !node.failed && node.slots.length > 0);
-        const replicas = nodes.filter((node) => node.role === 'slave' && !node.failed);
-        if (primaries.length !== 3 || !primaries.every((p) => replicas.filter((r) => r.masterId === p.id).length === 1)) return false;
-        const links = await Promise.all(replicas.map((r) => withNode(r.port, (c) => c.info('replication'))));
-        return links.every((info) => info.includes('master_link_status:up'));
+        const infos = await Promise.all(this.nodes.filter((node) => node.running).map((node) => withNode(node.port, (c) => c.info('replication'))));
+        const primaries = infos.filter((info) => info.includes('role:master'));
+        const replicas = infos.filter((info) => info.includes('role:slave'));
+        return (
+          primaries.length === 3 &&
+          primaries.every((info) => info.includes('connected_slaves:1') && /state=online/.test(info)) &&
+          replicas.every((info) => info.includes('master_link_status:up'))
+        );
       },
       timeoutMs,
       () => 'the replicas did not sync with their primaries',
