@@ -307,7 +307,9 @@ describe.each(ADAPTERS)('Palisade on a Redis Cluster (3 primaries, 3 replicas), 
       },
       counter: async () => Number(await admin.hget(key, 'c')),
     });
-    ctx.annotate(`before the kill: ${outcome.before.join(' ')}; promoted count ${outcome.promoted}; after: ${outcome.after.join(' ')}`);
+    ctx.annotate(
+      `before the kill: ${outcome.before.join(' ')}; failover ${outcome.failoverMs} ms; promoted count ${outcome.promoted}; after: ${outcome.after.join(' ')}`,
+    );
     expectBoundedLoss(outcome, REPLICATED);
   }, 60_000);
 });

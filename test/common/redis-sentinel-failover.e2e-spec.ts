@@ -188,7 +188,9 @@ describe.each(ADAPTERS)('Palisade on a Sentinel-managed Redis (1 primary, 1 repl
         ),
       counter: async () => Number(await admin.hget(windowKey(prefix, ip), 'c')),
     });
-    ctx.annotate(`before the kill: ${outcome.before.join(' ')}; promoted count ${outcome.promoted}; after: ${outcome.after.join(' ')}`);
+    ctx.annotate(
+      `before the kill: ${outcome.before.join(' ')}; failover ${outcome.failoverMs} ms; promoted count ${outcome.promoted}; after: ${outcome.after.join(' ')}`,
+    );
     expectBoundedLoss(outcome, REPLICATED);
   }, 60_000);
 });

@@ -125,27 +125,24 @@ async function waitForReplicas(primaryPort: number, timeoutMs: number): Promise<
 }
 
 /**
- * Cuts the replication of the primary on `primaryPort`: freezes its replicas (SIGSTOP) and closes
- * their links on the primary (`CLIENT KILL TYPE replica`), so every write from now on is
- * acknowledged to its client yet reaches no replica — what asynchronous replication loses when a
- * primary dies, held open long enough to be deterministic. Returns the function that thaws the
- * replicas (they then find their primary gone, or reconnect and resync if it still runs).
+ * Cuts the replication of the primary on `primaryPort` for as long as that process lives: its
+ * replicas' links are closed (`CLIENT KILL TYPE replica`) and their resync refused (the primary's
+ * `default` user loses PSYNC and SYNC; clients keep every other command). Every write from now on
+ * is acknowledged to its client yet reaches no replica — what asynchronous replication loses when
+ * a primary dies, held open long enough to be deterministic. The replicas stay up and answer
+ * their sentinels and the cluster bus, so a failover goes as it would.
  */
-async function cutReplication(primaryPort: number, servers: readonly RedisServer[]): Promise<() => void> {
-  const { replicas } = await replicationOf(primaryPort);
-  const frozen = servers.filter((server) => replicas.includes(server.port));
-  if (frozen.length === 0) throw new Error(`the primary on port ${primaryPort} has no replica started here`);
-  for (const replica of frozen) replica.pause();
-  await withNode(primaryPort, (c) => c.call('CLIENT', 'KILL', 'TYPE', 'replica'));
+async function cutReplication(primaryPort: number): Promise<void> {
+  await withNode(primaryPort, async (c) => {
+    await c.call('ACL', 'SETUSER', 'default', '-psync', '-sync');
+    await c.call('CLIENT', 'KILL', 'TYPE', 'replica');
+  });
   await until(
     async () => (await withNode(primaryPort, (c) => c.info('replication'))).includes('connected_slaves:0'),
     5_000,
     () => `the primary on port ${primaryPort} still has a replica attached`,
     20,
   );
-  return () => {
-    for (const replica of frozen) replica.resume();
-  };
 }
 
 /** One node as CLUSTER NODES reports it. */
@@ -371,11 +368,11 @@ export class RedisClusterTopology {
   }
 
   /**
-   * Cuts the replication of the primary on `port` (its replica frozen and its link closed): the
-   * writes from now on live on that primary only. Returns the function that thaws the replica.
+   * Cuts the replication of the primary on `port` until it restarts (its replica's link closed,
+   * resync refused): the writes from now on live on that primary only.
    */
-  cutReplication(port: number): Promise<() => void> {
-    return cutReplication(port, this.nodes);
+  cutReplication(port: number): Promise<void> {
+    return cutReplication(port);
   }
 
   /** Empties this private cluster (FLUSHALL on its primaries; replicas follow). */
@@ -616,11 +613,11 @@ export class RedisSentinelTopology {
   }
 
   /**
-   * Cuts the replication of the primary on `port` (its replica frozen and its link closed): the
-   * writes from now on live on that primary only. Returns the function that thaws the replica.
+   * Cuts the replication of the primary on `port` until it restarts (its replica's link closed,
+   * resync refused): the writes from now on live on that primary only.
    */
-  cutReplication(port: number): Promise<() => void> {
-    return cutReplication(port, [this.primary, this.replica]);
+  cutReplication(port: number): Promise<void> {
+    return cutReplication(port);
   }
 
   /** Empties the primary the sentinels name (FLUSHALL; the replica follows). */
