@@ -2,7 +2,8 @@
  * Palisade on a real Redis Cluster (3 primaries, 3 replicas, started by the suite on free ports):
  * three app instances, each with its own ioredis `Cluster` client, share limits, revocations and
  * brute-force blocks across keys spread over every primary; a slot migrated under load loses no
- * count; a primary killed under load follows the outage policy and recovers without a restart.
+ * count; a primary killed under load follows the outage policy and recovers without a restart;
+ * a failover loses at most the counts its replica had not received.
  */
 import type { Cluster } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it, type TestContext } from 'vitest';
@@ -10,7 +11,7 @@ import { RedisTokenStore } from '../../libs/palisade/src/tokens/redis-token.stor
 import { RevocationMirror } from '../../libs/palisade/src/tokens/revocation-mirror.js';
 import { ADAPTERS, type AdapterName } from '../support/app.js';
 import { redisPrefix } from '../support/redis.js';
-import { RedisClusterTopology, requireTopology, until } from '../support/redis-topologies.js';
+import { RedisClusterTopology, requireTopology, until, whenReady } from '../support/redis-topologies.js';
 import { TOO_MANY_FAILURES, TOO_MANY_REQUESTS, uniqueIp } from '../support/throttle.js';
 import {
   bootInstance,
@@ -20,13 +21,16 @@ import {
   logoutFresh,
   meFresh,
   COMMAND_TIMEOUT_MS,
+  expectBoundedLoss,
   expectOutageReported,
   expectWithinPolicy,
   FAILURES_LIMIT,
   fromIp,
+  limitAcrossFailover,
   PING_LIMIT,
   timedGet,
   underLoad,
+  windowKey,
   type TopologyInstance,
 } from '../support/topology-apps.js';
 
@@ -48,18 +52,6 @@ async function adminClient(topology: RedisClusterTopology): Promise<Cluster> {
   admins.push(client);
   await whenReady(client);
   return client;
-}
-
-/** Resolves once `client` is ready (rejects after 10 s). */
-async function whenReady(client: Cluster): Promise<void> {
-  if (client.status === 'ready') return;
-  await new Promise<void>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`the Cluster client is still ${client.status} after 10 s`)), 10_000);
-    client.once('ready', () => {
-      clearTimeout(timer);
-      resolve();
-    });
-  });
 }
 
 /** The slot of a key, as the cluster computes it. */
@@ -96,6 +88,9 @@ async function commandCalls(admin: Cluster, commands: readonly string[], port?: 
 
 /** Script calls (EVALSHA, EVAL) on every primary. */
 const scriptCalls = (admin: Cluster): Promise<number> => commandCalls(admin, ['evalsha', 'eval']);
+
+/** Hits of a client replicated before its primary is killed in the failover-bound test. */
+const REPLICATED = 4;
 
 /** The launched cluster and an admin client, or a CI failure / skip. */
 const ready = async (ctx: TestContext): Promise<{ topology: RedisClusterTopology; admin: Cluster }> => {
@@ -293,6 +288,30 @@ describe.each(ADAPTERS)('Palisade on a Redis Cluster (3 primaries, 3 replicas), 
     // The logout acknowledged before the failover survived it (WAIT 1: a replica held it).
     for (const instance of [a, b, c]) expectRevoked(await meFresh(instance, victim.token));
   });
+
+  it(`a failover loses at most the counts its replica had not received: ${REPLICATED} replicated before the kill survive, so a client gets at most 2 × ${PING_LIMIT} in the window, and then exactly the limit again`, async (ctx) => {
+    const { topology, admin } = await ready(ctx);
+    // Earlier kills left primaries without a replica: the killed nodes come back as replicas.
+    await topology.heal();
+    const ip = uniqueIp();
+    const key = windowKey(prefix, ip);
+    const owner = await topology.primaryOf(await slotOf(admin, key));
+    const outcome = await limitAcrossFailover({
+      instances,
+      topology,
+      primaryPort: owner.port,
+      ip,
+      replicated: REPLICATED,
+      failover: async () => {
+        await topology.waitForFailover(owner.port, owner.slots, 15_000);
+      },
+      counter: async () => Number(await admin.hget(key, 'c')),
+    });
+    ctx.annotate(
+      `before the kill: ${outcome.before.join(' ')}; failover ${outcome.failoverMs} ms; promoted count ${outcome.promoted}; after: ${outcome.after.join(' ')}`,
+    );
+    expectBoundedLoss(outcome, REPLICATED);
+  }, 60_000);
 });
 
 /** `count` jtis whose revocation keys live on each primary (at least one per primary). */

@@ -12,8 +12,8 @@ import { PalisadeModule, TokenService, type RedisConnection } from '@palisade/ne
 import { AppModule } from '../../apps/demo/src/app.module.js';
 import { DEV_API_KEY, loadConfig } from '../../apps/demo/src/config.js';
 import { ADAPTERS, bootApp, type AdapterName } from '../support/app.js';
-import { redisPrefix, skipOrFail } from '../support/redis.js';
-import { RedisClusterServers } from '../support/redis-cluster.js';
+import { redisPrefix } from '../support/redis.js';
+import { RedisClusterTopology, requireTopology } from '../support/redis-topologies.js';
 import { TEST_SECRET } from '../support/tokens.js';
 import {
   INVALID_REFRESH,
@@ -30,24 +30,17 @@ import {
   rotate,
 } from '../support/token-app.js';
 
-let cluster: RedisClusterServers | Error | undefined;
+let cluster: RedisClusterTopology | Error | undefined;
 
 beforeAll(async () => {
-  try {
-    cluster = await RedisClusterServers.launch();
-  } catch (error) {
-    cluster = error instanceof Error ? error : new Error(String(error));
-  }
+  cluster = await RedisClusterTopology.launch().catch((error: unknown) => (error instanceof Error ? error : new Error(String(error))));
 }, 60_000);
 
 afterAll(async () => {
-  if (cluster instanceof RedisClusterServers) await cluster.stop();
+  if (cluster instanceof RedisClusterTopology) await cluster.stop();
 });
 
-function requireCluster(ctx: TestContext): RedisClusterServers {
-  if (cluster instanceof RedisClusterServers) return cluster;
-  return skipOrFail(ctx, `cannot start a private Redis Cluster (${cluster?.message ?? 'not launched'})`);
-}
+const requireCluster = (ctx: TestContext): RedisClusterTopology => requireTopology(ctx, cluster, 'Redis Cluster');
 
 function clusterModule(redis: RedisConnection, prefix: string) {
   return {
@@ -68,13 +61,13 @@ describe.each(ADAPTERS)('stores on a Redis Cluster, on %s', (adapter: AdapterNam
   afterEach(async () => {
     await app?.close();
     app = undefined;
-    if (cluster instanceof RedisClusterServers) await cluster.flush();
+    if (cluster instanceof RedisClusterTopology) await cluster.flush();
   });
 
   it('throttles, blocks brute force and runs the token lifecycle through { cluster: [seed nodes] }', async (ctx) => {
     const servers = requireCluster(ctx);
     // One seed node is enough: ioredis discovers the rest.
-    ({ app } = await bootApp(adapter, clusterModule({ cluster: [servers.nodes[0] as string] }, redisPrefix())));
+    ({ app } = await bootApp(adapter, clusterModule({ cluster: [servers.addresses[0] as string] }, redisPrefix())));
     const http = request(app.getHttpServer());
     const statuses = [];
     for (let i = 0; i < 4; i++) statuses.push((await http.get('/open')).status);
@@ -103,8 +96,8 @@ describe.each(ADAPTERS)('stores on a Redis Cluster, on %s', (adapter: AdapterNam
 
   it('the demo on REDIS_CLUSTER_NODES: shared throttling and logout', async (ctx) => {
     const servers = requireCluster(ctx);
-    const config = loadConfig({ REDIS_CLUSTER_NODES: servers.nodes.slice(0, 2).join(','), THROTTLE_LIMIT: '2', THROTTLE_TTL: '1m' });
-    expect(config.redis).toEqual({ cluster: servers.nodes.slice(0, 2) });
+    const config = loadConfig({ REDIS_CLUSTER_NODES: servers.addresses.slice(0, 2).join(','), THROTTLE_LIMIT: '2', THROTTLE_TTL: '1m' });
+    expect(config.redis).toEqual({ cluster: servers.addresses.slice(0, 2) });
     ({ app } = await bootApp(adapter, { imports: [AppModule.register(config)] }));
     const http = request(app.getHttpServer());
     const login = await http.post('/auth/login').send({ username: 'alice', password: 'alice-password' });

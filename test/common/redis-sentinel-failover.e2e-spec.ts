@@ -3,22 +3,24 @@
  * suite on free ports): three app instances, each with its own Sentinel-backed ioredis client,
  * share limits and revocations (mirrored locally); a revocation is acknowledged only once a
  * replica holds it; the primary killed under load follows the outage policy, the replica is
- * promoted and every instance recovers without a restart, the acknowledged logout included.
+ * promoted and every instance recovers without a restart, the acknowledged logout included; a
+ * failover loses at most the counts its replica had not received.
  */
-import type { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it, type TestContext } from 'vitest';
 import { TokenService } from '@palisade/nest';
 import { ADAPTERS, type AdapterName } from '../support/app.js';
 import { redisPrefix } from '../support/redis.js';
-import { RedisSentinelTopology, requireTopology, until } from '../support/redis-topologies.js';
+import { RedisSentinelTopology, requireTopology, until, whenReady } from '../support/redis-topologies.js';
 import { TOO_MANY_REQUESTS, uniqueIp } from '../support/throttle.js';
 import {
   bootInstance,
   COMMAND_TIMEOUT_MS,
+  expectBoundedLoss,
   expectRevoked,
   expectOutageReported,
   expectWithinPolicy,
   fromIp,
+  limitAcrossFailover,
   loginFresh,
   logoutFresh,
   meFresh,
@@ -26,20 +28,12 @@ import {
   timedGet,
   TOKENS_UNAVAILABLE,
   underLoad,
+  windowKey,
   type TopologyInstance,
 } from '../support/topology-apps.js';
 
-/** Resolves once `client` is ready (rejects after 10 s). */
-async function whenReady(client: Redis): Promise<void> {
-  if (client.status === 'ready') return;
-  await new Promise<void>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`the Sentinel-backed client is still ${client.status} after 10 s`)), 10_000);
-    client.once('ready', () => {
-      clearTimeout(timer);
-      resolve();
-    });
-  });
-}
+/** Hits of a client replicated before the primary is killed in the failover-bound test. */
+const REPLICATED = 4;
 
 const mirrored = (instance: TopologyInstance): boolean => instance.app.get(TokenService).revocationsMirrored;
 
@@ -169,4 +163,34 @@ describe.each(ADAPTERS)('Palisade on a Sentinel-managed Redis (1 primary, 1 repl
       () => 'the revocation mirrors did not go live again on the new primary',
     );
   });
+
+  it(`a failover loses at most the counts its replica had not received: ${REPLICATED} replicated before the kill survive, so a client gets at most 2 × ${PING_LIMIT} in the window, and then exactly the limit again`, async (ctx) => {
+    const topology = ready(ctx);
+    // An earlier kill left the primary without a replica: the killed node comes back as one.
+    await topology.heal();
+    const admin = topology.client(2_000);
+    ctx.onTestFinished(() => admin.disconnect());
+    await whenReady(admin);
+    const ip = uniqueIp();
+    const primary = await topology.primaryPort();
+    const outcome = await limitAcrossFailover({
+      instances,
+      topology,
+      primaryPort: primary,
+      ip,
+      replicated: REPLICATED,
+      failover: () =>
+        until(
+          async () => (await topology.primaryPort()) !== primary,
+          15_000,
+          () => 'the sentinels did not promote the replica',
+          100,
+        ),
+      counter: async () => Number(await admin.hget(windowKey(prefix, ip), 'c')),
+    });
+    ctx.annotate(
+      `before the kill: ${outcome.before.join(' ')}; failover ${outcome.failoverMs} ms; promoted count ${outcome.promoted}; after: ${outcome.after.join(' ')}`,
+    );
+    expectBoundedLoss(outcome, REPLICATED);
+  }, 60_000);
 });

@@ -1,6 +1,6 @@
 /**
- * The shared stores through Redis Sentinel: a private primary and one sentinel, started and
- * stopped by this file (never the shared server). Throttling and the token lifecycle work through
+ * The shared stores through Redis Sentinel: a private primary, its replica and three sentinels,
+ * started and stopped by this file (never the shared server). Throttling and the token lifecycle work through
  * `{ sentinels, name }` and through the demo's `REDIS_SENTINELS` / `REDIS_SENTINEL_NAME`; the data
  * lands on the primary the sentinel names, and the revocation mirror goes live (its connection
  * duplicates the Sentinel client, so it follows the primary too).
@@ -12,8 +12,8 @@ import { PalisadeModule, TokenService } from '@palisade/nest';
 import { AppModule } from '../../apps/demo/src/app.module.js';
 import { DEV_API_KEY, loadConfig } from '../../apps/demo/src/config.js';
 import { ADAPTERS, bootApp, type AdapterName } from '../support/app.js';
-import { keysUnder, redisClient, redisPrefix, skipOrFail } from '../support/redis.js';
-import { RedisSentinelServers } from '../support/redis-cluster.js';
+import { keysUnder, redisClient, redisPrefix } from '../support/redis.js';
+import { RedisSentinelTopology, requireTopology, SENTINEL_MASTER, until } from '../support/redis-topologies.js';
 import { TEST_SECRET } from '../support/tokens.js';
 import {
   OpenController,
@@ -27,33 +27,17 @@ import {
   logout,
 } from '../support/token-app.js';
 
-let servers: RedisSentinelServers | Error | undefined;
+let servers: RedisSentinelTopology | Error | undefined;
 
 beforeAll(async () => {
-  try {
-    servers = await RedisSentinelServers.launch();
-  } catch (error) {
-    servers = error instanceof Error ? error : new Error(String(error));
-  }
-}, 30_000);
+  servers = await RedisSentinelTopology.launch().catch((error: unknown) => (error instanceof Error ? error : new Error(String(error))));
+}, 60_000);
 
 afterAll(async () => {
-  if (servers instanceof RedisSentinelServers) await servers.stop();
+  if (servers instanceof RedisSentinelTopology) await servers.stop();
 });
 
-function requireSentinel(ctx: TestContext): RedisSentinelServers {
-  if (servers instanceof RedisSentinelServers) return servers;
-  return skipOrFail(ctx, `cannot start a private Redis Sentinel (${servers?.message ?? 'not launched'})`);
-}
-
-async function until(condition: () => boolean, what: string, timeoutMs = 5_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    // oxlint-disable-next-line no-await-in-loop -- polling
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-}
+const requireSentinel = (ctx: TestContext): RedisSentinelTopology => requireTopology(ctx, servers, 'Redis Sentinel group');
 
 describe.each(ADAPTERS)('stores through Redis Sentinel, on %s', (adapter: AdapterName) => {
   let app: INestApplication | undefined;
@@ -61,18 +45,13 @@ describe.each(ADAPTERS)('stores through Redis Sentinel, on %s', (adapter: Adapte
     await app?.close();
     app = undefined;
     // The private primary only (never the shared server): each test starts empty.
-    if (servers instanceof RedisSentinelServers) {
-      const primary = redisClient(servers.primary.url);
-      await primary.connect();
-      await primary.flushall();
-      primary.disconnect();
-    }
+    if (servers instanceof RedisSentinelTopology) await servers.flush();
   });
 
   it('throttles and runs the token lifecycle on the primary found through { sentinels, name }; the mirror goes live', async (ctx) => {
     const sentinel = requireSentinel(ctx);
     const prefix = redisPrefix();
-    const redis = { sentinels: [`127.0.0.1:${sentinel.sentinelPort}`], name: RedisSentinelServers.NAME };
+    const redis = { sentinels: sentinel.sentinelAddresses, name: SENTINEL_MASTER };
     ({ app } = await bootApp(adapter, {
       imports: [
         PalisadeModule.forRoot({
@@ -88,14 +67,19 @@ describe.each(ADAPTERS)('stores through Redis Sentinel, on %s', (adapter: Adapte
     expect([(await http.get('/open')).status, (await http.get('/open')).status, (await http.get('/open')).status]).toEqual([200, 200, 429]);
 
     const tokens = app.get(TokenService);
-    await until(() => tokens.revocationsMirrored, 'the revocation mirror to go live through Sentinel');
+    await until(
+      async () => tokens.revocationsMirrored,
+      5_000,
+      () => 'the revocation mirror did not go live through Sentinel',
+      20,
+    );
     const pair = await login(app);
     expect((await getWith(app, pair.access_token)).status).toBe(200);
     expect((await logout(app, pair.access_token)).status).toBe(204);
     expectInvalidToken(await getWith(app, pair.access_token));
 
     // Everything landed on the primary the sentinel names.
-    const primary = redisClient(sentinel.primary.url);
+    const primary = redisClient(`redis://127.0.0.1:${await sentinel.primaryPort()}`);
     await primary.connect();
     try {
       const keys = await keysUnder(primary, prefix);
@@ -110,8 +94,8 @@ describe.each(ADAPTERS)('stores through Redis Sentinel, on %s', (adapter: Adapte
   it('the demo on REDIS_SENTINELS + REDIS_SENTINEL_NAME: shared throttling and logout', async (ctx) => {
     const sentinel = requireSentinel(ctx);
     const config = loadConfig({
-      REDIS_SENTINELS: `127.0.0.1:${sentinel.sentinelPort}`,
-      REDIS_SENTINEL_NAME: RedisSentinelServers.NAME,
+      REDIS_SENTINELS: sentinel.sentinelAddresses.join(','),
+      REDIS_SENTINEL_NAME: SENTINEL_MASTER,
       THROTTLE_LIMIT: '2',
       THROTTLE_TTL: '1m',
     });

@@ -1,18 +1,20 @@
-import { spawn, type ChildProcess } from 'node:child_process';
-import { once } from 'node:events';
+import { randomBytes } from 'node:crypto';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Cluster, Redis, type ClusterOptions, type RedisOptions } from 'ioredis';
 import type { TestContext } from 'vitest';
+import { RedisThrottleStore, RedisTokenStore } from '@palisade/nest';
 import { mustRun } from './command.js';
-import { freePort, skipOrFail } from './redis.js';
+import { freePorts, RedisServer, retryOnPortClash, skipOrFail } from './redis.js';
 
 /**
  * Real multi-server Redis topologies for the Cluster and Sentinel suites: a 3-primary/3-replica
  * Redis Cluster and a Sentinel group (one primary, one replica, three sentinels). Every process
- * runs on a free port (never 6379) with its files in a fresh temp dir, is started here, is the only
- * one ever signalled here, and is killed (and the dir removed) by `stop()`.
+ * is a {@link RedisServer} on a free port (never 6379) with its files in a fresh temp dir, is
+ * started here, is the only one ever signalled here, and is killed (and the dir removed) by
+ * `stop()`. Both topologies can lose a primary (`kill`), get it back as a replica (`heal`), and
+ * hold replication back (`waitForReplicas`, `cutReplication`) to pin what a failover keeps.
  */
 
 /** Options of the clients a test hands to Palisade: fail fast, bounded by `commandTimeoutMs`. */
@@ -26,67 +28,6 @@ export function failFastRedisOptions(commandTimeoutMs: number): RedisOptions {
   };
 }
 
-/** One `redis-server` process started by this file. */
-export class RedisProcess {
-  private child: ChildProcess | undefined;
-  output = '';
-
-  constructor(
-    readonly port: number,
-    private readonly args: readonly string[],
-    private readonly readyLine = 'Ready to accept connections',
-  ) {}
-
-  get running(): boolean {
-    return this.child !== undefined && this.child.exitCode === null && this.child.signalCode === null;
-  }
-
-  async start(): Promise<void> {
-    if (this.running) return;
-    const child = spawn('redis-server', [...this.args], { stdio: ['ignore', 'pipe', 'pipe'] });
-    this.child = child;
-    this.output = '';
-    await new Promise<void>((resolve, reject) => {
-      const timer = setTimeout(() => done(new Error(`redis-server on port ${this.port} did not become ready: ${this.output.slice(-500)}`)), 10_000);
-      const done = (error?: Error): void => {
-        clearTimeout(timer);
-        child.stdout?.off('data', onData);
-        if (error) reject(error);
-        else resolve();
-      };
-      const onData = (chunk: Buffer): void => {
-        this.output += chunk.toString('utf8');
-        if (this.output.includes(this.readyLine)) done();
-      };
-      child.stdout?.on('data', onData);
-      child.stderr?.on('data', (chunk: Buffer) => (this.output += chunk.toString('utf8')));
-      child.once('error', (error) => done(error));
-      child.once('exit', (code, signal) => done(new Error(`redis-server on port ${this.port} exited (${code ?? signal}): ${this.output.slice(-500)}`)));
-    });
-    // Keep draining its output so the pipe never fills (kept short for error messages).
-    child.stdout?.on('data', (chunk: Buffer) => (this.output = (this.output + chunk.toString('utf8')).slice(-4000)));
-  }
-
-  /** SIGSTOP: the connections stay open but nothing is answered (a frozen or partitioned node). */
-  pause(): void {
-    if (this.running) this.child?.kill('SIGSTOP');
-  }
-
-  /** SIGCONT: thaws a paused node. */
-  resume(): void {
-    if (this.running) this.child?.kill('SIGCONT');
-  }
-
-  /** SIGKILL: an outage, not a shutdown. */
-  async kill(): Promise<void> {
-    const child = this.child;
-    if (!child || !this.running) return;
-    const exited = once(child, 'exit');
-    child.kill('SIGKILL');
-    await exited;
-  }
-}
-
 /** Polls `probe` every `intervalMs` until it returns true; throws `describe()` after `timeoutMs`. */
 export async function until(probe: () => Promise<boolean>, timeoutMs: number, describe: () => string, intervalMs = 50): Promise<void> {
   const deadline = Date.now() + timeoutMs;
@@ -97,6 +38,18 @@ export async function until(probe: () => Promise<boolean>, timeoutMs: number, de
     // oxlint-disable-next-line no-await-in-loop -- polling interval
     await new Promise((resolve) => setTimeout(resolve, intervalMs));
   }
+}
+
+/** Resolves once `client` (a Cluster or a Sentinel-backed client) is ready; rejects after 10 s. */
+export async function whenReady(client: Redis | Cluster): Promise<void> {
+  if (client.status === 'ready') return;
+  await new Promise<void>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`the client is still ${client.status} after 10 s`)), 10_000);
+    client.once('ready', () => {
+      clearTimeout(timer);
+      resolve();
+    });
+  });
 }
 
 /** A short-lived admin connection to one node (no retries), closed after `use`. */
@@ -119,6 +72,79 @@ async function withNode<T>(port: number, use: (client: Redis) => Promise<T>): Pr
   }
 }
 
+/**
+ * Runs every Lua script of Palisade's Redis stores once on every primary behind `client` (64
+ * random hash tags: each primary gets some), so Redis has them cached. A fresh private server
+ * would otherwise answer the first call of each script with NOSCRIPT and a second round trip,
+ * which on a loaded machine can exceed the stores' 250 ms command timeout and turn a test's first
+ * request into an outage. Keys live under a throwaway prefix and expire within a second.
+ */
+export async function warmScripts(client: Redis | Cluster): Promise<void> {
+  const throttle = new RedisThrottleStore(client);
+  const tokens = new RedisTokenStore(client, 'warm:');
+  const record = { principal: { id: 'warm' }, familyExpiresAt: Date.now() + 1_000 };
+  await Promise.all(
+    Array.from({ length: 64 }, async () => {
+      const tag = randomBytes(8).toString('hex');
+      await throttle.incrementMany([{ key: `warm:{${tag}}`, ttlMs: 1_000, limit: 1, blockMs: 0 }]);
+      await throttle.blockedFor(`warm:{${tag}}`);
+      await tokens.saveRefreshToken(tag, 'd1', record, 'j1', Date.now() + 1_000);
+      await tokens.findRefreshToken(tag, 'd1');
+      await tokens.rotateRefreshToken(tag, 'd1', { digest: 'd2', record, accessJti: 'j2', accessExpiresAt: Date.now() + 1_000, sealedPair: '', graceMs: 0 });
+      await tokens.revokeFamily(tag);
+    }),
+  );
+}
+
+/** A primary's replication state: its offset and the ports of its online replicas (INFO replication). */
+async function replicationOf(primaryPort: number): Promise<{ offset: number; replicas: number[] }> {
+  const info = await withNode(primaryPort, (c) => c.info('replication'));
+  if (!info.includes('role:master')) throw new Error(`the node on port ${primaryPort} is not a primary`);
+  const offset = Number(/^master_repl_offset:(\d+)/m.exec(info)?.[1]);
+  const replicas = [...info.matchAll(/^slave\d+:.*\bport=(\d+),state=online\b/gm)].map((match) => Number(match[1]));
+  return { offset, replicas };
+}
+
+/**
+ * Waits until every online replica of the primary on `primaryPort` has applied all of the
+ * primary's writes made before the call (each replica's own `slave_repl_offset` reaches the
+ * primary's `master_repl_offset` read now). Throws when the primary has no replica.
+ */
+async function waitForReplicas(primaryPort: number, timeoutMs: number): Promise<void> {
+  const { offset, replicas } = await replicationOf(primaryPort);
+  if (replicas.length === 0) throw new Error(`the primary on port ${primaryPort} has no online replica`);
+  await until(
+    async () => {
+      const infos = await Promise.all(replicas.map((port) => withNode(port, (c) => c.info('replication'))));
+      return infos.every((info) => Number(/^slave_repl_offset:(\d+)/m.exec(info)?.[1] ?? -1) >= offset);
+    },
+    timeoutMs,
+    () => `the replicas of the primary on port ${primaryPort} did not reach offset ${offset}`,
+    20,
+  );
+}
+
+/**
+ * Cuts the replication of the primary on `primaryPort` for as long as that process lives: its
+ * replicas' links are closed (`CLIENT KILL TYPE replica`) and their resync refused (the primary's
+ * `default` user loses PSYNC and SYNC; clients keep every other command). Every write from now on
+ * is acknowledged to its client yet reaches no replica — what asynchronous replication loses when
+ * a primary dies, held open long enough to be deterministic. The replicas stay up and answer
+ * their sentinels and the cluster bus, so a failover goes as it would.
+ */
+async function cutReplication(primaryPort: number): Promise<void> {
+  await withNode(primaryPort, async (c) => {
+    await c.call('ACL', 'SETUSER', 'default', '-psync', '-sync');
+    await c.call('CLIENT', 'KILL', 'TYPE', 'replica');
+  });
+  await until(
+    async () => (await withNode(primaryPort, (c) => c.info('replication'))).includes('connected_slaves:0'),
+    5_000,
+    () => `the primary on port ${primaryPort} still has a replica attached`,
+    20,
+  );
+}
+
 /** One node as CLUSTER NODES reports it. */
 export interface ClusterNodeInfo {
   id: string;
@@ -135,7 +161,7 @@ function parseClusterNodes(text: string): ClusterNodeInfo[] {
   return text
     .trim()
     .split('\n')
-    .map((line) => {
+    .map((line): ClusterNodeInfo => {
       const [id = '', address = '', flags = '', masterId = '-', , , , , ...slotSpecs] = line.split(' ');
       const port = Number(address.split('@')[0]?.split(':')[1]);
       const slots = slotSpecs
@@ -144,7 +170,7 @@ function parseClusterNodes(text: string): ClusterNodeInfo[] {
           const [from, to] = spec.split('-').map(Number);
           return [from as number, (to ?? from) as number];
         });
-      return { id, port, role: flags.includes('master') ? 'master' : 'slave', masterId, failed: /fail|noaddr/.test(flags), slots } as ClusterNodeInfo;
+      return { id, port, role: flags.includes('master') ? 'master' : 'slave', masterId, failed: /fail|noaddr/.test(flags), slots };
     });
 }
 
@@ -155,39 +181,41 @@ function parseClusterNodes(text: string): ClusterNodeInfo[] {
 export class RedisClusterTopology {
   private constructor(
     private readonly dir: string,
-    private readonly nodes: RedisProcess[],
+    private readonly nodes: RedisServer[],
   ) {}
 
   /** `cluster-node-timeout` in milliseconds: how long a silent primary takes to be failed over. */
   static readonly NODE_TIMEOUT_MS = 1000;
 
-  /** Starts six nodes, creates the cluster and waits for `cluster_state:ok` on every node. */
-  static async launch(): Promise<RedisClusterTopology> {
+  /**
+   * Starts six nodes, creates the cluster, waits for `cluster_state:ok` on every node and a synced
+   * replica behind every primary, and caches Palisade's scripts on the primaries.
+   */
+  static launch(): Promise<RedisClusterTopology> {
+    return retryOnPortClash(() => RedisClusterTopology.launchOnce());
+  }
+
+  private static async launchOnce(): Promise<RedisClusterTopology> {
     const dir = await mkdtemp(join(tmpdir(), 'palisade-cluster-'));
-    const nodes: RedisProcess[] = [];
+    const nodes: RedisServer[] = [];
     const topology = new RedisClusterTopology(dir, nodes);
     try {
+      // Each node's bus port is drawn too: the default (port + 10000) is out of range above 55535.
+      const ports = await freePorts(12);
       for (let i = 0; i < 6; i++) {
-        // oxlint-disable-next-line no-await-in-loop -- distinct free ports, one at a time
-        const port = await freePort();
+        const [port, busPort] = [ports[i] as number, ports[i + 6] as number];
         nodes.push(
-          new RedisProcess(port, [
-            '--port',
-            String(port),
-            '--bind',
-            '127.0.0.1',
+          RedisServer.define(port, [
             '--cluster-enabled',
             'yes',
+            '--cluster-port',
+            String(busPort),
             '--cluster-config-file',
             `nodes-${port}.conf`,
             '--cluster-node-timeout',
             String(RedisClusterTopology.NODE_TIMEOUT_MS),
             '--dir',
             dir,
-            '--save',
-            '',
-            '--appendonly',
-            'no',
             // Replicas sync at once (not after the default 5 s delay) and may always be promoted.
             '--repl-diskless-sync-delay',
             '0',
@@ -197,28 +225,29 @@ export class RedisClusterTopology {
         );
       }
       await Promise.all(nodes.map((node) => node.start()));
-      await mustRun('redis-cli', ['--cluster', 'create', ...nodes.map((node) => `127.0.0.1:${node.port}`), '--cluster-replicas', '1', '--cluster-yes'], {
+      await mustRun('redis-cli', ['--cluster', 'create', ...topology.addresses, '--cluster-replicas', '1', '--cluster-yes'], {
         cwd: dir,
         timeoutMs: 30_000,
       });
       await topology.waitUntilOk(20_000);
-      // Every replica holds its primary's data before a test may kill a primary.
-      await until(
-        async () => {
-          const replicas = (await topology.clusterNodes()).filter((node) => node.role === 'slave');
-          if (replicas.length !== 3) return false;
-          const links = await Promise.all(replicas.map((r) => withNode(r.port, (c) => c.info('replication'))));
-          return links.every((info) => info.includes('master_link_status:up'));
-        },
-        15_000,
-        () => 'the replicas did not sync with their primaries',
-        100,
-      );
+      await topology.waitUntilReplicated(15_000);
+      const client = new Cluster(topology.startupNodes);
+      client.on('error', () => undefined);
+      try {
+        await warmScripts(client);
+      } finally {
+        client.disconnect();
+      }
       return topology;
     } catch (error) {
       await topology.stop();
       throw error;
     }
+  }
+
+  /** The running nodes as `host:port`, for the `{ cluster: [...] }` option and `REDIS_CLUSTER_NODES`. */
+  get addresses(): string[] {
+    return this.startupNodes.map(({ host, port }) => `${host}:${port}`);
   }
 
   /** The running nodes, to hand to `new Cluster(...)`. */
@@ -274,21 +303,82 @@ export class RedisClusterTopology {
     return (await this.clusterNodes()).filter((node) => node.role === 'slave' && !node.failed && node.masterId === id).length;
   }
 
-  /** Waits until every running node reports `cluster_state:ok` and agrees on 3 live primaries. */
+  /**
+   * Waits until every running node reports `cluster_state:ok` and every node's own view names the
+   * same three live primaries (a node just started again may still hold its old view).
+   */
   async waitUntilOk(timeoutMs: number): Promise<void> {
     await until(
       async () => {
-        const states = await Promise.all(
-          this.nodes.filter((node) => node.running).map((node) => withNode(node.port, (c) => c.call('CLUSTER', 'INFO')) as Promise<string>),
-        );
+        const running = this.nodes.filter((node) => node.running);
+        const states = await Promise.all(running.map((node) => withNode(node.port, (c) => c.call('CLUSTER', 'INFO')) as Promise<string>));
         if (!states.every((info) => info.includes('cluster_state:ok'))) return false;
-        const primaries = (await this.clusterNodes()).filter((node) => node.role === 'master' && !node.failed && node.slots.length > 0);
-        return primaries.length === 3;
+        const views = await Promise.all(running.map((node) => withNode(node.port, (c) => c.call('CLUSTER', 'NODES')) as Promise<string>));
+        const primaries = views.map((view) =>
+          parseClusterNodes(view)
+            .filter((node) => node.role === 'master' && !node.failed && node.slots.length > 0)
+            .map((node) => node.port)
+            .sort((a, b) => a - b)
+            .join(','),
+        );
+        return primaries.every((ports) => ports === primaries[0]) && primaries[0]?.split(',').length === 3;
       },
       timeoutMs,
-      () => 'the cluster did not reach cluster_state:ok with three primaries',
+      () => 'the cluster did not reach cluster_state:ok with three primaries every node agrees on',
       100,
     );
+  }
+
+  /**
+   * Waits until, by every running node's own INFO replication, there are three primaries, each
+   * with one online replica, and every replica's link is up.
+   */
+  private async waitUntilReplicated(timeoutMs: number): Promise<void> {
+    await until(
+      async () => {
+        const infos = await Promise.all(this.nodes.filter((node) => node.running).map((node) => withNode(node.port, (c) => c.info('replication'))));
+        const primaries = infos.filter((info) => info.includes('role:master'));
+        const replicas = infos.filter((info) => info.includes('role:slave'));
+        return (
+          primaries.length === 3 &&
+          primaries.every((info) => info.includes('connected_slaves:1') && /state=online/.test(info)) &&
+          replicas.every((info) => info.includes('master_link_status:up'))
+        );
+      },
+      timeoutMs,
+      () => 'the replicas did not sync with their primaries',
+      100,
+    );
+  }
+
+  /**
+   * Starts every killed node again (same port, same cluster config): a primary that was failed
+   * over comes back as the replica of the node that took its slots. Resolves once the cluster is
+   * `ok` with a synced replica behind each of its three primaries.
+   */
+  async heal(timeoutMs = 30_000): Promise<void> {
+    await Promise.all(this.nodes.filter((node) => !node.running).map((node) => node.start()));
+    await this.waitUntilOk(timeoutMs);
+    await this.waitUntilReplicated(timeoutMs);
+  }
+
+  /** Waits until the replica of the primary on `port` has applied every write made so far on it. */
+  waitForReplicas(port: number, timeoutMs = 5_000): Promise<void> {
+    return waitForReplicas(port, timeoutMs);
+  }
+
+  /**
+   * Cuts the replication of the primary on `port` until it restarts (its replica's link closed,
+   * resync refused): the writes from now on live on that primary only.
+   */
+  cutReplication(port: number): Promise<void> {
+    return cutReplication(port);
+  }
+
+  /** Empties this private cluster (FLUSHALL on its primaries; replicas follow). */
+  async flush(): Promise<void> {
+    const primaries = (await this.clusterNodes()).filter((node) => node.role === 'master' && !node.failed);
+    await Promise.all(primaries.map((node) => withNode(node.port, (c) => c.flushall())));
   }
 
   /** Kills (SIGKILL) the node listening on `port`. */
@@ -346,7 +436,7 @@ export class RedisClusterTopology {
 
   /** Kills every node and removes the temp dir. */
   async stop(): Promise<void> {
-    await Promise.all(this.nodes.map((node) => node.kill()));
+    await Promise.all(this.nodes.map((node) => node.stop()));
     await rm(this.dir, { recursive: true, force: true });
   }
 }
@@ -361,40 +451,37 @@ export const SENTINEL_MASTER = 'palisade';
 export class RedisSentinelTopology {
   private constructor(
     private readonly dir: string,
-    readonly primary: RedisProcess,
-    readonly replica: RedisProcess,
-    private readonly sentinels: RedisProcess[],
+    /** The data node launched as the primary (a failover makes the other one primary). */
+    readonly primary: RedisServer,
+    /** The data node launched as the replica. */
+    readonly replica: RedisServer,
+    private readonly sentinels: RedisServer[],
   ) {}
 
   /** `down-after-milliseconds` of the sentinels. */
   static readonly DOWN_AFTER_MS = 1000;
 
-  static async launch(): Promise<RedisSentinelTopology> {
+  /**
+   * Starts the primary, its replica (synced) and three sentinels that know both and each other,
+   * and caches Palisade's scripts on the primary.
+   */
+  static launch(): Promise<RedisSentinelTopology> {
+    return retryOnPortClash(() => RedisSentinelTopology.launchOnce());
+  }
+
+  private static async launchOnce(): Promise<RedisSentinelTopology> {
     const dir = await mkdtemp(join(tmpdir(), 'palisade-sentinel-'));
-    const [primaryPort, replicaPort, ...sentinelPorts] = await Promise.all([freePort(), freePort(), freePort(), freePort(), freePort()]);
-    const data = (port: number): string[] => [
-      '--port',
-      String(port),
-      '--bind',
-      '127.0.0.1',
-      '--dir',
-      dir,
-      '--save',
-      '',
-      '--appendonly',
-      'no',
-      '--repl-diskless-sync-delay',
-      '0',
-    ];
-    const primary = new RedisProcess(primaryPort as number, data(primaryPort as number));
-    const replica = new RedisProcess(replicaPort as number, [...data(replicaPort as number), '--replicaof', '127.0.0.1', String(primaryPort)]);
-    const sentinels: RedisProcess[] = [];
+    const [primaryPort, replicaPort, ...sentinelPorts] = await freePorts(5);
+    const data = (port: number): RedisServer => RedisServer.define(port, ['--dir', dir, '--repl-diskless-sync-delay', '0']);
+    const primary = data(primaryPort as number);
+    const replica = data(replicaPort as number);
+    const sentinels: RedisServer[] = [];
     const topology = new RedisSentinelTopology(dir, primary, replica, sentinels);
     try {
       await primary.start();
-      await replica.start();
+      await replica.start(['--replicaof', '127.0.0.1', String(primaryPort)]);
       await until(
-        () => withNode(replica.port, async (c) => ((await c.info('replication')) as string).includes('master_link_status:up')),
+        () => withNode(replica.port, async (c) => (await c.info('replication')).includes('master_link_status:up')),
         10_000,
         () => 'the replica did not sync with the primary',
       );
@@ -414,7 +501,7 @@ export class RedisSentinelTopology {
             '',
           ].join('\n'),
         );
-        sentinels.push(new RedisProcess(port, [conf, '--sentinel'], 'Sentinel ID is'));
+        sentinels.push(RedisServer.sentinel(port, conf));
       }
       await Promise.all(sentinels.map((sentinel) => sentinel.start()));
       // Every sentinel knows the replica and the other sentinels before a test may kill the primary.
@@ -431,6 +518,13 @@ export class RedisSentinelTopology {
         () => 'the sentinels did not discover the replica and each other',
         100,
       );
+      const client = new Redis(primary.port, '127.0.0.1');
+      client.on('error', () => undefined);
+      try {
+        await warmScripts(client);
+      } finally {
+        client.disconnect();
+      }
       return topology;
     } catch (error) {
       await topology.stop();
@@ -441,6 +535,11 @@ export class RedisSentinelTopology {
   /** The sentinels to hand to ioredis. */
   get sentinelNodes(): { host: string; port: number }[] {
     return this.sentinels.map((s) => ({ host: '127.0.0.1', port: s.port }));
+  }
+
+  /** The sentinels as `host:port`, for the `{ sentinels, name }` option and `REDIS_SENTINELS`. */
+  get sentinelAddresses(): string[] {
+    return this.sentinelNodes.map(({ host, port }) => `${host}:${port}`);
   }
 
   /** A Sentinel-backed ioredis client (it asks the sentinels for the primary, and again after a failover). */
@@ -475,13 +574,60 @@ export class RedisSentinelTopology {
     await [this.primary, this.replica].find((node) => node.port === port)?.kill();
   }
 
-  async stop(): Promise<void> {
-    await Promise.all(
-      [...this.sentinels, this.primary, this.replica].map((node) => {
-        node.resume();
-        return node.kill();
-      }),
+  /**
+   * Starts a killed data node again as the replica of the primary the sentinels name, and
+   * resolves once it is synced and every sentinel sees it as a healthy replica (so a later kill of
+   * the primary has a replica to promote).
+   */
+  async heal(timeoutMs = 20_000): Promise<void> {
+    const dead = [this.primary, this.replica].filter((node) => !node.running);
+    if (dead.length === 0) return;
+    const primaryPort = await this.primaryPort();
+    await Promise.all(dead.map((node) => node.start(['--replicaof', '127.0.0.1', String(primaryPort)])));
+    await until(
+      async () => {
+        const links = await Promise.all(dead.map((node) => withNode(node.port, (c) => c.info('replication'))));
+        if (!links.every((info) => info.includes('master_link_status:up'))) return false;
+        const views = await Promise.all(
+          this.sentinels.map((s) => withNode(s.port, (c) => c.call('SENTINEL', 'REPLICAS', SENTINEL_MASTER)) as Promise<string[][]>),
+        );
+        return views.every((replicas) =>
+          dead.every((node) =>
+            replicas.some((flat) => {
+              const fields = new Map<string, string>();
+              for (let i = 0; i + 1 < flat.length; i += 2) fields.set(flat[i] as string, flat[i + 1] as string);
+              return fields.get('port') === String(node.port) && fields.get('flags') === 'slave';
+            }),
+          ),
+        );
+      },
+      timeoutMs,
+      () => 'the restarted node did not become a replica every sentinel sees',
+      100,
     );
+  }
+
+  /** Waits until the replica has applied every write made so far on the primary on `port`. */
+  waitForReplicas(port: number, timeoutMs = 5_000): Promise<void> {
+    return waitForReplicas(port, timeoutMs);
+  }
+
+  /**
+   * Cuts the replication of the primary on `port` until it restarts (its replica's link closed,
+   * resync refused): the writes from now on live on that primary only.
+   */
+  cutReplication(port: number): Promise<void> {
+    return cutReplication(port);
+  }
+
+  /** Empties the primary the sentinels name (FLUSHALL; the replica follows). */
+  async flush(): Promise<void> {
+    await withNode(await this.primaryPort(), (c) => c.flushall());
+  }
+
+  /** Kills every process and removes the temp dir. */
+  async stop(): Promise<void> {
+    await Promise.all([...this.sentinels, this.primary, this.replica].map((node) => node.stop()));
     await rm(this.dir, { recursive: true, force: true });
   }
 }

@@ -93,41 +93,102 @@ export async function deleteKeysUnder(client: Redis, prefix: string): Promise<vo
 
 /** A TCP port free on 127.0.0.1 at the time of the call. */
 export async function freePort(): Promise<number> {
-  const server = createServer();
-  server.listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  const address = server.address();
-  const port = typeof address === 'object' && address !== null ? address.port : 0;
-  server.close();
-  await once(server, 'close');
-  return port;
+  const [port] = await freePorts(1);
+  return port as number;
 }
 
 /**
- * A private `redis-server` (no persistence) on its own port, which a test may kill, pause and
- * start again on the same port. Only processes started here are ever signalled.
+ * `count` distinct TCP ports free on 127.0.0.1 at the time of the call (all held open until every
+ * one is drawn, so none is handed out twice).
+ */
+export async function freePorts(count: number): Promise<number[]> {
+  const servers = Array.from({ length: count }, () => createServer());
+  try {
+    return await Promise.all(
+      servers.map(async (server) => {
+        server.listen(0, '127.0.0.1');
+        await once(server, 'listening');
+        const address = server.address();
+        return typeof address === 'object' && address !== null ? address.port : 0;
+      }),
+    );
+  } finally {
+    await Promise.all(
+      servers.map(async (server) => {
+        if (!server.listening) return;
+        server.close();
+        await once(server, 'close');
+      }),
+    );
+  }
+}
+
+/**
+ * Runs `launch` (which draws its own free ports) again, up to `attempts` times in all, when it
+ * fails because another process took one of its ports between the draw and the bind.
+ */
+export async function retryOnPortClash<T>(launch: () => Promise<T>, attempts = 3): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      // oxlint-disable-next-line no-await-in-loop -- a retry only after the previous attempt failed
+      return await launch();
+    } catch (error) {
+      if (attempt >= attempts || !(error instanceof Error) || !error.message.includes('Address already in use')) throw error;
+    }
+  }
+}
+
+/**
+ * One private `redis-server` process on its own port — a data server (no persistence, bound to
+ * 127.0.0.1) or a sentinel — which a test may kill, pause and start again on the same port. This is
+ * the one place the e2e suites start Redis processes (single servers here, Cluster and Sentinel
+ * topologies in `redis-topologies.ts`); only processes started here are ever signalled.
  */
 export class RedisServer {
   private process: ChildProcess | undefined;
+  /** The process's latest output (the last 4 000 characters), for error messages. */
+  private output = '';
 
   private constructor(
+    /** The port it listens on. */
     readonly port: number,
-    private readonly extraArgs: readonly string[] = [],
+    private readonly args: readonly string[],
+    private readonly readyLine: string,
   ) {}
+
+  /**
+   * A data server on `port`, not started yet: `--port`, `--bind 127.0.0.1`, no RDB/AOF, then
+   * `extraArgs` (e.g. `--cluster-enabled yes`, `--rename-command`).
+   */
+  static define(port: number, extraArgs: readonly string[] = []): RedisServer {
+    return new RedisServer(
+      port,
+      ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', ...extraArgs],
+      'Ready to accept connections',
+    );
+  }
+
+  /** A sentinel on `port` reading `configFile` (which must say `port <port>`), not started yet. */
+  static sentinel(port: number, configFile: string): RedisServer {
+    return new RedisServer(port, [configFile, '--sentinel'], 'Sentinel ID is');
+  }
+
+  /**
+   * Starts a data server on a free port (with `extraArgs` after the defaults, see {@link define};
+   * another port when the drawn one is taken meanwhile); rejects when `redis-server` is missing or
+   * does not start.
+   */
+  static launch(extraArgs: readonly string[] = []): Promise<RedisServer> {
+    return retryOnPortClash(async () => {
+      const server = RedisServer.define(await freePort(), extraArgs);
+      await server.start();
+      return server;
+    });
+  }
 
   /** `redis://127.0.0.1:<port>`. */
   get url(): string {
     return `redis://127.0.0.1:${this.port}`;
-  }
-
-  /**
-   * Starts a server on a free port (with `extraArgs` after the defaults, e.g. `--rename-command`);
-   * rejects when `redis-server` is missing or does not start.
-   */
-  static async launch(extraArgs: readonly string[] = []): Promise<RedisServer> {
-    const server = new RedisServer(await freePort(), extraArgs);
-    await server.start();
-    return server;
   }
 
   /** True while the process started here is running. */
@@ -135,16 +196,20 @@ export class RedisServer {
     return this.process !== undefined && this.process.exitCode === null && this.process.signalCode === null;
   }
 
-  /** Starts (again) on the same port and resolves once it accepts connections. */
-  async start(): Promise<void> {
+  /**
+   * Starts (again) on the same port and resolves once it is ready (10 s at most); `extraArgs` are
+   * added for this start only (e.g. `--replicaof` when a killed primary comes back as a replica).
+   */
+  async start(extraArgs: readonly string[] = []): Promise<void> {
     if (this.running) return;
-    const child = spawn('redis-server', ['--port', String(this.port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', ...this.extraArgs], {
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
+    const child = spawn('redis-server', [...this.args, ...extraArgs], { stdio: ['ignore', 'pipe', 'pipe'] });
     this.process = child;
-    let output = '';
+    this.output = '';
+    const keep = (chunk: Buffer): void => {
+      this.output = (this.output + chunk.toString('utf8')).slice(-4_000);
+    };
     await new Promise<void>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`redis-server on port ${this.port} did not become ready: ${output.slice(-500)}`)), 10_000);
+      const timer = setTimeout(() => done(new Error(`redis-server on port ${this.port} did not become ready: ${this.output.slice(-500)}`)), 10_000);
       const done = (error?: Error): void => {
         clearTimeout(timer);
         child.stdout?.off('data', onData);
@@ -152,17 +217,16 @@ export class RedisServer {
         else resolve();
       };
       const onData = (chunk: Buffer): void => {
-        output += chunk.toString('utf8');
-        if (output.includes('Ready to accept connections')) done();
+        keep(chunk);
+        if (this.output.includes(this.readyLine)) done();
       };
       child.stdout?.on('data', onData);
-      child.stderr?.on('data', (chunk: Buffer) => (output += chunk.toString('utf8')));
+      child.stderr?.on('data', keep);
       child.once('error', (error) => done(error));
-      child.once('exit', (code, signal) => done(new Error(`redis-server on port ${this.port} exited (${code ?? signal}): ${output.slice(-500)}`)));
+      child.once('exit', (code, signal) => done(new Error(`redis-server on port ${this.port} exited (${code ?? signal}): ${this.output.slice(-500)}`)));
     });
     // Keep draining its output so the pipe never fills.
-    child.stdout?.resume();
-    child.stderr?.resume();
+    child.stdout?.on('data', keep);
   }
 
   /** Kills the server (SIGKILL: an outage, not a shutdown) and waits for it to exit. */
