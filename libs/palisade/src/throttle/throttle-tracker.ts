@@ -24,6 +24,22 @@ export function ipTracker(request: HttpRequestLike, proxy: TrustedProxy): string
  */
 export function requestTracker(request: HttpRequestLike, proxy: TrustedProxy): string {
   const user = (requestStateOf(request).principal ?? request.user) as Principal | undefined;
-  if (user && typeof user.id === 'string') return `u:${safeKeyPart(user.id)}`;
+  if (user && typeof user.id === 'string') return principalTracker(user);
   return ipTracker(request, proxy);
+}
+
+/**
+ * Trackers of principals already seen: the verified-token cache hands the same principal to every
+ * request of a token, so its tracker is built (and its id checked) once, not per request.
+ */
+const principalTrackers = new WeakMap<object, string>();
+
+function principalTracker(user: Principal): string {
+  let tracker = principalTrackers.get(user);
+  if (tracker === undefined) {
+    tracker = `u:${safeKeyPart(user.id)}`;
+    // Only a frozen principal (as Palisade creates them) keeps its id: another's may change later.
+    if (Object.isFrozen(user)) principalTrackers.set(user, tracker);
+  }
+  return tracker;
 }
