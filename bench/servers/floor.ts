@@ -1,8 +1,8 @@
 // Stack (e), diagnostic: the floor under any stack that sends Palisade's default headers through
 // Nest guards. Bare Nest plus (1) the exact response headers Palisade's memory stack sends on the
 // route under test — read from Palisade itself at startup, written where Palisade writes them by
-// default (on Express by the first Express middleware, one `setHeader` each, on Fastify into the
-// reply's own headers from an `onRequest` hook), a fresh UUID as X-Request-Id, the rate-limit
+// default (on Express by the first Express middleware, on Fastify from a root `onRequest` hook, one
+// `setHeader` each on the Node.js response), a fresh UUID as X-Request-Id, the rate-limit
 // headers as the throttler writes them — and (2) three global guards that only read the `Authorization` header. No
 // authentication, roles or counting happen: what separates this stack from bare Nest is the cost of
 // the headers and of the guard mechanism, and what separates Palisade from it is Palisade's own work.
@@ -71,13 +71,13 @@ runServer(async () => {
       next();
     });
   };
-  // As Palisade does on Fastify: into the reply's own headers, which Fastify sends in one writeHead.
+  // As Palisade does on Fastify: from a root onRequest hook, on the Node.js response (reply.raw).
   const onFastify = (app: NestFastifyApplication): void => {
     app
       .getHttpAdapter()
       .getInstance()
       .addHook('onRequest', (_request, reply, done) => {
-        for (const [name, value] of headers) reply.header(name, name === 'X-Request-Id' ? randomUUID() : value);
+        for (const [name, value] of headers) reply.raw.setHeader(name, name === 'X-Request-Id' ? randomUUID() : value);
         done();
       });
   };
