@@ -23,6 +23,13 @@ export const STACKS = {
     redis: 'none',
     env: { BENCH_SECRET_FORM: 'keyobject' },
   },
+  'palisade-headers': {
+    entry: 'palisade-headers.js',
+    label: 'Palisade headers alone (PalisadeModule.forRoot({}), no guard)',
+    secured: false,
+    redis: 'none',
+    env: {},
+  },
   'nest-headers': { entry: 'bare.js', label: "bare Nest + Nest's app.useSecurityHeaders()", secured: false, redis: 'none', env: { BENCH_NEST_HEADERS: '1' } },
   'nest-first-party': {
     entry: 'community.js',
@@ -82,7 +89,7 @@ export interface BenchOptions {
 
 const DEFAULTS: Record<BenchMode, Omit<BenchOptions, 'mode' | 'outDir' | 'redisUrl' | 'pause' | 'stacksExplicit'>> = {
   quick: {
-    stacks: ['bare', 'nest-headers', 'floor', 'palisade', 'palisade-redis', 'palisade-cluster', 'community', 'nest-first-party'],
+    stacks: ['bare', 'nest-headers', 'palisade-headers', 'floor', 'palisade', 'palisade-redis', 'palisade-cluster', 'community', 'nest-first-party'],
     adapters: ['express', 'fastify'],
     rounds: 5,
     durationS: 3,

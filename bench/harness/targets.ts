@@ -60,7 +60,7 @@ export function measureTargets(results: readonly StackResult[]): TargetValue[] {
   versus('palisade', 'bare', 'fastify', 0.6, 'Palisade (memory)');
   for (const adapter of ['express', 'fastify'] as const) {
     versus('palisade', 'nest-headers', adapter, 0.9, 'Palisade (memory), its whole stack,');
-    versus('floor-headers', 'nest-headers', adapter, 1.0, "Palisade's header delivery alone (floor-headers)");
+    versus('palisade-headers', 'nest-headers', adapter, 1.0, "Palisade's header delivery alone (palisade-headers)");
     versus('palisade', 'nest-first-party', adapter, 3, 'Palisade (memory)');
     versus('palisade', 'community', adapter, 3, 'Palisade (memory)');
   }
