@@ -2,10 +2,11 @@
  * Mozilla's HTTP Observatory (`@mdn/mdn-http-observatory`, the scanner behind
  * developer.mozilla.org/observatory) grades the demo API's routes A+ on both adapters (issue 17).
  *
- * The app is served as it is deployed: plain HTTP on one port, where `https.enforce` redirects to
- * HTTPS, and HTTPS through a TLS-terminating proxy on another (`trustProxy: 'loopback'`). The
- * scanner runs whole, out of process: the plain-HTTP request and its redirect chain, the HTTPS
- * request (with a certificate it verifies), `/robots.txt` and a CORS preflight; then all of its
+ * The app is served as it is deployed: plain HTTP, where `https.enforce` redirects to HTTPS, and
+ * HTTPS through a TLS-terminating proxy (`trustProxy: 'loopback'`), both on one port (the scanner's
+ * 1.4 `scan()` takes one `host:port/path` for both schemes). The scanner runs whole, out of process:
+ * the plain-HTTP request and its redirect chain, the HTTPS request (with a certificate it verifies),
+ * `/robots.txt` and a CORS preflight; then all of its
  * tests (CSP, cookies, CORS, redirection, Referrer-Policy, HSTS, SRI, X-Content-Type-Options,
  * X-Frame-Options, CORP) and its grading. A grade is A+ here only with no test failed either: the
  * Observatory keeps A+ for a -5 (a missing X-Content-Type-Options), this suite does not.
