@@ -46,7 +46,7 @@ export function palisadeOptions(config: DemoConfig, users: UsersService): Palisa
     // Security headers: Palisade's defaults on every response, Swagger UI's policy under /docs.
     headers: { paths: { '/docs': { contentSecurityPolicy: { preset: 'swagger-ui' } } } },
     // HTTPS: redirect or refuse plain HTTP.
-    https: { enforce: config.httpsEnforce, hosts: config.httpsHosts },
+    https: { enforce: config.httpsEnforce, hosts: config.httpsHosts, port: config.httpsPort },
   };
 }
 

@@ -22,6 +22,8 @@ export interface DemoConfig {
   readonly httpsEnforce: boolean;
   /** Host names HTTPS redirects may point to (HTTPS_HOSTS), the first being canonical. */
   readonly httpsHosts: readonly string[];
+  /** Port of the HTTPS listener redirects point to (HTTPS_PORT); 443 is left out of the URL. */
+  readonly httpsPort: number;
   /**
    * Shared storage for throttling, brute force and tokens, from REDIS_URL, REDIS_CLUSTER_NODES or
    * REDIS_SENTINELS + REDIS_SENTINEL_NAME (at most one of them); `undefined`: in memory.
@@ -143,6 +145,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): DemoConfig {
       .split(',')
       .map((host) => host.trim())
       .filter((host) => host.length > 0),
+    httpsPort: integer(env, 'HTTPS_PORT', 443, 1, 65_535),
     redis: redisConnection(env),
     trustProxy: optional(env, 'TRUST_PROXY'),
     jwksUri: optional(env, 'JWKS_URI'),

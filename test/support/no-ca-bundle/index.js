@@ -1,0 +1,2 @@
+// Empty on purpose: see package.json.
+module.exports = {};
