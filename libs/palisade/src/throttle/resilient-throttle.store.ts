@@ -41,38 +41,26 @@ export class ResilientThrottleStore implements ThrottleStore, AuthAttemptStore {
   }
 
   async incrementMany(hits: readonly ThrottleHit[]): Promise<ThrottlerStorageRecord[]> {
-    try {
-      const records = await this.primary.incrementMany(hits);
-      this.monitor.recovered();
-      return records;
-    } catch (error) {
-      this.failed(error);
-      return this.fallback.incrementMany(hits);
-    }
+    return this.guarded(
+      () => this.primary.incrementMany(hits),
+      () => this.fallback.incrementMany(hits),
+    );
   }
 
   async blockedFor(key: string): Promise<number> {
-    try {
-      const seconds = await this.primary.blockedFor(key);
-      this.monitor.recovered();
-      return seconds;
-    } catch (error) {
-      this.failed(error);
-      return this.fallback.blockedFor(key);
-    }
+    return this.guarded(
+      () => this.primary.blockedFor(key),
+      () => this.fallback.blockedFor(key),
+    );
   }
 
   /** Brute-force reservations: the shared store, else (`failOpen`) the instance's own partition. */
   async reserveAttempt(policy: AttemptPolicy): Promise<AttemptVerdict> {
     const attempts = this.attemptStores();
-    try {
-      const verdict = await attempts.primary.reserveAttempt(policy);
-      this.monitor.recovered();
-      return verdict;
-    } catch (error) {
-      this.failed(error);
-      return attempts.fallback.reserveSync(policy);
-    }
+    return this.guarded(
+      () => attempts.primary.reserveAttempt(policy),
+      () => attempts.fallback.reserveSync(policy),
+    );
   }
 
   /**
@@ -82,32 +70,40 @@ export class ResilientThrottleStore implements ThrottleStore, AuthAttemptStore {
    */
   async settleAttempt(policy: AttemptPolicy, reserved: boolean, outcome: AttemptOutcome): Promise<AttemptVerdict> {
     const attempts = this.attemptStores();
-    try {
-      const verdict = await attempts.primary.settleAttempt(policy, reserved, outcome);
-      this.monitor.recovered();
-      return verdict;
-    } catch (error) {
-      this.failed(error);
-      return attempts.fallback.settleSync(policy, reserved, outcome);
-    }
+    return this.guarded(
+      () => attempts.primary.settleAttempt(policy, reserved, outcome),
+      () => attempts.fallback.settleSync(policy, reserved, outcome),
+    );
   }
 
   async attemptBlockedFor(key: string): Promise<number> {
     const attempts = this.attemptStores();
-    try {
-      const ms = await attempts.primary.attemptBlockedFor(key);
-      this.monitor.recovered();
-      return ms;
-    } catch (error) {
-      this.failed(error);
-      return attempts.fallback.attemptBlockedFor(key);
-    }
+    return this.guarded(
+      () => attempts.primary.attemptBlockedFor(key),
+      () => attempts.fallback.attemptBlockedFor(key),
+    );
   }
 
   private attemptStores(): { readonly primary: AuthAttemptStore; readonly fallback: MemoryAuthAttemptStore } {
     if (this.attempts === undefined)
       throw new Error('ResilientThrottleStore: built without an attempt store; pass { primary, fallback } as its fifth argument.');
     return this.attempts;
+  }
+
+  /**
+   * One call to the shared store under the outage policy: its answer (and the store counts as
+   * recovered), else the failure is reported and, with `failOpen`, the local store answers instead
+   * (otherwise `ThrottleStoreUnavailableException`).
+   */
+  private async guarded<T>(primary: () => Promise<T>, fallback: () => T | Promise<T>): Promise<T> {
+    try {
+      const answer = await primary();
+      this.monitor.recovered();
+      return answer;
+    } catch (error) {
+      this.failed(error);
+      return fallback();
+    }
   }
 
   private failed(error: unknown): void {
