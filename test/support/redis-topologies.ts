@@ -52,6 +52,43 @@ export async function whenReady(client: Redis | Cluster): Promise<void> {
   });
 }
 
+/**
+ * A topology's setup failed at one step: the message names the step and carries the real error
+ * (also kept as `cause`), so a failure in, say, the script warm-up is not mistaken for a missing
+ * Redis.
+ */
+export class TopologySetupError extends Error {
+  constructor(
+    /** What the setup was doing, e.g. `create the cluster (redis-cli --cluster create)`. */
+    readonly step: string,
+    cause: unknown,
+  ) {
+    super(`setup step "${step}" failed: ${cause instanceof Error ? cause.message : String(cause)}`, { cause });
+    this.name = 'TopologySetupError';
+  }
+}
+
+/** Runs one setup step; an error is rethrown as a {@link TopologySetupError} naming the step. */
+async function step<T>(name: string, run: () => Promise<T>): Promise<T> {
+  try {
+    return await run();
+  } catch (error) {
+    throw new TopologySetupError(name, error);
+  }
+}
+
+/**
+ * The program that could not be run when `error` (or its `cause`) is a spawn failure for a missing
+ * executable (`ENOENT`, e.g. no `redis-server` or `redis-cli` on the PATH); otherwise `undefined`.
+ */
+function missingProgram(error: unknown): string | undefined {
+  for (let current = error; current instanceof Error; current = current.cause) {
+    const { code, syscall, path } = current as NodeJS.ErrnoException;
+    if (code === 'ENOENT' && syscall?.startsWith('spawn')) return path ?? syscall.slice('spawn '.length);
+  }
+  return undefined;
+}
+
 /** A short-lived admin connection to one node (no retries), closed after `use`. */
 async function withNode<T>(port: number, use: (client: Redis) => Promise<T>): Promise<T> {
   const client = new Redis({
@@ -73,15 +110,31 @@ async function withNode<T>(port: number, use: (client: Redis) => Promise<T>): Pr
 }
 
 /**
+ * The command timeout of the clients a topology's setup uses (warming the scripts), in
+ * milliseconds: setup only has to succeed, so it is generous — a loaded machine stretches a round
+ * trip far beyond the few hundred milliseconds the tests give the apps' clients.
+ */
+export const SETUP_COMMAND_TIMEOUT_MS = 10_000;
+
+/**
+ * How long a revocation written during setup waits for its replica's acknowledgement (`WAIT`), in
+ * milliseconds. Without it the store would wait 100 ms (no command timeout on the client) and a
+ * replica slowed down by a loaded machine would fail the setup; the tests that assert the
+ * acknowledgement use the apps' own clients and their own wait.
+ */
+export const SETUP_REPLICATION_WAIT_MS = 5_000;
+
+/**
  * Runs every Lua script of Palisade's Redis stores once on every primary behind `client` (64
  * random hash tags: each primary gets some), so Redis has them cached. A fresh private server
  * would otherwise answer the first call of each script with NOSCRIPT and a second round trip,
  * which on a loaded machine can exceed the stores' 250 ms command timeout and turn a test's first
- * request into an outage. Keys live under a throwaway prefix and expire within a second.
+ * request into an outage. Keys live under a throwaway prefix and expire within a second. The
+ * family revocation waits for a replica's acknowledgement up to {@link SETUP_REPLICATION_WAIT_MS}.
  */
 export async function warmScripts(client: Redis | Cluster): Promise<void> {
   const throttle = new RedisThrottleStore(client);
-  const tokens = new RedisTokenStore(client, 'warm:');
+  const tokens = new RedisTokenStore(client, 'warm:', undefined, SETUP_REPLICATION_WAIT_MS);
   const record = { principal: { id: 'warm' }, familyExpiresAt: Date.now() + 1_000 };
   await Promise.all(
     Array.from({ length: 64 }, async () => {
@@ -120,6 +173,32 @@ async function waitForReplicas(primaryPort: number, timeoutMs: number): Promise<
     },
     timeoutMs,
     () => `the replicas of the primary on port ${primaryPort} did not reach offset ${offset}`,
+    20,
+  );
+}
+
+/**
+ * Polls until the primary on `primaryPort` has at least one replica, every one of them `online`
+ * in its INFO replication, with its link `up` and every write the primary had made applied (its
+ * `slave_repl_offset` reaches the primary's `master_repl_offset`): a `WAIT` from then on needs
+ * nothing but the new write to be acknowledged. Unlike {@link waitForReplicas}, a replica still
+ * coming online is waited for, not an error.
+ */
+async function waitUntilReplicasInSync(primaryPort: number, timeoutMs: number): Promise<void> {
+  let state = 'no answer yet';
+  await until(
+    async () => {
+      const info = await withNode(primaryPort, (c) => c.info('replication'));
+      const offset = Number(/^master_repl_offset:(\d+)/m.exec(info)?.[1]);
+      const links = [...info.matchAll(/^slave\d+:.*\bport=(\d+),state=(\w+)/gm)].map((match) => ({ port: Number(match[1]), state: match[2] }));
+      state = `primary offset ${offset}, replicas ${links.map((link) => `${link.port} ${link.state}`).join(', ') || 'none'}`;
+      if (!info.includes('role:master') || links.length === 0 || links.some((link) => link.state !== 'online')) return false;
+      const replicas = await Promise.all(links.map(({ port }) => withNode(port, (c) => c.info('replication'))));
+      state += `; replica offsets ${replicas.map((r) => /^slave_repl_offset:(\d+)/m.exec(r)?.[1] ?? '?').join(', ')}`;
+      return replicas.every((r) => r.includes('master_link_status:up') && Number(/^slave_repl_offset:(\d+)/m.exec(r)?.[1] ?? -1) >= offset);
+    },
+    timeoutMs,
+    () => `the replicas of the primary on port ${primaryPort} are not in sync with it (${state})`,
     20,
   );
 }
@@ -189,7 +268,8 @@ export class RedisClusterTopology {
 
   /**
    * Starts six nodes, creates the cluster, waits for `cluster_state:ok` on every node and a synced
-   * replica behind every primary, and caches Palisade's scripts on the primaries.
+   * replica (link up, offset caught up) behind every primary, and caches Palisade's scripts on the
+   * primaries. Rejects with a {@link TopologySetupError} naming the step that failed.
    */
   static launch(): Promise<RedisClusterTopology> {
     return retryOnPortClash(() => RedisClusterTopology.launchOnce());
@@ -224,20 +304,29 @@ export class RedisClusterTopology {
           ]),
         );
       }
-      await Promise.all(nodes.map((node) => node.start()));
-      await mustRun('redis-cli', ['--cluster', 'create', ...topology.addresses, '--cluster-replicas', '1', '--cluster-yes'], {
-        cwd: dir,
-        timeoutMs: 30_000,
+      await step('start six redis-server nodes', () => Promise.all(nodes.map((node) => node.start())));
+      await step('create the cluster (redis-cli --cluster create)', () =>
+        mustRun('redis-cli', ['--cluster', 'create', ...topology.addresses, '--cluster-replicas', '1', '--cluster-yes'], {
+          cwd: dir,
+          timeoutMs: 30_000,
+        }),
+      );
+      await step('wait for cluster_state:ok on every node', () => topology.waitUntilOk(20_000));
+      await step('wait for a replica linked to every primary', () => topology.waitUntilReplicated(15_000));
+      // Every replica holds all its primary's writes before the first one that waits for it.
+      await step('wait for every replica to catch up with its primary', () => topology.waitUntilInSync(10_000));
+      await step("warm Palisade's scripts on the primaries", async () => {
+        const client = new Cluster(topology.startupNodes, { redisOptions: { commandTimeout: SETUP_COMMAND_TIMEOUT_MS } });
+        client.on('error', () => undefined);
+        try {
+          await whenReady(client);
+          await warmScripts(client);
+        } finally {
+          client.disconnect();
+        }
       });
-      await topology.waitUntilOk(20_000);
-      await topology.waitUntilReplicated(15_000);
-      const client = new Cluster(topology.startupNodes);
-      client.on('error', () => undefined);
-      try {
-        await warmScripts(client);
-      } finally {
-        client.disconnect();
-      }
+      // The tests start from replicas holding every write, the warm-up's included.
+      await step('wait for every replica to apply the warm-up', () => topology.waitUntilInSync(10_000));
       return topology;
     } catch (error) {
       await topology.stop();
@@ -352,6 +441,15 @@ export class RedisClusterTopology {
   }
 
   /**
+   * Waits until every primary (by CLUSTER NODES) has its replicas online, linked and holding all
+   * its writes (see {@link waitUntilReplicasInSync}).
+   */
+  private async waitUntilInSync(timeoutMs: number): Promise<void> {
+    const primaries = (await this.clusterNodes()).filter((node) => node.role === 'master' && !node.failed && node.slots.length > 0);
+    await Promise.all(primaries.map((node) => waitUntilReplicasInSync(node.port, timeoutMs)));
+  }
+
+  /**
    * Starts every killed node again (same port, same cluster config): a primary that was failed
    * over comes back as the replica of the node that took its slots. Resolves once the cluster is
    * `ok` with a synced replica behind each of its three primaries.
@@ -462,8 +560,9 @@ export class RedisSentinelTopology {
   static readonly DOWN_AFTER_MS = 1000;
 
   /**
-   * Starts the primary, its replica (synced) and three sentinels that know both and each other,
-   * and caches Palisade's scripts on the primary.
+   * Starts the primary, its replica (synced: link up, offset caught up) and three sentinels that
+   * know both and each other, and caches Palisade's scripts on the primary. Rejects with a
+   * {@link TopologySetupError} naming the step that failed.
    */
   static launch(): Promise<RedisSentinelTopology> {
     return retryOnPortClash(() => RedisSentinelTopology.launchOnce());
@@ -478,13 +577,16 @@ export class RedisSentinelTopology {
     const sentinels: RedisServer[] = [];
     const topology = new RedisSentinelTopology(dir, primary, replica, sentinels);
     try {
-      await primary.start();
-      await replica.start(['--replicaof', '127.0.0.1', String(primaryPort)]);
-      await until(
-        () => withNode(replica.port, async (c) => (await c.info('replication')).includes('master_link_status:up')),
-        10_000,
-        () => 'the replica did not sync with the primary',
+      await step('start the primary', () => primary.start());
+      await step('start the replica', () => replica.start(['--replicaof', '127.0.0.1', String(primaryPort)]));
+      await step('wait for the replica to link to the primary', () =>
+        until(
+          () => withNode(replica.port, async (c) => (await c.info('replication')).includes('master_link_status:up')),
+          10_000,
+          () => 'the replica did not sync with the primary',
+        ),
       );
+      await step('wait for the replica to catch up with the primary', () => waitUntilReplicasInSync(primary.port, 10_000));
       for (const port of sentinelPorts as number[]) {
         const conf = join(dir, `sentinel-${port}.conf`);
         // oxlint-disable-next-line no-await-in-loop -- one config file each
@@ -503,28 +605,35 @@ export class RedisSentinelTopology {
         );
         sentinels.push(RedisServer.sentinel(port, conf));
       }
-      await Promise.all(sentinels.map((sentinel) => sentinel.start()));
+      await step('start three sentinels', () => Promise.all(sentinels.map((sentinel) => sentinel.start())));
       // Every sentinel knows the replica and the other sentinels before a test may kill the primary.
-      await until(
-        async () => {
-          const views = await Promise.all(sentinels.map((s) => withNode(s.port, (c) => c.call('SENTINEL', 'MASTER', SENTINEL_MASTER)) as Promise<string[]>));
-          return views.every((flat) => {
-            const fields = new Map<string, string>();
-            for (let i = 0; i + 1 < flat.length; i += 2) fields.set(flat[i] as string, flat[i + 1] as string);
-            return fields.get('num-slaves') === '1' && fields.get('num-other-sentinels') === '2' && fields.get('flags') === 'master';
-          });
-        },
-        15_000,
-        () => 'the sentinels did not discover the replica and each other',
-        100,
+      await step('wait for the sentinels to discover the replica and each other', () =>
+        until(
+          async () => {
+            const views = await Promise.all(sentinels.map((s) => withNode(s.port, (c) => c.call('SENTINEL', 'MASTER', SENTINEL_MASTER)) as Promise<string[]>));
+            return views.every((flat) => {
+              const fields = new Map<string, string>();
+              for (let i = 0; i + 1 < flat.length; i += 2) fields.set(flat[i] as string, flat[i + 1] as string);
+              return fields.get('num-slaves') === '1' && fields.get('num-other-sentinels') === '2' && fields.get('flags') === 'master';
+            });
+          },
+          15_000,
+          () => 'the sentinels did not discover the replica and each other',
+          100,
+        ),
       );
-      const client = new Redis(primary.port, '127.0.0.1');
-      client.on('error', () => undefined);
-      try {
-        await warmScripts(client);
-      } finally {
-        client.disconnect();
-      }
+      await step("warm Palisade's scripts on the primary", async () => {
+        const client = new Redis(primary.port, '127.0.0.1', { commandTimeout: SETUP_COMMAND_TIMEOUT_MS });
+        client.on('error', () => undefined);
+        try {
+          await whenReady(client);
+          await warmScripts(client);
+        } finally {
+          client.disconnect();
+        }
+      });
+      // The tests start from a replica holding every write, the warm-up's included.
+      await step('wait for the replica to apply the warm-up', () => waitUntilReplicasInSync(primary.port, 10_000));
       return topology;
     } catch (error) {
       await topology.stop();
@@ -632,8 +741,15 @@ export class RedisSentinelTopology {
   }
 }
 
-/** In a test needing a topology launched in `beforeAll`: returns it, or fails under CI / skips. */
+/**
+ * In a test needing a topology launched in `beforeAll`: returns it. When `redis-server` or
+ * `redis-cli` is missing, fails under CI and skips elsewhere; any other launch error is a real
+ * failure and is thrown as it is (the setup step that failed and its error), since Redis is there.
+ */
 export function requireTopology<T extends object>(ctx: TestContext, launched: T | Error | undefined, name: string): T {
   if (launched !== undefined && !(launched instanceof Error)) return launched;
-  return skipOrFail(ctx, `cannot start a private ${name} (${launched?.message ?? 'not launched'})`);
+  if (launched === undefined) throw new Error(`the private ${name} was not launched (its beforeAll did not get that far)`);
+  const missing = missingProgram(launched);
+  if (missing !== undefined) return skipOrFail(ctx, `cannot start a private ${name}: ${missing} is not installed (${launched.message})`);
+  throw new Error(`the private ${name} could not be set up: ${launched.message}`, { cause: launched });
 }
