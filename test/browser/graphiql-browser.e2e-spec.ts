@@ -11,58 +11,25 @@ import type { INestApplication } from '@nestjs/common';
 import type { Page, Response } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ADAPTERS, bootApp } from '../support/app.js';
-import { CHROMIUM, chromiumMissing, launchChromium, type Chromium } from '../support/browser.js';
+import { CHROMIUM, chromiumMissing, launchChromium, recordPage, type Chromium, type PageRecord } from '../support/browser.js';
 import { graphiqlAppMetadata } from '../support/graphiql-app.js';
 import { signToken } from '../support/tokens.js';
-
-/** The page globals the init script below uses (the project compiles without DOM types). */
-interface ViolationRecorder {
-  cspViolations: string[];
-  document: {
-    addEventListener(type: 'securitypolicyviolation', listener: (event: { effectiveDirective: string; blockedURI: string; sourceFile: string }) => void): void;
-  };
-}
 
 /** Bounded waits for the UI: generous for a loaded machine, short enough that a broken flow fails fast. */
 const UI_TIMEOUT = 15_000;
 const API_POLICY = "default-src 'none'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
 
-/** An open GraphiQL page with what it recorded: CSP violations, console errors, uncaught errors, responses. */
-interface OpenPage {
+/** An open GraphiQL page with what it recorded since before it loaded. */
+interface OpenPage extends PageRecord {
   page: Page;
   document: Response | null;
-  responses: Response[];
-  problems: () => Promise<{ violations: string[]; consoleErrors: string[]; pageErrors: string[] }>;
 }
 
 async function openGraphiql(browser: Chromium, origin: string): Promise<OpenPage> {
   const page = await browser.context.newPage();
-  const responses: Response[] = [];
-  const consoleErrors: string[] = [];
-  const pageErrors: string[] = [];
-  page.on('response', (response) => responses.push(response));
-  page.on('console', (message) => {
-    if (message.type() === 'error') consoleErrors.push(message.text());
-  });
-  page.on('pageerror', (error) => pageErrors.push(error.message));
-  await page.addInitScript(() => {
-    const recorder = globalThis as unknown as ViolationRecorder;
-    recorder.cspViolations = [];
-    recorder.document.addEventListener('securitypolicyviolation', (event) =>
-      recorder.cspViolations.push(`${event.effectiveDirective} ${event.blockedURI} (${event.sourceFile})`),
-    );
-  });
+  const record = await recordPage(page);
   const document = await page.goto(`${origin}/graphiql`);
-  return {
-    page,
-    document,
-    responses,
-    problems: async () => ({
-      violations: await page.evaluate(() => (globalThis as unknown as ViolationRecorder).cspViolations),
-      consoleErrors,
-      pageErrors,
-    }),
-  };
+  return { ...record, page, document };
 }
 
 /** Replaces the text of the visible CodeMirror editor inside `container` as typed input (no auto-closed brackets). */
@@ -124,7 +91,7 @@ describeWithChromium('the self-hosted GraphiQL page in a real browser (%s)', (ad
   });
 
   it('renders GraphiQL with the schema under the graphiql preset, its settings dialog included, with no CSP violation', async () => {
-    const { page, document, responses, problems } = await openGraphiql(browser, origin);
+    const { page, document, foreignOrigins, problems } = await openGraphiql(browser, origin);
     try {
       const policy = document?.headers()['content-security-policy'] ?? '';
       expect(policy).toMatch(/script-src 'nonce-[A-Za-z0-9+/=]+';/);
@@ -144,7 +111,7 @@ describeWithChromium('the self-hosted GraphiQL page in a real browser (%s)', (ad
       await page.keyboard.press('Escape');
       await page.locator('.graphiql-dialog').waitFor({ state: 'detached', timeout: UI_TIMEOUT });
       // Nothing came from another origin.
-      expect(responses.map((response) => new URL(response.url()).origin).filter((o) => o !== origin && o !== 'null')).toEqual([]);
+      expect(foreignOrigins(origin)).toEqual([]);
       expect(await problems()).toEqual({ violations: [], consoleErrors: [], pageErrors: [] });
     } finally {
       await page.close();

@@ -12,30 +12,18 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createDemoApp } from '../../apps/demo/src/app.factory.js';
 import { loadConfig } from '../../apps/demo/src/config.js';
 import { ADAPTERS } from '../support/app.js';
-import { CHROMIUM, chromiumMissing, launchChromium, type Chromium } from '../support/browser.js';
-
-/** The page globals the init script below uses (the project compiles without DOM types). */
-interface ViolationRecorder {
-  cspViolations: string[];
-  document: { addEventListener(type: 'securitypolicyviolation', listener: (event: { effectiveDirective: string; blockedURI: string }) => void): void };
-}
+import { CHROMIUM, chromiumMissing, launchChromium, recordPage, type Chromium } from '../support/browser.js';
 
 /** Bounded waits for the UI: generous for a loaded machine, short enough that a broken flow fails fast. */
 const UI_TIMEOUT = 15_000;
 
-/** Opens `/docs` in a new page that records CSP violations (`cspViolations`) and the API responses. */
+/** Opens `/docs` in a new page that records CSP violations and the API responses. */
 async function openDocs(browser: Chromium, api: string): Promise<{ page: Page; responses: Response[]; violations: () => Promise<string[]> }> {
   const page = await browser.context.newPage();
-  const responses: Response[] = [];
-  page.on('response', (response) => responses.push(response));
-  await page.addInitScript(() => {
-    const recorder = globalThis as unknown as ViolationRecorder;
-    recorder.cspViolations = [];
-    recorder.document.addEventListener('securitypolicyviolation', (event) => recorder.cspViolations.push(`${event.effectiveDirective} ${event.blockedURI}`));
-  });
+  const { responses, violations } = await recordPage(page);
   await page.goto(`${api}/docs`);
   await page.waitForSelector('.opblock', { timeout: UI_TIMEOUT });
-  return { page, responses, violations: () => page.evaluate(() => (globalThis as unknown as ViolationRecorder).cspViolations) };
+  return { page, responses, violations };
 }
 
 /** "Try it out" → "Execute" on `GET /reports`; resolves with the status and body the UI renders. */
@@ -90,15 +78,7 @@ describeWithChromium("Swagger UI at the demo's /docs in a real browser (%s)", (a
 
   it('renders the document, its operations and the Authorize button, with no CSP violation', async () => {
     const page = await browser.context.newPage();
-    const consoleErrors: string[] = [];
-    page.on('console', (message) => {
-      if (message.type() === 'error') consoleErrors.push(message.text());
-    });
-    await page.addInitScript(() => {
-      const recorder = globalThis as unknown as ViolationRecorder;
-      recorder.cspViolations = [];
-      recorder.document.addEventListener('securitypolicyviolation', (event) => recorder.cspViolations.push(`${event.effectiveDirective} ${event.blockedURI}`));
-    });
+    const { consoleErrors, violations } = await recordPage(page);
     try {
       const response = await page.goto(`${api}/docs`);
       expect(response?.headers()['content-security-policy']).toContain("script-src 'self'");
@@ -107,8 +87,7 @@ describeWithChromium("Swagger UI at the demo's /docs in a real browser (%s)", (a
       await page.waitForSelector('.opblock', { timeout: 15_000 });
       expect(await page.locator('.opblock-summary-path', { hasText: '/admin' }).count()).toBe(1);
       expect(await page.locator('button.authorize').count()).toBe(1);
-      const violations = await page.evaluate(() => (globalThis as unknown as ViolationRecorder).cspViolations);
-      expect(violations).toEqual([]);
+      expect(await violations()).toEqual([]);
       expect(consoleErrors.filter((text) => /Content Security Policy/i.test(text))).toEqual([]);
     } finally {
       await page.close();

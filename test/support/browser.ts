@@ -3,7 +3,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { chromium, type BrowserContext } from 'playwright-core';
+import { chromium, type BrowserContext, type Page, type Response } from 'playwright-core';
 
 /** Debian's chromium, installed by `.ci/run` (`apt-get install chromium`). */
 export const CHROMIUM = '/usr/bin/chromium';
@@ -61,5 +61,60 @@ export async function serveSite(pages: Readonly<Record<string, string>>): Promis
   return {
     origin: `http://127.0.0.1:${port}`,
     close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+  };
+}
+
+/** The page globals the recorder's init script uses (the project compiles without DOM types). */
+interface ViolationRecorder {
+  cspViolations: string[];
+  document: {
+    addEventListener(type: 'securitypolicyviolation', listener: (event: { effectiveDirective: string; blockedURI: string; sourceFile: string }) => void): void;
+  };
+}
+
+/** What a page recorded since {@link recordPage}: CSP violations, console errors, uncaught errors, responses. */
+export interface PageRecord {
+  /** Every response the page received (its documents, scripts, styles, fetches), in order. */
+  readonly responses: Response[];
+  /** The text of every `console.error` (the browser's own CSP reports included). */
+  readonly consoleErrors: string[];
+  /** The message of every uncaught error. */
+  readonly pageErrors: string[];
+  /** The CSP violations reported in the current document: `<directive> <blocked URI> (<source file>)`. */
+  violations(): Promise<string[]>;
+  /** The three lists of problems at once, to compare with empty ones. */
+  problems(): Promise<{ violations: string[]; consoleErrors: string[]; pageErrors: string[] }>;
+  /** The origins of the responses that came from anywhere but `origin` (opaque `null` origins left out). */
+  foreignOrigins(origin: string): string[];
+}
+
+/**
+ * Starts recording on `page`; call it before `page.goto()`, whose document (and every later one)
+ * then reports its CSP violations through an init script.
+ */
+export async function recordPage(page: Page): Promise<PageRecord> {
+  const responses: Response[] = [];
+  const consoleErrors: string[] = [];
+  const pageErrors: string[] = [];
+  page.on('response', (response) => responses.push(response));
+  page.on('console', (message) => {
+    if (message.type() === 'error') consoleErrors.push(message.text());
+  });
+  page.on('pageerror', (error) => pageErrors.push(error.message));
+  await page.addInitScript(() => {
+    const recorder = globalThis as unknown as ViolationRecorder;
+    recorder.cspViolations = [];
+    recorder.document.addEventListener('securitypolicyviolation', (event) =>
+      recorder.cspViolations.push(`${event.effectiveDirective} ${event.blockedURI} (${event.sourceFile})`),
+    );
+  });
+  const violations = (): Promise<string[]> => page.evaluate(() => (globalThis as unknown as ViolationRecorder).cspViolations);
+  return {
+    responses,
+    consoleErrors,
+    pageErrors,
+    violations,
+    problems: async () => ({ violations: await violations(), consoleErrors, pageErrors }),
+    foreignOrigins: (origin) => responses.map((response) => new URL(response.url()).origin).filter((o) => o !== origin && o !== 'null'),
   };
 }
