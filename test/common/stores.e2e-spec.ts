@@ -29,6 +29,7 @@ import { ADAPTERS, bootApp, type AdapterName } from '../support/app.js';
 import { CollectingSink } from '../support/events.js';
 import { keysUnder, redisClient, redisPrefix, requireRedis, deleteKeysUnder } from '../support/redis.js';
 import { TEST_SECRET } from '../support/tokens.js';
+import { THROTTLE_UNAVAILABLE } from '../support/throttle.js';
 import {
   OpenController,
   TOKEN_AUDIENCE,
@@ -242,7 +243,7 @@ describe.each(ADAPTERS)('stores the application brings, on %s', (adapter: Adapte
       const res = await http.get('/stores/limited');
       expect({ status: res.status, body: res.body as unknown, retryAfter: res.headers['retry-after'] }).toEqual({
         status: 503,
-        body: { statusCode: 503, error: 'Service Unavailable', message: 'Rate limiting is temporarily unavailable; retry shortly' },
+        body: THROTTLE_UNAVAILABLE,
         retryAfter: '1',
       });
     }

@@ -26,6 +26,8 @@ const DEMO_VARIABLES = [
   'THROTTLE_TTL',
   'CORS_ORIGINS',
   'HTTPS_ENFORCE',
+  'HTTPS_HOSTS',
+  'HTTPS_PORT',
   'JWKS_URI',
 ] as const;
 

@@ -315,4 +315,11 @@ describe('demo configuration', () => {
     await refused.exited;
     expect(refused).toHaveRefusedToStart('HTTP_ADAPTER');
   });
+
+  it.each(['0', '65536', '8443x', '-1'])('refuses HTTPS_PORT=%s at startup, naming HTTPS_PORT and its range', async (value) => {
+    const refused = startDemo({ HTTPS_PORT: value, PORT: '0', JWT_SECRET, DEMO_API_KEY });
+    await refused.exited;
+    expect(refused).toHaveRefusedToStart('HTTPS_PORT');
+    expect(refused.stderr).toContain(`HTTPS_PORT is ${JSON.stringify(value)}; expected an integer between 1 and 65535.`);
+  });
 });

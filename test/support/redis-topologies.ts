@@ -131,22 +131,29 @@ export const SETUP_REPLICATION_WAIT_MS = 5_000;
  * which on a loaded machine can exceed the stores' 250 ms command timeout and turn a test's first
  * request into an outage. Keys live under a throwaway prefix and expire within a second. The
  * family revocation waits for a replica's acknowledgement up to {@link SETUP_REPLICATION_WAIT_MS}.
+ * Takes over `client` (created with a setup command timeout) and disconnects it at the end.
  */
 export async function warmScripts(client: Redis | Cluster): Promise<void> {
-  const throttle = new RedisThrottleStore(client);
-  const tokens = new RedisTokenStore(client, 'warm:', undefined, SETUP_REPLICATION_WAIT_MS);
-  const record = { principal: { id: 'warm' }, familyExpiresAt: Date.now() + 1_000 };
-  await Promise.all(
-    Array.from({ length: 64 }, async () => {
-      const tag = randomBytes(8).toString('hex');
-      await throttle.incrementMany([{ key: `warm:{${tag}}`, ttlMs: 1_000, limit: 1, blockMs: 0 }]);
-      await throttle.blockedFor(`warm:{${tag}}`);
-      await tokens.saveRefreshToken(tag, 'd1', record, 'j1', Date.now() + 1_000);
-      await tokens.findRefreshToken(tag, 'd1');
-      await tokens.rotateRefreshToken(tag, 'd1', { digest: 'd2', record, accessJti: 'j2', accessExpiresAt: Date.now() + 1_000, sealedPair: '', graceMs: 0 });
-      await tokens.revokeFamily(tag);
-    }),
-  );
+  client.on('error', () => undefined);
+  try {
+    await whenReady(client);
+    const throttle = new RedisThrottleStore(client);
+    const tokens = new RedisTokenStore(client, 'warm:', undefined, SETUP_REPLICATION_WAIT_MS);
+    const record = { principal: { id: 'warm' }, familyExpiresAt: Date.now() + 1_000 };
+    await Promise.all(
+      Array.from({ length: 64 }, async () => {
+        const tag = randomBytes(8).toString('hex');
+        await throttle.incrementMany([{ key: `warm:{${tag}}`, ttlMs: 1_000, limit: 1, blockMs: 0 }]);
+        await throttle.blockedFor(`warm:{${tag}}`);
+        await tokens.saveRefreshToken(tag, 'd1', record, 'j1', Date.now() + 1_000);
+        await tokens.findRefreshToken(tag, 'd1');
+        await tokens.rotateRefreshToken(tag, 'd1', { digest: 'd2', record, accessJti: 'j2', accessExpiresAt: Date.now() + 1_000, sealedPair: '', graceMs: 0 });
+        await tokens.revokeFamily(tag);
+      }),
+    );
+  } finally {
+    client.disconnect();
+  }
 }
 
 /** A primary's replication state: its offset and the ports of its online replicas (INFO replication). */
@@ -315,16 +322,9 @@ export class RedisClusterTopology {
       await step('wait for a replica linked to every primary', () => topology.waitUntilReplicated(15_000));
       // Every replica holds all its primary's writes before the first one that waits for it.
       await step('wait for every replica to catch up with its primary', () => topology.waitUntilInSync(10_000));
-      await step("warm Palisade's scripts on the primaries", async () => {
-        const client = new Cluster(topology.startupNodes, { redisOptions: { commandTimeout: SETUP_COMMAND_TIMEOUT_MS } });
-        client.on('error', () => undefined);
-        try {
-          await whenReady(client);
-          await warmScripts(client);
-        } finally {
-          client.disconnect();
-        }
-      });
+      await step("warm Palisade's scripts on the primaries", () =>
+        warmScripts(new Cluster(topology.startupNodes, { redisOptions: { commandTimeout: SETUP_COMMAND_TIMEOUT_MS } })),
+      );
       // The tests start from replicas holding every write, the warm-up's included.
       await step('wait for every replica to apply the warm-up', () => topology.waitUntilInSync(10_000));
       return topology;
@@ -622,16 +622,9 @@ export class RedisSentinelTopology {
           100,
         ),
       );
-      await step("warm Palisade's scripts on the primary", async () => {
-        const client = new Redis(primary.port, '127.0.0.1', { commandTimeout: SETUP_COMMAND_TIMEOUT_MS });
-        client.on('error', () => undefined);
-        try {
-          await whenReady(client);
-          await warmScripts(client);
-        } finally {
-          client.disconnect();
-        }
-      });
+      await step("warm Palisade's scripts on the primary", () =>
+        warmScripts(new Redis(primary.port, '127.0.0.1', { commandTimeout: SETUP_COMMAND_TIMEOUT_MS })),
+      );
       // The tests start from a replica holding every write, the warm-up's included.
       await step('wait for the replica to apply the warm-up', () => waitUntilReplicasInSync(primary.port, 10_000));
       return topology;

@@ -191,6 +191,19 @@ export class RedisServer {
     return `redis://127.0.0.1:${this.port}`;
   }
 
+  /** The keys under `prefix` in this server, or [] while it is unreachable. */
+  async keysUnder(prefix: string): Promise<string[]> {
+    const client = redisClient(this.url);
+    try {
+      await client.connect();
+      return await keysUnder(client, prefix);
+    } catch {
+      return [];
+    } finally {
+      client.disconnect();
+    }
+  }
+
   /** True while the process started here is running. */
   get running(): boolean {
     return this.process !== undefined && this.process.exitCode === null && this.process.signalCode === null;

@@ -8,6 +8,13 @@ import type { BootedApp } from './auth.js';
 /** Palisade's 429 body from the throttler guard. */
 export const TOO_MANY_REQUESTS = { statusCode: 429, error: 'Too Many Requests', message: 'Too many requests; retry later' } as const;
 
+/** Palisade's 503 body while the throttle store cannot answer (`failOpen: false`). */
+export const THROTTLE_UNAVAILABLE = {
+  statusCode: 503,
+  error: 'Service Unavailable',
+  message: 'Rate limiting is temporarily unavailable; retry shortly',
+} as const;
+
 /** Palisade's 429 body once a client is blocked for failed authentications. */
 export const TOO_MANY_FAILURES = { statusCode: 429, error: 'Too Many Requests', message: 'Too many failed authentication attempts; retry later' } as const;
 

@@ -6,7 +6,7 @@ import { bootApp, type AdapterName } from './app.js';
 import { CollectingSink } from './events.js';
 import request from 'supertest';
 import { until } from './redis-topologies.js';
-import { baseUrl, get, RequestTimeout, uniqueIp, type PlainResponse } from './throttle.js';
+import { baseUrl, get, RequestTimeout, THROTTLE_UNAVAILABLE, uniqueIp, type PlainResponse } from './throttle.js';
 import { OpenController, TOKEN_AUDIENCE, TOKEN_ISSUER, TokenLifecycleController, WhoAmIController, type TokenResponse } from './token-app.js';
 import { TEST_SECRET } from './tokens.js';
 
@@ -23,12 +23,7 @@ export const FAILURES_LIMIT = 3;
 /** The command timeout of every client the topology suites create, in milliseconds. */
 export const COMMAND_TIMEOUT_MS = 400;
 
-/** Palisade's 503 bodies while a store cannot answer (throttling, tokens). */
-export const THROTTLE_UNAVAILABLE = {
-  statusCode: 503,
-  error: 'Service Unavailable',
-  message: 'Rate limiting is temporarily unavailable; retry shortly',
-} as const;
+/** Palisade's 503 body while the token store cannot answer (the throttle store's: `THROTTLE_UNAVAILABLE`). */
 export const TOKENS_UNAVAILABLE = {
   statusCode: 503,
   error: 'Service Unavailable',

@@ -2,8 +2,8 @@ import { Controller, Get, type INestApplication } from '@nestjs/common';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { PalisadeModule, Public, Throttle } from '@palisade/nest';
 import { ADAPTERS, bootApp, type AdapterName } from '../support/app.js';
-import { freePort, keysUnder, redisClient, redisPrefix, RedisServer, requireRedisServer } from '../support/redis.js';
-import { baseUrl, get, inSequence, RequestTimeout, statusesOf, times, TOO_MANY_REQUESTS } from '../support/throttle.js';
+import { freePort, redisClient, redisPrefix, RedisServer, requireRedisServer } from '../support/redis.js';
+import { baseUrl, get, inSequence, RequestTimeout, statusesOf, times, THROTTLE_UNAVAILABLE, TOO_MANY_REQUESTS } from '../support/throttle.js';
 
 /** Each request must be answered within this (the store's command timeout is 200 ms). */
 const CLIENT_TIMEOUT_MS = 3_000;
@@ -85,25 +85,12 @@ class Traffic {
   }
 }
 
-/** The keys under `prefix` in the private server, or [] while it is unreachable. */
-async function keysIn(server: RedisServer, prefix: string): Promise<string[]> {
-  const client = redisClient(server.url);
-  try {
-    await client.connect();
-    return await keysUnder(client, prefix);
-  } catch {
-    return [];
-  } finally {
-    client.disconnect();
-  }
-}
-
 /** Polls until a request to /probe is counted in the (restarted) private Redis: the app recovered. */
 async function untilCountedInRedis(app: INestApplication, server: RedisServer, prefix: string): Promise<void> {
   await vi.waitFor(
     async () => {
       expect(await attempt(`${baseUrl(app)}/probe`)).toBe(200);
-      expect(await keysIn(server, prefix)).toContain(`${prefix}{ip:127.0.0.1}:OutageController.probe:default`);
+      expect(await server.keysUnder(prefix)).toContain(`${prefix}{ip:127.0.0.1}:OutageController.probe:default`);
     },
     { timeout: 20_000, interval: 100 },
   );
@@ -133,7 +120,7 @@ describe.each(ADAPTERS)('throttling through a Redis outage on %s', (adapter: Ada
       const redis = requireRedisServer(ctx, server);
       await redis.start();
       await untilCountedInRedis(open.app, redis, open.prefix);
-      expect(await keysIn(redis, open.prefix)).not.toEqual([]);
+      expect(await redis.keysUnder(open.prefix)).not.toEqual([]);
     });
 
     it('keeps answering 200 while Redis is killed mid-traffic: never a 5xx, never a hung request', async (ctx) => {
@@ -177,7 +164,7 @@ describe.each(ADAPTERS)('throttling through a Redis outage on %s', (adapter: Ada
       await redis.kill();
       expect(await attempt(`${baseUrl(open.app)}/ping`)).toBe(200);
       await redis.start();
-      expect(await keysIn(redis, open.prefix)).toEqual([]);
+      expect(await redis.keysUnder(open.prefix)).toEqual([]);
       await untilCountedInRedis(open.app, redis, open.prefix);
       // Counting continues in Redis: the next hit of the same key is the second one there.
       await get(`${baseUrl(open.app)}/probe`);
@@ -192,15 +179,13 @@ describe.each(ADAPTERS)('throttling through a Redis outage on %s', (adapter: Ada
   });
 
   describe('failOpen: false', () => {
-    const UNAVAILABLE = { statusCode: 503, error: 'Service Unavailable', message: 'Rate limiting is temporarily unavailable; retry shortly' };
-
     it('answers 503 with the stable JSON body while Redis is down, never hanging', async (ctx) => {
       const redis = requireRedisServer(ctx, server);
       await redis.kill();
       const responses = await Promise.all(Array.from({ length: 5 }, () => get(`${baseUrl(closed.app)}/ping`, { timeoutMs: CLIENT_TIMEOUT_MS })));
       expect(statusesOf(responses)).toEqual(times(5, 503));
       for (const response of responses) {
-        expect(response.body).toEqual(UNAVAILABLE);
+        expect(response.body).toEqual(THROTTLE_UNAVAILABLE);
         expect(response.headers['content-type']).toMatch(/^application\/json/);
       }
     });
